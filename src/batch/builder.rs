@@ -1,0 +1,275 @@
+//! Appends the records of one chunk straight into Arrow builders and returns
+//! a `RecordBatch` of the requested columns. String columns are `Utf8View`s
+//! whose long values point into the chunk's own buffer (zero-copy); derived
+//! columns are computed only when asked for.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions,
+    StringViewBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::buffer::Buffer;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
+use memchr::memchr_iter;
+
+use crate::chunk::Chunk;
+use crate::parse::{Derived, LogRecord, ParseError, parse_line};
+use crate::schema::{Column, ColumnKind};
+
+/// A line that did not become a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub line: u64,
+    pub error: ParseError,
+    pub raw: Vec<u8>,
+}
+
+/// What one chunk turned into.
+#[derive(Debug)]
+pub struct ChunkOutput {
+    pub batch: RecordBatch,
+    pub lines: u64,
+    pub rejected: Vec<Rejected>,
+    /// Lines whose invalid UTF-8 was replaced with U+FFFD before parsing.
+    pub lossy_lines: u64,
+}
+
+/// Where a record's text lives: in the chunk (zero-copy views) or in a
+/// repaired copy of a line that held invalid UTF-8.
+#[derive(Clone, Copy)]
+enum TextHome {
+    Chunk { base: usize, len: usize },
+    Copied,
+}
+
+enum ColumnBuilder {
+    Text(StringViewBuilder),
+    Timestamp(TimestampMicrosecondBuilder),
+    Int32(Int32Builder),
+    Int64(Int64Builder),
+    Boolean(BooleanBuilder),
+}
+
+/// Block indices every text builder shares: the chunk, then the file name.
+const CHUNK_BLOCK: u32 = 0;
+const SOURCE_BLOCK: u32 = 1;
+
+impl ColumnBuilder {
+    fn new(kind: ColumnKind, chunk: &Buffer, source: &Buffer, rows: usize) -> Self {
+        match kind {
+            ColumnKind::Text => {
+                let mut b = StringViewBuilder::with_capacity(rows);
+                let chunk_block = b.append_block(chunk.clone());
+                let source_block = b.append_block(source.clone());
+                debug_assert_eq!((chunk_block, source_block), (CHUNK_BLOCK, SOURCE_BLOCK));
+                ColumnBuilder::Text(b)
+            }
+            ColumnKind::Timestamp => {
+                ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::with_capacity(rows))
+            }
+            ColumnKind::Int32 => ColumnBuilder::Int32(Int32Builder::with_capacity(rows)),
+            ColumnKind::Int64 => ColumnBuilder::Int64(Int64Builder::with_capacity(rows)),
+            ColumnKind::Boolean => ColumnBuilder::Boolean(BooleanBuilder::with_capacity(rows)),
+        }
+    }
+
+    fn finish(self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Text(mut b) => Arc::new(b.finish()),
+            ColumnBuilder::Timestamp(mut b) => Arc::new(b.finish().with_timezone("UTC")),
+            ColumnBuilder::Int32(mut b) => Arc::new(b.finish()),
+            ColumnBuilder::Int64(mut b) => Arc::new(b.finish()),
+            ColumnBuilder::Boolean(mut b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Appends `value` to a text builder: a view into the chunk when the bytes
+/// are the chunk's own, else a copy.
+fn append_text(b: &mut StringViewBuilder, value: Option<&[u8]>, home: TextHome) {
+    let Some(v) = value else {
+        b.append_null();
+        return;
+    };
+    if let TextHome::Chunk { base, len } = home {
+        let offset = (v.as_ptr() as usize).wrapping_sub(base);
+        if offset <= len && v.len() <= len - offset {
+            debug_assert!(std::str::from_utf8(v).is_ok());
+            // SAFETY: block CHUNK_BLOCK is the chunk buffer, `offset..offset+len`
+            // lies inside it (checked above), the chunk was validated as UTF-8
+            // and every field boundary sits next to an ASCII delimiter, so the
+            // slice is valid UTF-8.
+            unsafe { b.append_view_unchecked(CHUNK_BLOCK, offset as u32, v.len() as u32) };
+            return;
+        }
+    }
+    b.append_value(String::from_utf8_lossy(v));
+}
+
+/// Builds batches of a fixed projection.
+pub struct BatchBuilder {
+    columns: Arc<[Column]>,
+    schema: SchemaRef,
+    needs_derived: bool,
+}
+
+/// One row's inputs while appending.
+struct Row<'r, 'a> {
+    record: &'r LogRecord<'a>,
+    derived: Option<&'r Derived<'a>>,
+    line: u64,
+    home: TextHome,
+    source_len: u32,
+}
+
+impl BatchBuilder {
+    /// `schema` must be the projected schema of `columns`.
+    pub fn new(columns: Arc<[Column]>, schema: SchemaRef) -> Self {
+        let needs_derived = columns.iter().any(|c| c.is_derived());
+        BatchBuilder {
+            columns,
+            schema,
+            needs_derived,
+        }
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Parses every line of `chunk` into one batch.
+    pub fn build(&self, chunk: &Chunk) -> Result<ChunkOutput, ArrowError> {
+        let data = chunk.data.as_slice();
+        let chunk_is_utf8 = std::str::from_utf8(data).is_ok();
+        let rows_hint = data.len() / 400 + 1;
+        let source = Buffer::from(chunk.source.as_bytes());
+        let source_len = chunk.source.len() as u32;
+        let mut builders: Vec<ColumnBuilder> = self
+            .columns
+            .iter()
+            .map(|c| ColumnBuilder::new(c.kind(), &chunk.data, &source, rows_hint))
+            .collect();
+        let mut out = ChunkOutput {
+            batch: RecordBatch::new_empty(self.schema.clone()),
+            lines: 0,
+            rejected: vec![],
+            lossy_lines: 0,
+        };
+        let chunk_home = TextHome::Chunk {
+            base: data.as_ptr() as usize,
+            len: data.len(),
+        };
+        let mut rows = 0usize;
+        let mut start = 0usize;
+        let ends = memchr_iter(b'\n', data)
+            .chain((!data.ends_with(b"\n") && !data.is_empty()).then_some(data.len()));
+        for end in ends {
+            let line = &data[start..end];
+            let line_no = chunk.first_line + out.lines;
+            out.lines += 1;
+            start = end + 1;
+            let appended = if chunk_is_utf8 || std::str::from_utf8(line).is_ok() {
+                self.append_line(&mut builders, line, line_no, chunk_home, source_len)
+            } else {
+                out.lossy_lines += 1;
+                let repaired = String::from_utf8_lossy(line);
+                self.append_line(
+                    &mut builders,
+                    repaired.as_bytes(),
+                    line_no,
+                    TextHome::Copied,
+                    source_len,
+                )
+            };
+            match appended {
+                Ok(()) => rows += 1,
+                Err(error) => out.rejected.push(Rejected {
+                    line: line_no,
+                    error,
+                    raw: line.to_vec(),
+                }),
+            }
+        }
+        let arrays: Vec<ArrayRef> = builders.into_iter().map(ColumnBuilder::finish).collect();
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        out.batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
+        Ok(out)
+    }
+
+    fn append_line(
+        &self,
+        builders: &mut [ColumnBuilder],
+        line: &[u8],
+        line_no: u64,
+        home: TextHome,
+        source_len: u32,
+    ) -> Result<(), ParseError> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let record = parse_line(line)?;
+        let derived = self.needs_derived.then(|| Derived::of(&record));
+        let row = Row {
+            record: &record,
+            derived: derived.as_ref(),
+            line: line_no,
+            home,
+            source_len,
+        };
+        for (column, builder) in self.columns.iter().zip(builders.iter_mut()) {
+            append_value(builder, *column, &row);
+        }
+        Ok(())
+    }
+}
+
+fn append_value(builder: &mut ColumnBuilder, column: Column, row: &Row<'_, '_>) {
+    let r = row.record;
+    match builder {
+        ColumnBuilder::Text(b) => match column {
+            Column::SourceFile => {
+                // SAFETY: block SOURCE_BLOCK is the file name, a `str` of
+                // `source_len` bytes.
+                unsafe { b.append_view_unchecked(SOURCE_BLOCK, 0, row.source_len) }
+            }
+            Column::ExtraFields => append_text(b, r.extra_fields, row.home),
+            c if !c.is_derived() => append_text(b, r.text(c), row.home),
+            c => append_text(b, derived_text(c, row.derived), row.home),
+        },
+        ColumnBuilder::Timestamp(b) => b.append_option(match column {
+            Column::Time => Some(r.time),
+            Column::PresignSignedAt => presign_of(row).and_then(|p| p.signed_at),
+            _ => presign_of(row).and_then(|p| p.expires_at),
+        }),
+        ColumnBuilder::Int32(b) => b.append_option(r.http_status),
+        ColumnBuilder::Int64(b) => b.append_option(match column {
+            Column::BytesSent => r.bytes_sent,
+            Column::ObjectSize => r.object_size,
+            Column::TotalTimeMs => r.total_time_ms,
+            Column::TurnAroundTimeMs => r.turn_around_time_ms,
+            Column::SourceLine => Some(row.line as i64),
+            _ => presign_of(row).and_then(|p| p.expires_seconds),
+        }),
+        ColumnBuilder::Boolean(b) => b.append_option(presign_of(row).map(|p| p.has_session_token)),
+    }
+}
+
+fn presign_of<'r, 'a>(row: &Row<'r, 'a>) -> Option<&'r crate::parse::derive::Presign<'a>> {
+    row.derived.and_then(|d| d.presign.as_ref())
+}
+
+fn derived_text<'a>(column: Column, derived: Option<&Derived<'a>>) -> Option<&'a [u8]> {
+    let d = derived?;
+    let word = |s: &'static str| Some(s.as_bytes());
+    match column {
+        Column::RequestMethod => d.request_method,
+        Column::RequestPath => d.request_path,
+        Column::HttpVersion => d.http_version,
+        Column::PresignVersion => d.presign.as_ref().and_then(|p| word(p.version)),
+        Column::PresignAccessKeyId => d.presign.as_ref().and_then(|p| p.access_key_id),
+        Column::RequesterKind => word(d.requester_kind),
+        Column::RequesterAccount => d.requester_account,
+        Column::CredentialFailure => d.credential_failure.and_then(word),
+        _ => None,
+    }
+}

@@ -1,0 +1,8 @@
+//! From chunks to Arrow: [`builder`] turns one chunk into one `RecordBatch`,
+//! [`scan`] runs that over many chunks in parallel with bounded memory.
+
+pub mod builder;
+pub mod scan;
+
+pub use builder::{BatchBuilder, ChunkOutput, Rejected};
+pub use scan::{RejectSample, ScanError, ScanReport, ScanTotals, spawn_scan};

@@ -1,0 +1,344 @@
+//! Columns computed from a parsed record: the request line's parts, what a
+//! presigned URL's query string says about its signer and lifetime, what kind
+//! of principal the requester is, and whether the request failed because a
+//! credential or a presigned URL was expired or wrong.
+
+use memchr::{memchr, memrchr};
+
+use super::LogRecord;
+use super::time::{Micros, epoch_seconds_to_micros, parse_amz_date};
+use crate::schema::Column;
+
+/// Everything derived from one record; slices borrow from the line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Derived<'a> {
+    pub request_method: Option<&'a [u8]>,
+    pub request_path: Option<&'a [u8]>,
+    pub http_version: Option<&'a [u8]>,
+    pub presign: Option<Presign<'a>>,
+    pub requester_kind: &'static str,
+    pub requester_account: Option<&'a [u8]>,
+    pub credential_failure: Option<&'static str>,
+}
+
+/// What a presigned URL's query string carries.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Presign<'a> {
+    pub version: &'static str,
+    pub access_key_id: Option<&'a [u8]>,
+    pub signed_at: Option<Micros>,
+    pub expires_at: Option<Micros>,
+    pub expires_seconds: Option<i64>,
+    pub has_session_token: bool,
+}
+
+impl<'a> Derived<'a> {
+    pub fn of(record: &LogRecord<'a>) -> Self {
+        let request = record
+            .text(Column::RequestUri)
+            .map(RequestLine::split)
+            .unwrap_or_default();
+        let presign = request.query.and_then(presign);
+        let requester = record.text(Column::Requester);
+        let (requester_kind, requester_account) = requester_kind(requester);
+        let credential_failure = credential_failure(record, presign.as_ref());
+        Derived {
+            request_method: request.method,
+            request_path: request.path,
+            http_version: request.version,
+            presign,
+            requester_kind,
+            requester_account,
+            credential_failure,
+        }
+    }
+}
+
+/// `METHOD target HTTP/x.y`, with the target split at `?`.
+#[derive(Debug, Default, Clone, Copy)]
+struct RequestLine<'a> {
+    method: Option<&'a [u8]>,
+    path: Option<&'a [u8]>,
+    query: Option<&'a [u8]>,
+    version: Option<&'a [u8]>,
+}
+
+impl<'a> RequestLine<'a> {
+    fn split(line: &'a [u8]) -> Self {
+        let Some(sp) = memchr(b' ', line) else {
+            return RequestLine {
+                method: Some(line),
+                ..Default::default()
+            };
+        };
+        let method = &line[..sp];
+        let mut target = &line[sp + 1..];
+        let mut version = None;
+        if let Some(last) = memrchr(b' ', target)
+            && target[last + 1..].starts_with(b"HTTP/")
+        {
+            version = Some(&target[last + 1..]);
+            target = &target[..last];
+        }
+        let (path, query) = match memchr(b'?', target) {
+            Some(q) => (&target[..q], Some(&target[q + 1..])),
+            None => (target, None),
+        };
+        RequestLine {
+            method: Some(method),
+            path: Some(path),
+            query,
+            version,
+        }
+    }
+}
+
+/// The query-string parameters of a presigned request that matter here.
+#[derive(Default)]
+struct PresignParams<'a> {
+    v4_credential: Option<&'a [u8]>,
+    v4_date: Option<&'a [u8]>,
+    v4_expires: Option<&'a [u8]>,
+    v4_signature: bool,
+    v2_access_key: Option<&'a [u8]>,
+    v2_expires: Option<&'a [u8]>,
+    v2_signature: bool,
+    session_token: bool,
+}
+
+impl<'a> PresignParams<'a> {
+    fn read(query: &'a [u8]) -> Self {
+        let mut p = PresignParams::default();
+        for pair in query.split(|b| *b == b'&') {
+            let (name, value) = match memchr(b'=', pair) {
+                Some(e) => (&pair[..e], &pair[e + 1..]),
+                None => (pair, &b""[..]),
+            };
+            p.take(name, value);
+        }
+        p
+    }
+
+    fn take(&mut self, name: &[u8], value: &'a [u8]) {
+        let is = |expected: &str| name.eq_ignore_ascii_case(expected.as_bytes());
+        if is("X-Amz-Credential") {
+            self.v4_credential = Some(value);
+        } else if is("X-Amz-Date") {
+            self.v4_date = Some(value);
+        } else if is("X-Amz-Expires") {
+            self.v4_expires = Some(value);
+        } else if is("X-Amz-Signature") {
+            self.v4_signature = true;
+        } else if is("X-Amz-Security-Token") {
+            self.session_token = true;
+        } else if name == b"AWSAccessKeyId" {
+            self.v2_access_key = Some(value);
+        } else if name == b"Expires" {
+            self.v2_expires = Some(value);
+        } else if name == b"Signature" {
+            self.v2_signature = true;
+        }
+    }
+}
+
+fn parse_u64(v: &[u8]) -> Option<i64> {
+    if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+}
+
+/// The access key id at the start of `X-Amz-Credential`
+/// (`AKID/20190206/us-east-1/s3/aws4_request`, slashes often `%2F`).
+fn credential_access_key(credential: &[u8]) -> &[u8] {
+    let slash = memchr(b'/', credential).unwrap_or(credential.len());
+    let encoded = memchr::memmem::find(credential, b"%2F")
+        .or_else(|| memchr::memmem::find(credential, b"%2f"))
+        .unwrap_or(credential.len());
+    &credential[..slash.min(encoded)]
+}
+
+fn presign(query: &[u8]) -> Option<Presign<'_>> {
+    let p = PresignParams::read(query);
+    if p.v4_credential.is_some() || (p.v4_signature && p.v4_date.is_some()) {
+        let signed_at = p.v4_date.and_then(parse_amz_date);
+        let expires_seconds = p.v4_expires.and_then(parse_u64);
+        let expires_at = signed_at
+            .zip(expires_seconds)
+            .and_then(|(at, secs)| epoch_seconds_to_micros(secs).and_then(|d| at.checked_add(d)));
+        return Some(Presign {
+            version: "v4",
+            access_key_id: p
+                .v4_credential
+                .map(credential_access_key)
+                .filter(|k| !k.is_empty()),
+            signed_at,
+            expires_at,
+            expires_seconds,
+            has_session_token: p.session_token,
+        });
+    }
+    if p.v2_access_key.is_some() && (p.v2_signature || p.v2_expires.is_some()) {
+        return Some(Presign {
+            version: "v2",
+            access_key_id: p.v2_access_key.filter(|k| !k.is_empty()),
+            signed_at: None,
+            expires_at: p
+                .v2_expires
+                .and_then(parse_u64)
+                .and_then(epoch_seconds_to_micros),
+            expires_seconds: None,
+            has_session_token: p.session_token,
+        });
+    }
+    None
+}
+
+/// `arn:PARTITION:SERVICE::ACCOUNT:RESOURCE` split into service, account and
+/// resource.
+fn arn_parts(arn: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let mut parts = arn.splitn(6, |b| *b == b':');
+    let (prefix, _partition, service, _region) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (account, resource) = (parts.next()?, parts.next()?);
+    (prefix == b"arn").then_some((service, account, resource))
+}
+
+fn is_canonical_user_id(v: &[u8]) -> bool {
+    v.len() == 64 && v.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// `requester_kind` and `requester_account` of a Requester value.
+pub fn requester_kind(requester: Option<&[u8]>) -> (&'static str, Option<&[u8]>) {
+    let Some(r) = requester else {
+        return ("anonymous", None);
+    };
+    if r == b"Anonymous" {
+        return ("anonymous", None);
+    }
+    if let Some((service, account, resource)) = arn_parts(r) {
+        let numeric = !account.is_empty() && account.iter().all(u8::is_ascii_digit);
+        let kind = match (service, numeric) {
+            (b"iam", true) if resource == b"root" => "root",
+            (b"iam", true) if resource.starts_with(b"user/") => "iam_user",
+            (b"sts", true) if resource.starts_with(b"assumed-role/") => "assumed_role",
+            (b"iam", false) if account == b"cloudfront" => "service",
+            _ => "other",
+        };
+        return (kind, numeric.then_some(account));
+    }
+    if r.starts_with(b"svc:") || r == b"AmazonS3" || r.ends_with(b".amazonaws.com") {
+        return ("service", None);
+    }
+    if is_canonical_user_id(r) {
+        return ("canonical_user", None);
+    }
+    ("other", None)
+}
+
+/// Why a request failed, where the cause is a credential or a presigned URL.
+fn credential_failure(
+    record: &LogRecord<'_>,
+    presign: Option<&Presign<'_>>,
+) -> Option<&'static str> {
+    let code = record.text(Column::ErrorCode)?;
+    let by_code = match code {
+        b"ExpiredToken" => Some("expired_token"),
+        b"TokenRefreshRequired" => Some("token_refresh_required"),
+        b"RequestTimeTooSkewed" => Some("clock_skew"),
+        b"SignatureDoesNotMatch" => Some("signature_mismatch"),
+        b"InvalidAccessKeyId" => Some("invalid_access_key"),
+        b"InvalidToken" => Some("invalid_token"),
+        _ => None,
+    };
+    if by_code.is_some() {
+        return by_code;
+    }
+    let presigned_expired = code == b"AccessDenied"
+        && record.http_status == Some(403)
+        && record.text(Column::AuthenticationType) == Some(b"QueryString")
+        && presign
+            .and_then(|p| p.expires_at)
+            .is_some_and(|expires| record.time > expires);
+    presigned_expired.then_some("presigned_expired")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_line_splits_method_path_query_version() {
+        let r = RequestLine::split(b"GET /bucket/a%20b.txt?versionId=3&x=1 HTTP/1.1");
+        assert_eq!(r.method, Some(&b"GET"[..]));
+        assert_eq!(r.path, Some(&b"/bucket/a%20b.txt"[..]));
+        assert_eq!(r.query, Some(&b"versionId=3&x=1"[..]));
+        assert_eq!(r.version, Some(&b"HTTP/1.1"[..]));
+        let star = RequestLine::split(b"OPTIONS * HTTP/1.0");
+        assert_eq!(
+            (star.path, star.version),
+            (Some(&b"*"[..]), Some(&b"HTTP/1.0"[..]))
+        );
+        let no_version = RequestLine::split(b"GET /x");
+        assert_eq!(
+            (no_version.path, no_version.version),
+            (Some(&b"/x"[..]), None)
+        );
+    }
+
+    #[test]
+    fn sigv4_presign_is_read_from_the_query() {
+        let q = b"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAXAMPLE%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Security-Token=tok&X-Amz-Signature=abc";
+        let p = presign(q).unwrap();
+        assert_eq!(p.version, "v4");
+        assert_eq!(p.access_key_id, Some(&b"ASIAXAMPLE"[..]));
+        assert_eq!(p.signed_at, Some(1_704_067_200_000_000));
+        assert_eq!(p.expires_at, Some(1_704_070_800_000_000));
+        assert_eq!(p.expires_seconds, Some(3600));
+        assert!(p.has_session_token);
+    }
+
+    #[test]
+    fn sigv2_presign_is_read_from_the_query() {
+        let p = presign(b"AWSAccessKeyId=AKIAEXAMPLE&Expires=1439881105&Signature=abc%3D").unwrap();
+        assert_eq!(p.version, "v2");
+        assert_eq!(p.access_key_id, Some(&b"AKIAEXAMPLE"[..]));
+        assert_eq!(p.expires_at, Some(1_439_881_105_000_000));
+        assert_eq!(
+            (p.signed_at, p.expires_seconds, p.has_session_token),
+            (None, None, false)
+        );
+        assert!(presign(b"versionId=abc&x-id=GetObject").is_none());
+    }
+
+    #[test]
+    fn requester_kinds() {
+        fn kind(r: &str) -> (&'static str, Option<&[u8]>) {
+            requester_kind(Some(r.as_bytes()))
+        }
+        assert_eq!(
+            kind("arn:aws:iam::123456789012:user/alice"),
+            ("iam_user", Some(&b"123456789012"[..]))
+        );
+        assert_eq!(
+            kind("arn:aws:iam::123456789012:root"),
+            ("root", Some(&b"123456789012"[..]))
+        );
+        assert_eq!(
+            kind("arn:aws:sts::123456789012:assumed-role/Admin/session"),
+            ("assumed_role", Some(&b"123456789012"[..]))
+        );
+        assert_eq!(
+            kind("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EX"),
+            ("service", None)
+        );
+        assert_eq!(kind("svc:delivery.logs.amazonaws.com"), ("service", None));
+        assert_eq!(kind("AmazonS3"), ("service", None));
+        assert_eq!(
+            kind("79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"),
+            ("canonical_user", None)
+        );
+        assert_eq!(requester_kind(None), ("anonymous", None));
+        assert_eq!(kind("somebody"), ("other", None));
+    }
+}

@@ -1,0 +1,297 @@
+//! The record parser: one S3 server access log line (`&[u8]`, no newline) to a
+//! [`LogRecord`] of borrowed field slices. Nothing is allocated per field.
+//!
+//! Fields are mapped by position (18 to 27 known fields, unknown trailing ones
+//! kept as written). The hard part is that Request-URI, Referer and
+//! User-Agent are quoted without escaping and are chosen by whoever sends the
+//! request, so a quoted field's end is decided by the shape of what must
+//! follow it, never by the first `" ` (see [`quoted`]).
+
+pub mod derive;
+mod quoted;
+pub mod time;
+
+use std::fmt;
+
+use memchr::memchr;
+use nom::{IResult, Parser, bytes::complete::take, character::complete::char, sequence::delimited};
+
+use crate::schema::Column;
+pub use derive::Derived;
+use quoted::{agent_and_tail, request_uri};
+use time::{Micros, parse_log_time};
+
+/// Number of fields S3 writes today (Source region was the 27th, in 2026).
+pub const KNOWN_FIELDS: usize = 27;
+/// The oldest records stop after Version Id.
+pub const MIN_FIELDS: usize = 18;
+
+/// Why a line is not a record: the field where parsing stopped and what was
+/// expected there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("field `{}`: {reason}", column.name())]
+pub struct ParseError {
+    pub column: Column,
+    pub reason: &'static str,
+}
+
+impl ParseError {
+    const fn new(column: Column, reason: &'static str) -> Self {
+        ParseError { column, reason }
+    }
+}
+
+/// One parsed record. Text fields borrow from the line; `None` is `-`, `"-"`
+/// or a field the record is too old to have.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LogRecord<'a> {
+    text: [Option<&'a [u8]>; KNOWN_FIELDS],
+    pub time: Micros,
+    pub http_status: Option<i32>,
+    pub bytes_sent: Option<i64>,
+    pub object_size: Option<i64>,
+    pub total_time_ms: Option<i64>,
+    pub turn_around_time_ms: Option<i64>,
+    /// Fields after the 27th, as written (space-separated).
+    pub extra_fields: Option<&'a [u8]>,
+    /// How many of the known fields the line carried (18..=27).
+    pub field_count: usize,
+}
+
+impl fmt::Debug for LogRecord<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("LogRecord");
+        for c in &Column::ALL[..KNOWN_FIELDS] {
+            s.field(c.name(), &self.text(*c).map(String::from_utf8_lossy));
+        }
+        s.field("time_us", &self.time)
+            .field("http_status", &self.http_status)
+            .finish()
+    }
+}
+
+impl<'a> LogRecord<'a> {
+    fn empty() -> Self {
+        LogRecord {
+            text: [None; KNOWN_FIELDS],
+            time: 0,
+            http_status: None,
+            bytes_sent: None,
+            object_size: None,
+            total_time_ms: None,
+            turn_around_time_ms: None,
+            extra_fields: None,
+            field_count: 0,
+        }
+    }
+
+    /// The raw bytes of one of the 27 fields, `None` when null. Typed
+    /// fields (time, status, sizes) are returned as written.
+    pub fn text(&self, column: Column) -> Option<&'a [u8]> {
+        self.text.get(column as usize).copied().flatten()
+    }
+
+    fn set(&mut self, column: Column, value: &'a [u8]) {
+        self.text[column as usize] = null_if_dash(value);
+    }
+}
+
+/// `-` and `"-"` mean null everywhere.
+fn null_if_dash(v: &[u8]) -> Option<&[u8]> {
+    (v != b"-").then_some(v)
+}
+
+type Res<'a, T> = Result<(&'a [u8], T), ParseError>;
+
+/// A non-empty run of bytes up to the next space.
+fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let end = memchr(b' ', i).unwrap_or(i.len());
+    if end == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::TakeTill1,
+        )));
+    }
+    Ok((&i[end..], &i[..end]))
+}
+
+/// The single space that separates fields, before `column`.
+fn separator(i: &[u8], column: Column) -> Result<&[u8], ParseError> {
+    char::<_, nom::error::Error<&[u8]>>(' ')
+        .parse(i)
+        .map(|(rest, _)| rest)
+        .map_err(|_| {
+            ParseError::new(
+                column,
+                "missing (the line ends or the separator is not one space)",
+            )
+        })
+}
+
+fn field_token(i: &[u8], column: Column) -> Res<'_, &[u8]> {
+    let i = separator(i, column)?;
+    token(i).map_err(|_| ParseError::new(column, "empty (two spaces in a row)"))
+}
+
+/// `-` or a decimal integer.
+fn optional_int(v: &[u8], column: Column) -> Result<Option<i64>, ParseError> {
+    if v == b"-" {
+        return Ok(None);
+    }
+    if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
+        return Err(ParseError::new(column, "expected a whole number or `-`"));
+    }
+    Ok(Some(
+        v.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')),
+    ))
+}
+
+/// `[dd/Mon/yyyy:HH:MM:SS ±hhmm]`.
+fn bracketed_time(i: &[u8]) -> Res<'_, Micros> {
+    let i = separator(i, Column::Time)?;
+    let (rest, inner) = delimited(char('['), take(26usize), char(']'))
+        .parse(i)
+        .map_err(|_: nom::Err<nom::error::Error<&[u8]>>| {
+            ParseError::new(Column::Time, "expected `[dd/Mon/yyyy:HH:MM:SS +hhmm]`")
+        })?;
+    let t = parse_log_time(inner).ok_or(ParseError::new(
+        Column::Time,
+        "not a valid `dd/Mon/yyyy:HH:MM:SS +hhmm` time",
+    ))?;
+    Ok((rest, t))
+}
+
+/// True for an Operation value: `REST.GET.OBJECT`, `SOAP.CreateBucket`,
+/// `S3.EXPIRE.OBJECT`, `BATCH.DELETE.OBJECT`, `WEBSITE.GET.OBJECT`, ...
+fn is_operation(v: &[u8]) -> bool {
+    let Some(dot) = memchr(b'.', v) else {
+        return false;
+    };
+    dot > 0
+        && dot + 1 < v.len()
+        && v[..dot]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && v[dot + 1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
+}
+
+/// At most this many extra space-separated words in a Requester or a Key.
+const MAX_EXTRA_WORDS: usize = 8;
+
+/// The end of the next word of `i` starting at `from` (which is a space).
+fn next_word_end(i: &[u8], from: usize) -> Option<usize> {
+    let start = from + 1;
+    let len = memchr(b' ', i.get(start..)?).unwrap_or(i.len() - start);
+    (len > 0).then_some(start + len)
+}
+
+/// Requester, which may contain spaces (CloudFront Origin Access Identity):
+/// it ends where a request id and an operation-shaped word follow.
+fn requester(i: &[u8]) -> Res<'_, &[u8]> {
+    let i = separator(i, Column::Requester)?;
+    let (_, first) = token(i).map_err(|_| ParseError::new(Column::Requester, "empty"))?;
+    let mut end = first.len();
+    for _ in 0..=MAX_EXTRA_WORDS {
+        let followed_by_operation = next_word_end(i, end)
+            .and_then(|id_end| next_word_end(i, id_end).map(|op_end| &i[id_end + 1..op_end]))
+            .is_some_and(is_operation);
+        if followed_by_operation {
+            return Ok((&i[end..], &i[..end]));
+        }
+        match next_word_end(i, end) {
+            Some(e) => end = e,
+            None => break,
+        }
+    }
+    // No operation found: keep one word and let the following fields decide.
+    Ok((&i[first.len()..], first))
+}
+
+/// True where a Request-URI starts: `"` or a lone `-`.
+fn starts_request_uri(i: &[u8]) -> bool {
+    i.first() == Some(&b'"') || i == b"-" || i.starts_with(b"- ")
+}
+
+/// Key: usually one word; a key logged with raw spaces runs until the
+/// Request-URI starts.
+fn key(i: &[u8]) -> Res<'_, &[u8]> {
+    let i = separator(i, Column::Key)?;
+    let (_, first) = token(i).map_err(|_| ParseError::new(Column::Key, "empty"))?;
+    let mut end = first.len();
+    for _ in 0..=MAX_EXTRA_WORDS {
+        if i.get(end + 1..).is_some_and(starts_request_uri) {
+            return Ok((&i[end..], &i[..end]));
+        }
+        match next_word_end(i, end) {
+            Some(e) => end = e,
+            None => break,
+        }
+    }
+    Ok((&i[first.len()..], first))
+}
+
+/// Parses one line (without its newline; trailing `\r` and spaces are
+/// ignored).
+pub fn parse_line(line: &[u8]) -> Result<LogRecord<'_>, ParseError> {
+    let line = line.trim_ascii_end();
+    let mut r = LogRecord::empty();
+    let (i, v) = token(line).map_err(|_| ParseError::new(Column::BucketOwner, "empty line"))?;
+    r.set(Column::BucketOwner, v);
+    let (i, v) = field_token(i, Column::Bucket)?;
+    r.set(Column::Bucket, v);
+    let (i, t) = bracketed_time(i)?;
+    r.time = t;
+    let (i, v) = field_token(i, Column::RemoteIp)?;
+    r.set(Column::RemoteIp, v);
+    let (i, v) = requester(i)?;
+    r.set(Column::Requester, v);
+    let (i, v) = field_token(i, Column::RequestId)?;
+    r.set(Column::RequestId, v);
+    let (i, v) = field_token(i, Column::Operation)?;
+    r.set(Column::Operation, v);
+    let (i, v) = key(i)?;
+    r.set(Column::Key, v);
+    let i = separator(i, Column::RequestUri)?;
+    let (i, (uri, status)) = request_uri(i)?;
+    r.text[Column::RequestUri as usize] = uri;
+    read_status_block(&mut r, status)?;
+    let i = separator(i, Column::Referer)?;
+    let (referer, agent, tail) = agent_and_tail(i)?;
+    r.text[Column::Referer as usize] = referer;
+    r.text[Column::UserAgent as usize] = agent;
+    read_tail(&mut r, tail);
+    Ok(r)
+}
+
+/// Status, Error Code, Bytes Sent, Object Size, Total Time, Turn-Around Time.
+fn read_status_block<'a>(r: &mut LogRecord<'a>, words: [&'a [u8]; 6]) -> Result<(), ParseError> {
+    r.http_status = optional_int(words[0], Column::HttpStatus)?.map(|s| s as i32);
+    r.set(Column::HttpStatus, words[0]);
+    r.set(Column::ErrorCode, words[1]);
+    r.bytes_sent = optional_int(words[2], Column::BytesSent)?;
+    r.set(Column::BytesSent, words[2]);
+    r.object_size = optional_int(words[3], Column::ObjectSize)?;
+    r.set(Column::ObjectSize, words[3]);
+    r.total_time_ms = optional_int(words[4], Column::TotalTimeMs)?;
+    r.set(Column::TotalTimeMs, words[4]);
+    r.turn_around_time_ms = optional_int(words[5], Column::TurnAroundTimeMs)?;
+    r.set(Column::TurnAroundTimeMs, words[5]);
+    Ok(())
+}
+
+/// Everything after the User-Agent: Version Id, then (24+ fields) Host Id
+/// through TLS version, then the optional newer fields and unknown extras.
+fn read_tail<'a>(r: &mut LogRecord<'a>, tail: quoted::Tail<'a>) {
+    for (offset, value) in tail.known.iter().enumerate() {
+        if let Some(v) = value {
+            r.set(Column::ALL[Column::VersionId as usize + offset], v);
+        }
+    }
+    r.field_count = Column::VersionId as usize + tail.count;
+    r.extra_fields = tail.extra;
+}
+
+#[cfg(test)]
+mod tests;

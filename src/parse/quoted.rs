@@ -1,0 +1,235 @@
+//! Where the quoted fields end. Request-URI, Referer and User-Agent are
+//! written between quotes that S3 does not escape, and their content is chosen
+//! by the client, so `" ` inside them is common (and a log-injection tool).
+//!
+//! * The Request-URI ends at the first `"` followed by a well-formed status
+//!   block (status, error code, four numbers) and the start of the Referer. A
+//!   request target cannot hold a raw space, so the client cannot forge that.
+//! * The User-Agent ends at the **last** `"` after which the rest of the line
+//!   has the shape S3 writes there (Version Id, Host Id, signature version,
+//!   cipher, auth type, host, TLS version, ...). S3 quotes nothing after the
+//!   User-Agent, so a tail forged inside the User-Agent always lies to the
+//!   left of the real one.
+//! * Referer and User-Agent are split at the first `" "` between them; a
+//!   client can only move bytes between those two fields, never into others.
+
+use memchr::{memchr, memchr_iter, memmem, memrchr_iter};
+
+use super::{ParseError, Res};
+use crate::schema::Column;
+
+/// The six bare words between Request-URI and Referer.
+pub type StatusBlock<'a> = [&'a [u8]; 6];
+
+/// The fields after the User-Agent: the raw words of Version Id .. Source
+/// region (`None` where the record is too old to have them) and the unknown
+/// rest.
+pub struct Tail<'a> {
+    pub known: [Option<&'a [u8]>; 10],
+    pub count: usize,
+    pub extra: Option<&'a [u8]>,
+}
+
+/// Space-separated words of a slice, refusing empty words.
+struct Words<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Words<'a> {
+    fn new(s: &'a [u8]) -> Self {
+        Words { s, pos: 0 }
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos > self.s.len()
+    }
+
+    fn next_word(&mut self) -> Option<&'a [u8]> {
+        let rest = self.s.get(self.pos..)?;
+        let len = memchr(b' ', rest).unwrap_or(rest.len());
+        let word = &rest[..len];
+        self.pos += len + 1;
+        (!word.is_empty()).then_some(word)
+    }
+
+    /// A word S3 writes itself: never quoted.
+    fn next_bare(&mut self) -> Option<&'a [u8]> {
+        self.next_word().filter(|w| memchr(b'"', w).is_none())
+    }
+
+    fn rest(&self) -> Option<&'a [u8]> {
+        self.s.get(self.pos..).filter(|r| !r.is_empty())
+    }
+}
+
+fn is_status(w: &[u8]) -> bool {
+    w == b"-" || (w.len() == 3 && w.iter().all(u8::is_ascii_digit))
+}
+
+fn is_number_or_dash(w: &[u8]) -> bool {
+    w == b"-" || w.iter().all(u8::is_ascii_digit)
+}
+
+/// The status block, then the space and the first byte of the Referer.
+fn status_block(i: &[u8]) -> Option<(&[u8], StatusBlock<'_>)> {
+    let mut words = Words::new(i);
+    let mut block: StatusBlock = [&[]; 6];
+    for slot in block.iter_mut() {
+        *slot = words.next_bare()?;
+    }
+    let shapes_fit = is_status(block[0]) && block[2..].iter().all(|w| is_number_or_dash(w));
+    let rest = &i[words.pos.checked_sub(1)?..];
+    let referer_follows = rest.starts_with(b" \"") || rest.starts_with(b" -");
+    (shapes_fit && referer_follows).then_some((rest, block))
+}
+
+/// Request-URI (`"-"`, `-` or `"METHOD target HTTP/x.y"`) and the status
+/// block after it; the rest starts at the space before the Referer.
+pub fn request_uri(i: &[u8]) -> Res<'_, (Option<&[u8]>, StatusBlock<'_>)> {
+    let block_after = |at: usize| {
+        status_block(i.get(at..).unwrap_or_default()).ok_or(ParseError::new(
+            Column::HttpStatus,
+            "expected status, error code and four numbers or `-`",
+        ))
+    };
+    if i.starts_with(b"- ") {
+        let (rest, block) = block_after(2)?;
+        return Ok((rest, (None, block)));
+    }
+    if i.first() != Some(&b'"') {
+        return Err(ParseError::new(
+            Column::RequestUri,
+            "expected a quoted request line or `-`",
+        ));
+    }
+    for q in memchr_iter(b'"', &i[1..]).map(|q| q + 1) {
+        if i.get(q + 1) != Some(&b' ') {
+            continue;
+        }
+        if let Some((rest, block)) = status_block(&i[q + 2..]) {
+            let uri = &i[1..q];
+            return Ok((rest, ((uri != b"-").then_some(uri), block)));
+        }
+    }
+    Err(ParseError::new(
+        Column::RequestUri,
+        "no closing quote followed by status, error code and four numbers",
+    ))
+}
+
+fn is_signature_version(w: &[u8]) -> bool {
+    w == b"-" || w.starts_with(b"Sig")
+}
+
+fn is_authentication_type(w: &[u8]) -> bool {
+    w == b"-" || w.iter().all(u8::is_ascii_alphabetic)
+}
+
+fn is_tls_version(w: &[u8]) -> bool {
+    w == b"-" || w.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(b"TLS"))
+}
+
+/// The fields after the User-Agent, if `t` has their shape: one word
+/// (18-field records) or Version Id, Host Id (one or two words), signature
+/// version, cipher, auth type, host header, TLS version, then up to three
+/// newer fields and any unknown extras.
+fn tail(t: &[u8]) -> Option<Tail<'_>> {
+    let mut words = Words::new(t);
+    let mut tail = Tail {
+        known: [None; 10],
+        count: 1,
+        extra: None,
+    };
+    tail.known[0] = Some(words.next_bare()?);
+    if words.at_end() {
+        return Some(tail);
+    }
+    let host_start = words.pos;
+    let mut host_id = words.next_bare()?;
+    let mut signature = words.next_bare()?;
+    if !is_signature_version(signature) {
+        // A Host Id of two words (seen on 2019 console traffic).
+        host_id = &t[host_start..words.pos - 1];
+        signature = words.next_bare().filter(|w| is_signature_version(w))?;
+    }
+    let cipher = words.next_bare()?;
+    let auth = words.next_bare().filter(|w| is_authentication_type(w))?;
+    let host = words.next_bare()?;
+    let tls = words.next_bare().filter(|w| is_tls_version(w))?;
+    tail.known[1..7].copy_from_slice(&[
+        Some(host_id),
+        Some(signature),
+        Some(cipher),
+        Some(auth),
+        Some(host),
+        Some(tls),
+    ]);
+    tail.count = 7;
+    for slot in 7..10 {
+        if words.at_end() {
+            return Some(tail);
+        }
+        tail.known[slot] = Some(words.next_word()?);
+        tail.count += 1;
+    }
+    tail.extra = words.rest();
+    Some(tail)
+}
+
+/// Splits `REF "UA` (the User-Agent's closing quote excluded) into Referer and
+/// User-Agent contents.
+fn split_referer_agent(s: &[u8]) -> Option<(Option<&[u8]>, &[u8])> {
+    if let Some(agent) = s.strip_prefix(b"- \"") {
+        return Some((None, agent));
+    }
+    let inner = s.strip_prefix(b"\"")?;
+    let k = memmem::find(inner, b"\" \"")?;
+    let referer = &inner[..k];
+    Some(((referer != b"-").then_some(referer), &inner[k + 3..]))
+}
+
+fn dash_is_null(v: &[u8]) -> Option<&[u8]> {
+    (v != b"-").then_some(v)
+}
+
+/// Referer, User-Agent and the tail. `i` starts at the Referer.
+#[allow(clippy::type_complexity)]
+pub fn agent_and_tail(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_>), ParseError> {
+    for q in memrchr_iter(b'"', i) {
+        if q == 0 {
+            break;
+        }
+        let after = &i[q + 1..];
+        let Some(rest) = after.strip_prefix(b" ") else {
+            continue;
+        };
+        let Some(tail) = tail(rest) else { continue };
+        if let Some((referer, agent)) = split_referer_agent(&i[..q]) {
+            return Ok((referer, dash_is_null(agent), tail));
+        }
+    }
+    bare_dash_agent(i)
+}
+
+/// A User-Agent logged as a bare `-` (batch deletes, some internal requests).
+#[allow(clippy::type_complexity)]
+fn bare_dash_agent(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_>), ParseError> {
+    let missing = ParseError::new(
+        Column::UserAgent,
+        "no closing quote followed by the fields S3 writes after the User-Agent",
+    );
+    let (referer, rest) = if let Some(rest) = i.strip_prefix(b"- ") {
+        (None, rest)
+    } else if let Some(inner) = i.strip_prefix(b"\"") {
+        let k = memmem::find(inner, b"\" ").ok_or(missing)?;
+        (dash_is_null(&inner[..k]), &inner[k + 2..])
+    } else {
+        return Err(ParseError::new(
+            Column::Referer,
+            "expected a quoted value or `-`",
+        ));
+    };
+    let tail = rest.strip_prefix(b"- ").and_then(tail).ok_or(missing)?;
+    Ok((referer, None, tail))
+}

@@ -1,0 +1,205 @@
+//! Inputs: turns the paths a user names (files, folders searched recursively,
+//! glob patterns, `-` for stdin) into readers of log text, with gzip and zstd
+//! detected by their magic bytes rather than by file name.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// One log object to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    /// The name recorded in `source_file` and in messages.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "-".to_string(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(
+        "{path}: no such file or folder (give a log file, a folder of logs, a glob pattern or `-` for stdin)"
+    )]
+    NotFound { path: String },
+    #[error("{path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("invalid glob pattern `{pattern}`: {source}")]
+    BadGlob {
+        pattern: String,
+        source: glob::PatternError,
+    },
+    #[error("glob pattern `{pattern}` matches no file")]
+    NoMatch { pattern: String },
+}
+
+fn io_error(path: &Path, source: io::Error) -> SourceError {
+    SourceError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn is_glob(arg: &str) -> bool {
+    arg.contains(['*', '?', '['])
+}
+
+/// Expands the command line's inputs, in the order given; a folder's files
+/// are taken recursively in name order, hidden files skipped.
+pub fn resolve_inputs(args: &[String]) -> Result<Vec<Input>, SourceError> {
+    let mut inputs = Vec::new();
+    for arg in args {
+        let arg = arg.strip_prefix("file://").unwrap_or(arg);
+        if arg == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        let path = Path::new(arg);
+        if path.exists() {
+            collect_path(path, &mut inputs)?;
+        } else if is_glob(arg) {
+            collect_glob(arg, &mut inputs)?;
+        } else {
+            return Err(SourceError::NotFound {
+                path: arg.to_string(),
+            });
+        }
+    }
+    Ok(inputs)
+}
+
+fn collect_glob(pattern: &str, inputs: &mut Vec<Input>) -> Result<(), SourceError> {
+    let paths = glob::glob(pattern).map_err(|source| SourceError::BadGlob {
+        pattern: pattern.to_string(),
+        source,
+    })?;
+    let before = inputs.len();
+    for entry in paths {
+        let path = entry.map_err(|e| io_error(&e.path().to_path_buf(), e.into()))?;
+        collect_path(&path, inputs)?;
+    }
+    if inputs.len() == before {
+        return Err(SourceError::NoMatch {
+            pattern: pattern.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn collect_path(path: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError> {
+    if !path.is_dir() {
+        inputs.push(Input::File(path.to_path_buf()));
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(path)
+        .and_then(|dir| {
+            dir.map(|e| e.map(|e| e.path()))
+                .collect::<io::Result<Vec<_>>>()
+        })
+        .map_err(|e| io_error(path, e))?;
+    entries.sort();
+    for entry in entries {
+        let hidden = entry
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if !hidden {
+            collect_path(&entry, inputs)?;
+        }
+    }
+    Ok(())
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+/// Opens an input as a stream of log text, decompressing gzip (multi-member,
+/// as concatenated log objects are) and zstd.
+pub fn open(input: &Input) -> Result<Box<dyn Read + Send>, SourceError> {
+    let name = input.name();
+    let raw: Box<dyn Read + Send> = match input {
+        Input::Stdin => Box::new(io::stdin()),
+        Input::File(path) => Box::new(File::open(path).map_err(|e| io_error(path, e))?),
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, raw);
+    let head = reader.fill_buf().map_err(|source| SourceError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    Ok(if head.starts_with(GZIP_MAGIC) {
+        Box::new(flate2::read::MultiGzDecoder::new(reader))
+    } else if head.starts_with(ZSTD_MAGIC) {
+        Box::new(
+            zstd::stream::read::Decoder::with_buffer(reader)
+                .map_err(|source| SourceError::Io { path: name, source })?,
+        )
+    } else {
+        Box::new(reader)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn read_all(input: &Input) -> String {
+        let mut s = String::new();
+        open(input).unwrap().read_to_string(&mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn compression_is_detected_by_magic_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "line one\n").unwrap();
+        let gz = dir.path().join("no-extension");
+        let mut enc =
+            flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+        enc.write_all(b"gzipped\n").unwrap();
+        enc.finish().unwrap();
+        let zst = dir.path().join("zst.log");
+        std::fs::write(&zst, zstd::encode_all(&b"zstd text\n"[..], 1).unwrap()).unwrap();
+        assert_eq!(read_all(&Input::File(plain)), "line one\n");
+        assert_eq!(read_all(&Input::File(gz)), "gzipped\n");
+        assert_eq!(read_all(&Input::File(zst)), "zstd text\n");
+    }
+
+    #[test]
+    fn folders_are_walked_recursively_in_order_and_globs_expand() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
+        for f in ["a.log", "b/c/d.log", "b/e.log", ".hidden"] {
+            std::fs::write(dir.path().join(f), "x\n").unwrap();
+        }
+        let inputs = resolve_inputs(&[dir.path().display().to_string()]).unwrap();
+        let names: Vec<_> = inputs.iter().map(|i| i.name()).collect();
+        let root = dir.path().display().to_string();
+        assert_eq!(
+            names,
+            [
+                format!("{root}/a.log"),
+                format!("{root}/b/c/d.log"),
+                format!("{root}/b/e.log")
+            ]
+        );
+        let globbed = resolve_inputs(&[format!("{root}/b/*.log")]).unwrap();
+        assert_eq!(globbed, [Input::File(dir.path().join("b/e.log"))]);
+        assert!(matches!(
+            resolve_inputs(&[format!("{root}/zz*")]),
+            Err(SourceError::NoMatch { .. })
+        ));
+        assert!(matches!(
+            resolve_inputs(&[format!("{root}/missing")]),
+            Err(SourceError::NotFound { .. })
+        ));
+    }
+}

@@ -1,0 +1,129 @@
+//! The `logs` table for DataFusion: a `TableProvider` whose scans stream the
+//! batches of [`crate::batch::spawn_scan`], building only the columns a query
+//! uses, plus the UDFs that SQL cannot express well.
+
+pub mod udf;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::prelude::SessionContext;
+
+use crate::batch::{BatchBuilder, ScanReport, spawn_scan};
+use crate::schema::{Column, logs_schema, projected_schema};
+use crate::source::Input;
+
+/// The name of the table in SQL.
+pub const TABLE_NAME: &str = "logs";
+
+/// S3 access logs read from a list of inputs.
+#[derive(Clone)]
+pub struct LogTable {
+    inputs: Arc<[Input]>,
+    report: Arc<ScanReport>,
+}
+
+impl fmt::Debug for LogTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogTable")
+            .field("inputs", &self.inputs.len())
+            .finish()
+    }
+}
+
+impl LogTable {
+    /// Every scan of the table adds its counts and rejected lines to `report`.
+    pub fn new(inputs: Vec<Input>, report: Arc<ScanReport>) -> Self {
+        LogTable {
+            inputs: inputs.into(),
+            report,
+        }
+    }
+}
+
+#[async_trait]
+impl TableProvider for LogTable {
+    fn schema(&self) -> SchemaRef {
+        logs_schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let columns: Arc<[Column]> = match projection {
+            Some(p) => p.iter().map(|&i| Column::ALL[i]).collect(),
+            None => Column::ALL.into(),
+        };
+        let schema = projected_schema(&columns);
+        let partition = LogPartition {
+            inputs: self.inputs.clone(),
+            builder: Arc::new(BatchBuilder::new(columns, schema.clone())),
+            report: self.report.clone(),
+        };
+        let exec =
+            StreamingTableExec::try_new(schema, vec![Arc::new(partition)], None, [], false, limit)?;
+        Ok(Arc::new(exec))
+    }
+}
+
+/// One scan of the inputs with a fixed projection.
+struct LogPartition {
+    inputs: Arc<[Input]>,
+    builder: Arc<BatchBuilder>,
+    report: Arc<ScanReport>,
+}
+
+impl fmt::Debug for LogPartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogPartition")
+            .field("columns", &self.builder.schema().fields().len())
+            .finish()
+    }
+}
+
+impl PartitionStream for LogPartition {
+    fn schema(&self) -> &SchemaRef {
+        self.builder.schema()
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let rx = spawn_scan(
+            self.inputs.clone(),
+            self.builder.clone(),
+            self.report.clone(),
+        );
+        let batches = futures::stream::unfold(rx, |mut rx| async move {
+            let next = rx.recv().await?;
+            Some((next.map_err(|e| DataFusionError::External(Box::new(e))), rx))
+        });
+        Box::pin(RecordBatchStreamAdapter::new(
+            self.builder.schema().clone(),
+            batches,
+        ))
+    }
+}
+
+/// A session with the `logs` table over `inputs` and s3logq's UDFs.
+pub fn session(inputs: Vec<Input>, report: Arc<ScanReport>) -> Result<SessionContext> {
+    let ctx = SessionContext::new();
+    ctx.register_table(TABLE_NAME, Arc::new(LogTable::new(inputs, report)))?;
+    udf::register(&ctx);
+    Ok(ctx)
+}
