@@ -103,19 +103,31 @@ pub fn request_uri(i: &[u8]) -> Res<'_, (Option<&[u8]>, StatusBlock<'_>)> {
             "expected a quoted request line or `-`",
         ));
     }
+    // Prefer a closing quote that ends a whole request line (`... HTTP/x.y`);
+    // a target holding a forged status block lacks it.
+    let mut fallback = None;
     for q in memchr_iter(b'"', &i[1..]).map(|q| q + 1) {
         if i.get(q + 1) != Some(&b' ') {
             continue;
         }
         if let Some((rest, block)) = status_block(&i[q + 2..]) {
             let uri = &i[1..q];
-            return Ok((rest, ((uri != b"-").then_some(uri), block)));
+            let found = (rest, ((uri != b"-").then_some(uri), block));
+            if ends_with_http_version(uri) {
+                return Ok(found);
+            }
+            fallback = fallback.or(Some(found));
         }
     }
-    Err(ParseError::new(
+    fallback.ok_or(ParseError::new(
         Column::RequestUri,
         "no closing quote followed by status, error code and four numbers",
     ))
+}
+
+/// `... HTTP/1.1`
+fn ends_with_http_version(uri: &[u8]) -> bool {
+    uri.len() >= 9 && uri[uri.len() - 9..uri.len() - 3] == *b" HTTP/" && uri[uri.len() - 2] == b'.'
 }
 
 fn is_signature_version(w: &[u8]) -> bool {
@@ -170,7 +182,7 @@ fn tail(t: &[u8]) -> Option<Tail<'_>> {
         if words.at_end() {
             return Some(tail);
         }
-        tail.known[slot] = Some(words.next_word()?);
+        tail.known[slot] = Some(words.next_bare()?);
         tail.count += 1;
     }
     tail.extra = words.rest();
@@ -196,20 +208,27 @@ fn dash_is_null(v: &[u8]) -> Option<&[u8]> {
 /// Referer, User-Agent and the tail. `i` starts at the Referer.
 #[allow(clippy::type_complexity)]
 pub fn agent_and_tail(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_>), ParseError> {
+    // Records of 24+ fields are all S3 writes today, so a full tail wins over
+    // a one-word (18-field) tail further right, which could be a quote in a
+    // new trailing field.
+    let mut short_record = None;
     for q in memrchr_iter(b'"', i) {
         if q == 0 {
             break;
         }
-        let after = &i[q + 1..];
-        let Some(rest) = after.strip_prefix(b" ") else {
-            continue;
-        };
+        let Some(rest) = i[q + 1..].strip_prefix(b" ") else { continue };
         let Some(tail) = tail(rest) else { continue };
-        if let Some((referer, agent)) = split_referer_agent(&i[..q]) {
-            return Ok((referer, dash_is_null(agent), tail));
+        let Some((referer, agent)) = split_referer_agent(&i[..q]) else { continue };
+        let found = (referer, dash_is_null(agent), tail);
+        if found.2.count > 1 {
+            return Ok(found);
         }
+        short_record = short_record.or(Some(found));
     }
-    bare_dash_agent(i)
+    match short_record {
+        Some(found) => Ok(found),
+        None => bare_dash_agent(i),
+    }
 }
 
 /// A User-Agent logged as a bare `-` (batch deletes, some internal requests).

@@ -305,3 +305,13 @@ fn status_dash_and_missing_numbers() {
         (None, None, None)
     );
 }
+
+#[test]
+fn request_uri_forging_a_status_block_is_not_the_end() {
+    let uri = "\"GET /a\"b.html?x=\" 500 - 1 2 3 4 \" HTTP/1.1\"";
+    let l = format!("{HEAD} {uri} 404 NoSuchKey 310 - 6 - \"-\" \"ua\" {TAIL24}");
+    let r = parse_line(l.as_bytes()).unwrap();
+    assert_eq!(r.http_status, Some(404));
+    assert_eq!(text(&r, Column::ErrorCode), Some("NoSuchKey"));
+    assert_eq!(text(&r, Column::RequestUri), Some(&uri[1..uri.len() - 1]));
+}
