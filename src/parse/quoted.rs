@@ -216,9 +216,13 @@ pub fn agent_and_tail(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_
         if q == 0 {
             break;
         }
-        let Some(rest) = i[q + 1..].strip_prefix(b" ") else { continue };
+        let Some(rest) = i[q + 1..].strip_prefix(b" ") else {
+            continue;
+        };
         let Some(tail) = tail(rest) else { continue };
-        let Some((referer, agent)) = split_referer_agent(&i[..q]) else { continue };
+        let Some((referer, agent)) = split_referer_agent(&i[..q]) else {
+            continue;
+        };
         let found = (referer, dash_is_null(agent), tail);
         if found.2.count > 1 {
             return Ok(found);
