@@ -1,0 +1,161 @@
+//! End-to-end tests of the `s3logq` binary over the bundled `sample-logs/`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn sample_logs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
+}
+
+fn s3logq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_s3logq")).args(args).output().unwrap()
+}
+
+fn query(sql: &str, format: &str) -> (String, String) {
+    let logs = sample_logs();
+    let out = s3logq(&["query", "--format", format, sql, logs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn counts_every_line_as_a_row_or_a_reject() {
+    let (csv, stderr) = query("SELECT count(*) AS n FROM logs", "csv");
+    assert_eq!(csv, "n\n51\n");
+    assert!(stderr.contains("5 lines rejected of 56 read from 4 inputs"), "{stderr}");
+    assert!(stderr.contains("with-malformed-lines:3: field `bucket_owner`: empty line"), "{stderr}");
+    assert!(stderr.contains("with-malformed-lines:6: field `time`"), "{stderr}");
+}
+
+#[test]
+fn sigv2_callers_by_requester() {
+    let sql = "SELECT requester, count(*) AS requests FROM logs WHERE signature_version = 'SigV2' \
+               GROUP BY requester ORDER BY requests DESC, requester NULLS LAST";
+    let (csv, _) = query(sql, "csv");
+    assert_eq!(
+        csv,
+        "requester,requests\n\
+         arn:aws:iam::111122223333:user/legacy-backup,4\n\
+         arn:aws:iam::444455556666:user/etl-java,1\n\
+         arn:aws:sts::111122223333:assumed-role/uploader/i-0abc123def4567890,1\n\
+         ,1\n"
+    );
+}
+
+#[test]
+fn credential_failures_are_classified() {
+    let sql = "SELECT credential_failure, count(*) AS n FROM logs WHERE credential_failure IS NOT NULL \
+               GROUP BY 1 ORDER BY 1";
+    let (csv, _) = query(sql, "csv");
+    assert_eq!(
+        csv,
+        "credential_failure,n\nclock_skew,1\nexpired_token,1\ninvalid_access_key,1\ninvalid_token,1\n\
+         presigned_expired,2\nsignature_mismatch,1\ntoken_refresh_required,1\n"
+    );
+}
+
+#[test]
+fn ndjson_has_rfc3339_times_and_explicit_nulls() {
+    let sql = "SELECT time, requester, presign_version, presign_access_key_id, presign_expires_at, \
+               presign_has_session_token, requester_kind FROM logs WHERE error_code = 'ExpiredToken'";
+    let (ndjson, _) = query(sql, "ndjson");
+    assert_eq!(
+        ndjson,
+        "{\"time\":\"2026-11-21T15:20:00Z\",\"requester\":null,\"presign_version\":\"v4\",\
+         \"presign_access_key_id\":\"ASIAEXAMPLETEMP00001\",\"presign_expires_at\":\"2026-11-28T02:00:00Z\",\
+         \"presign_has_session_token\":true,\"requester_kind\":\"anonymous\"}\n"
+    );
+}
+
+#[test]
+fn every_record_length_and_extra_fields_are_read() {
+    let sql = "SELECT source_line, signature_version, access_point_arn, acl_required, source_region, extra_fields \
+               FROM logs WHERE source_file LIKE '%0F1E2D3C4B5A6978' OR extra_fields IS NOT NULL ORDER BY source_file, source_line";
+    let (csv, _) = query(sql, "csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 7, "{csv}");
+    assert_eq!(lines[1], "22,SigV4,,,us-east-1,FutureField2027");
+    assert_eq!(lines[2], "1,,,,,");
+    assert_eq!(lines[4], "3,SigV2,,,,");
+    assert_eq!(lines[5], "4,SigV4,arn:aws:s3:us-east-1:111122223333:accesspoint/analytics-ap,,,");
+    assert_eq!(lines[6], "5,SigV4,,Yes,,");
+}
+
+#[test]
+fn signatures_and_tokens_are_redacted_unless_asked() {
+    let sql = "SELECT request_uri FROM logs WHERE authentication_type = 'QueryString'";
+    let (table, _) = query(sql, "table");
+    for secret in ["a1a1000", "IQoJb3JpZ2luX2VjEXAMPLETOKEN", "bWFkZS11cCBzaWduYXR1cmU", "FwoGZXIvYXdzEXAMPLEv2TOKEN"] {
+        assert!(!table.contains(secret), "{secret} leaked");
+    }
+    assert!(table.contains("X-Amz-Signature=REDACTED"));
+    let logs = sample_logs();
+    let raw = s3logq(&["query", "--unredacted", "--format", "csv", sql, logs.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&raw.stdout).contains("IQoJb3JpZ2luX2VjEXAMPLETOKEN"));
+}
+
+#[test]
+fn rejects_file_keeps_every_rejected_line_and_strict_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.tsv");
+    let logs = sample_logs().join("legacy");
+    let out = s3logq(&["query", "--strict", "--rejects", rejects.to_str().unwrap(), "SELECT count(*) FROM logs", logs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5 lines rejected and --strict is set"));
+    let written = std::fs::read_to_string(&rejects).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines.len(), 5, "{written}");
+    assert!(lines[3].contains("with-malformed-lines:5\tfield `time`"), "{}", lines[3]);
+    assert!(lines[2].ends_with("\tthis is not an access log line at all"), "{}", lines[2]);
+}
+
+#[test]
+fn reads_stdin_and_reports_missing_inputs() {
+    let file = sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3logq"))
+        .args(["query", "--format", "csv", "SELECT count(*) AS n, min(source_file) AS f FROM logs", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&std::fs::read(file).unwrap()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n,f\n5,-\n");
+    let missing = s3logq(&["query", "SELECT 1", "no/such/dir"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/dir: no such file or folder"));
+    let bad_sql = s3logq(&["query", "SELECT nope FROM logs", sample_logs().to_str().unwrap()]);
+    assert_eq!(bad_sql.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_sql.stderr).contains("nope"));
+}
+
+#[test]
+fn schema_lists_the_columns() {
+    let out = s3logq(&["schema"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 42);
+    assert!(text.lines().any(|l| l.starts_with("time ") && l.contains("Timestamp") && l.ends_with("not null")));
+    assert!(text.lines().any(|l| l.starts_with("credential_failure") && l.contains("Utf8View")));
+}
+
+#[test]
+fn output_file_and_json_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.json");
+    let logs = sample_logs();
+    let out = s3logq(&["query", "--format", "json", "-o", path.to_str().unwrap(), "SELECT requester_kind, count(*) AS n FROM logs GROUP BY 1 ORDER BY 1", logs.to_str().unwrap()]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let kinds: Vec<(String, i64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["requester_kind"].as_str().unwrap().to_string(), r["n"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("anonymous", 13), ("assumed_role", 7), ("iam_user", 27), ("service", 4)]
+            .map(|(k, n)| (k.to_string(), n))
+    );
+}
