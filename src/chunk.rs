@@ -33,14 +33,7 @@ pub struct LineChunker<R> {
 
 impl<R: Read> LineChunker<R> {
     pub fn new(reader: R, source: Arc<str>, target: usize) -> Self {
-        LineChunker {
-            reader,
-            source,
-            carry: Vec::new(),
-            next_line: 1,
-            target: target.max(1),
-            done: false,
-        }
+        LineChunker { reader, source, carry: Vec::new(), next_line: 1, target: target.max(1), done: false }
     }
 
     /// Reads until `buf` holds at least one newline past `target` bytes or
@@ -78,11 +71,7 @@ impl<R: Read> LineChunker<R> {
         }
         let newlines = memchr_iter(b'\n', &buf).count() as u64;
         let lines = newlines + u64::from(!buf.ends_with(b"\n"));
-        let chunk = Chunk {
-            source: self.source.clone(),
-            first_line: self.next_line,
-            data: Buffer::from_vec(buf),
-        };
+        let chunk = Chunk { source: self.source.clone(), first_line: self.next_line, data: Buffer::from_vec(buf) };
         self.next_line += lines;
         Ok(Some(chunk))
     }
@@ -112,10 +101,7 @@ mod tests {
         let text = "aaaa\nbbbb\ncccc\ndddd\n";
         let got = chunks(text, 7);
         assert!(got.iter().all(|(_, c)| c.ends_with('\n')));
-        assert_eq!(
-            got.iter().map(|(_, c)| c.as_str()).collect::<String>(),
-            text
-        );
+        assert_eq!(got.iter().map(|(_, c)| c.as_str()).collect::<String>(), text);
         let mut line = 1;
         for (first, c) in &got {
             assert_eq!(*first, line);
@@ -135,9 +121,6 @@ mod tests {
         let text = format!("{long}\nshort\n");
         let got = chunks(&text, 16);
         assert!(got[0].1.starts_with(&format!("{long}\n")));
-        assert_eq!(
-            got.iter().map(|(_, c)| c.as_str()).collect::<String>(),
-            text
-        );
+        assert_eq!(got.iter().map(|(_, c)| c.as_str()).collect::<String>(), text);
     }
 }

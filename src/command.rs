@@ -3,6 +3,7 @@
 //! only parses arguments and maps errors to exit codes.
 
 use std::fs::File;
+use std::future::Future;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,10 +11,13 @@ use std::sync::Arc;
 use datafusion::error::DataFusionError;
 
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
-use crate::report::{OutputFormat, RenderError, redact_batch, write_batches};
+use crate::report::catalog::CatalogError;
+use crate::report::render::{ReportDocument, ReportFormat, render};
+use crate::report::{OutputFormat, RenderError, catalog, redact_batch, run_reports, select, write_batches};
 use crate::schema::logs_schema;
 use crate::source::{SourceError, resolve_inputs};
-use crate::table::session;
+use crate::table::{LogTable, session};
+use crate::window::TimeWindow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -25,16 +29,15 @@ pub enum CommandError {
     Render(#[from] RenderError),
     #[error("{path}: {source}")]
     File { path: String, source: io::Error },
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
     #[error("{0} lines rejected and --strict is set (see them with --rejects FILE)")]
     Strict(u64),
 }
 
 impl CommandError {
     fn file(path: &Path, source: io::Error) -> Self {
-        CommandError::File {
-            path: path.display().to_string(),
-            source,
-        }
+        CommandError::File { path: path.display().to_string(), source }
     }
 }
 
@@ -54,16 +57,38 @@ pub struct ScanSummary {
     pub samples: Vec<RejectSample>,
 }
 
+/// What to read and how to treat it, shared by the commands that read logs.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Files, folders, glob patterns or `-`.
+    pub inputs: Vec<String>,
+    pub window: TimeWindow,
+    pub rejects: RejectPolicy,
+}
+
 /// Options of `s3logq query`.
 #[derive(Debug, Clone)]
 pub struct QueryOptions {
     pub sql: String,
-    pub inputs: Vec<String>,
+    pub scan: ScanOptions,
     pub format: OutputFormat,
     pub output: Option<PathBuf>,
-    pub rejects: RejectPolicy,
     /// Leave signatures and session tokens in the output.
     pub unredacted: bool,
+}
+
+/// Options of `s3logq report`.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    pub scan: ScanOptions,
+    /// Run only these reports (all when empty).
+    pub only: Vec<String>,
+    /// A folder of extra or overriding `*.sql` reports.
+    pub queries_dir: Option<PathBuf>,
+    pub format: ReportFormat,
+    pub output: Option<PathBuf>,
+    /// Rows shown per report in text, Markdown and HTML.
+    pub max_rows: usize,
 }
 
 fn scan_report(policy: &RejectPolicy) -> Result<Arc<ScanReport>, CommandError> {
@@ -77,77 +102,96 @@ fn scan_report(policy: &RejectPolicy) -> Result<Arc<ScanReport>, CommandError> {
     Ok(Arc::new(ScanReport::new(sink)))
 }
 
-fn finish_scan(report: &ScanReport, policy: &RejectPolicy) -> Result<ScanSummary, CommandError> {
-    if let Some(path) = &policy.rejects_file {
-        report.flush().map_err(|e| CommandError::file(path, e))?;
-    }
-    Ok(ScanSummary {
-        totals: report.totals(),
-        samples: report.samples(),
-    })
-}
-
 fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CommandError> {
     Ok(match path {
-        Some(p) => Box::new(BufWriter::new(
-            File::create(p).map_err(|e| CommandError::file(p, e))?,
-        )),
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| CommandError::file(p, e))?)),
         None => Box::new(BufWriter::new(io::stdout().lock())),
     })
 }
 
-/// Runs one SQL statement over the table `logs` built from the inputs.
-/// The summary is returned even when `--strict` fails the run.
-pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError>) {
-    let report = match scan_report(&opts.rejects) {
+/// Runs `body` over the table `logs` of `scan`, then gathers what the scan
+/// read. The summary is returned even when the run fails.
+async fn with_scan<F, Fut>(scan: &ScanOptions, body: F) -> (ScanSummary, Result<(), CommandError>)
+where
+    F: FnOnce(LogTable, Arc<ScanReport>) -> Fut,
+    Fut: Future<Output = Result<(), CommandError>>,
+{
+    let report = match scan_report(&scan.rejects) {
         Ok(r) => r,
         Err(e) => return (ScanSummary::default(), Err(e)),
     };
-    let result = run_query(opts, &report).await;
-    match finish_scan(&report, &opts.rejects) {
-        Ok(summary) => {
-            let strict = opts.rejects.strict && summary.totals.rejected > 0;
-            let result = result.and_then(|()| {
-                if strict {
-                    Err(CommandError::Strict(summary.totals.rejected))
-                } else {
-                    Ok(())
-                }
-            });
-            (summary, result)
-        }
-        Err(e) => (ScanSummary::default(), result.and(Err(e))),
+    let result = match resolve_inputs(&scan.inputs) {
+        Ok(inputs) => body(LogTable::new(inputs, report.clone(), scan.window), report.clone()).await,
+        Err(e) => Err(e.into()),
+    };
+    if let Some(path) = &scan.rejects.rejects_file
+        && let Err(e) = report.flush()
+    {
+        return (ScanSummary::default(), result.and(Err(CommandError::file(path, e))));
     }
+    let summary = ScanSummary { totals: report.totals(), samples: report.samples() };
+    let rejected = summary.totals.rejected;
+    let result = result.and_then(|()| match scan.rejects.strict && rejected > 0 {
+        true => Err(CommandError::Strict(rejected)),
+        false => Ok(()),
+    });
+    (summary, result)
 }
 
-async fn run_query(opts: &QueryOptions, report: &Arc<ScanReport>) -> Result<(), CommandError> {
-    let inputs = resolve_inputs(&opts.inputs)?;
-    let ctx = session(inputs, report.clone())?;
-    let batches = ctx.sql(&opts.sql).await?.collect().await?;
-    let batches = if opts.unredacted {
-        batches
-    } else {
-        batches
-            .iter()
-            .map(redact_batch)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(RenderError::from)?
+/// Runs one SQL statement over the table `logs` built from the inputs.
+pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError>) {
+    with_scan(&opts.scan, |table, _| async move {
+        let ctx = session(Arc::new(table))?;
+        let batches = ctx.sql(&opts.sql).await?.collect().await?;
+        let batches = if opts.unredacted {
+            batches
+        } else {
+            batches.iter().map(redact_batch).collect::<Result<Vec<_>, _>>().map_err(RenderError::from)?
+        };
+        let mut out = open_output(opts.output.as_deref())?;
+        write_batches(opts.format, &batches, &mut out)?;
+        out.flush().map_err(RenderError::from)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Runs the named reports over one parse of the inputs.
+pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandError>) {
+    let reports = match catalog(opts.queries_dir.as_deref()).and_then(|all| select(all, &opts.only)) {
+        Ok(r) => r,
+        Err(e) => return (ScanSummary::default(), Err(e.into())),
     };
-    let mut out = open_output(opts.output.as_deref())?;
-    write_batches(opts.format, &batches, &mut out)?;
-    out.flush().map_err(RenderError::from)?;
+    with_scan(&opts.scan, |table, scan| async move {
+        let results = run_reports(&reports, table).await?;
+        let doc = ReportDocument {
+            results: &results,
+            totals: scan.totals(),
+            window: opts.scan.window,
+            max_rows: opts.max_rows,
+        };
+        let mut out = open_output(opts.output.as_deref())?;
+        render(opts.format, &doc, &mut out)?;
+        out.flush().map_err(RenderError::from)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Lists the reports: name, severity and title.
+pub fn list_reports(queries_dir: Option<&Path>, out: &mut dyn Write) -> Result<(), CommandError> {
+    let reports = catalog(queries_dir)?;
+    let width = reports.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    for r in reports {
+        writeln!(out, "{:width$}  {:8}  {}", r.name, r.severity.as_str(), r.title).map_err(RenderError::from)?;
+    }
     Ok(())
 }
 
 /// Writes the `logs` columns and their types.
 pub fn schema(out: &mut dyn Write) -> io::Result<()> {
     let schema = logs_schema();
-    let width = schema
-        .fields()
-        .iter()
-        .map(|f| f.name().len())
-        .max()
-        .unwrap_or(0);
+    let width = schema.fields().iter().map(|f| f.name().len()).max().unwrap_or(0);
     for f in schema.fields() {
         let null = if f.is_nullable() { "" } else { " not null" };
         writeln!(out, "{:width$}  {}{null}", f.name(), f.data_type())?;
@@ -160,11 +204,7 @@ pub fn schema(out: &mut dyn Write) -> io::Result<()> {
 pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> {
     let t = &summary.totals;
     if t.lossy_lines > 0 {
-        writeln!(
-            out,
-            "s3logq: {} lines held invalid UTF-8, replaced with U+FFFD",
-            t.lossy_lines
-        )?;
+        writeln!(out, "s3logq: {} lines held invalid UTF-8, replaced with U+FFFD", t.lossy_lines)?;
     }
     if t.rejected == 0 {
         return Ok(());
@@ -173,14 +213,6 @@ pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::R
         writeln!(out, "s3logq: {}:{}: {}", s.source, s.line, s.reason)?;
     }
     let more = t.rejected.saturating_sub(summary.samples.len() as u64);
-    let more = if more > 0 {
-        format!(", {more} more not shown")
-    } else {
-        String::new()
-    };
-    writeln!(
-        out,
-        "s3logq: {} lines rejected of {} read from {} inputs{more}",
-        t.rejected, t.lines, t.inputs
-    )
+    let more = if more > 0 { format!(", {more} more not shown") } else { String::new() };
+    writeln!(out, "s3logq: {} lines rejected of {} read from {} inputs{more}", t.rejected, t.lines, t.inputs)
 }

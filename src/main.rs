@@ -6,30 +6,41 @@ mod cli;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 
 use cli::{Cli, Command};
-use s3logq::command::{self, CommandError};
+use s3logq::command::{self, CommandError, ScanSummary};
 
 const EXIT_INPUT: u8 = 2;
 
-fn is_broken_pipe(e: &CommandError) -> bool {
-    let io = match e {
-        CommandError::Render(s3logq::report::RenderError::Io(io)) => io,
-        _ => return false,
-    };
-    io.kind() == io::ErrorKind::BrokenPipe
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || matches!(
+                c.downcast_ref::<CommandError>(),
+                Some(CommandError::Render(s3logq::report::RenderError::Io(io))) if io.kind() == io::ErrorKind::BrokenPipe
+            )
+    })
 }
 
-async fn run(cli: Cli) -> Result<(), CommandError> {
+/// Prints what a scan rejected, then passes its result on.
+fn finish(summary: ScanSummary, result: Result<(), CommandError>) -> anyhow::Result<()> {
+    let _ = command::write_reject_summary(&summary, &mut io::stderr().lock());
+    Ok(result?)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Schema => {
-            command::schema(&mut io::stdout().lock()).map_err(|e| CommandError::Render(e.into()))
-        }
+        Command::Schema => command::schema(&mut io::stdout().lock()).context("writing the schema"),
+        Command::Reports { queries } => Ok(command::list_reports(queries.as_deref(), &mut io::stdout().lock())?),
         Command::Query(args) => {
-            let (summary, result) = command::query(&args.into_options()).await;
-            let _ = command::write_reject_summary(&summary, &mut io::stderr().lock());
-            result
+            let (summary, result) = command::query(&args.into_options()?).await;
+            finish(summary, result)
+        }
+        Command::Report(args) => {
+            let (summary, result) = command::report(&args.into_options()?).await;
+            finish(summary, result)
         }
     }
 }
@@ -41,7 +52,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "s3logq: error: {e}");
+            let _ = writeln!(io::stderr(), "s3logq: error: {e:#}");
             ExitCode::from(EXIT_INPUT)
         }
     }

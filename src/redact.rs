@@ -27,15 +27,11 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     let mut out = String::new();
     let mut copied = 0;
     for (eq, _) in text.match_indices('=') {
-        let name_start = text[..eq]
-            .rfind(['?', '&', ' ', ';', '"'])
-            .map_or(0, |p| p + 1);
+        let name_start = text[..eq].rfind(['?', '&', ' ', ';', '"']).map_or(0, |p| p + 1);
         if eq < copied || !is_secret_name(&text[name_start..eq]) {
             continue;
         }
-        let value_end = text[eq + 1..]
-            .find(is_value_end)
-            .map_or(text.len(), |p| eq + 1 + p);
+        let value_end = text[eq + 1..].find(is_value_end).map_or(text.len(), |p| eq + 1 + p);
         if value_end == eq + 1 {
             continue;
         }
@@ -62,20 +58,12 @@ mod tests {
             "GET /b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F2024&X-Amz-Signature=REDACTED&X-Amz-Security-Token=REDACTED HTTP/1.1"
         );
         let v2 = "GET /k?AWSAccessKeyId=AKIA&Expires=1&Signature=abc%3D&x-amz-security-token=tok";
-        assert_eq!(
-            redact(v2),
-            "GET /k?AWSAccessKeyId=AKIA&Expires=1&Signature=REDACTED&x-amz-security-token=REDACTED"
-        );
+        assert_eq!(redact(v2), "GET /k?AWSAccessKeyId=AKIA&Expires=1&Signature=REDACTED&x-amz-security-token=REDACTED");
     }
 
     #[test]
     fn other_text_is_untouched_and_borrowed() {
-        for s in [
-            "GET /k?versionId=1&x-id=GetObject HTTP/1.1",
-            "no query",
-            "MySignature=1",
-            "Signature=",
-        ] {
+        for s in ["GET /k?versionId=1&x-id=GetObject HTTP/1.1", "no query", "MySignature=1", "Signature="] {
             assert!(matches!(redact(s), Cow::Borrowed(_)), "{s}");
         }
     }

@@ -114,19 +114,14 @@ impl Column {
 
 /// The full `logs` schema, in column order.
 pub fn logs_schema() -> SchemaRef {
-    static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-        Arc::new(Schema::new(
-            Column::ALL.iter().map(|c| c.field()).collect::<Vec<_>>(),
-        ))
-    });
+    static SCHEMA: LazyLock<SchemaRef> =
+        LazyLock::new(|| Arc::new(Schema::new(Column::ALL.iter().map(|c| c.field()).collect::<Vec<_>>())));
     SCHEMA.clone()
 }
 
 /// The schema of a projection (indices into [`Column::ALL`]).
 pub fn projected_schema(columns: &[Column]) -> SchemaRef {
-    Arc::new(Schema::new(
-        columns.iter().map(|c| c.field()).collect::<Vec<_>>(),
-    ))
+    Arc::new(Schema::new(columns.iter().map(|c| c.field()).collect::<Vec<_>>()))
 }
 
 #[cfg(test)]
@@ -145,10 +140,7 @@ mod tests {
             schema.field_with_name("time").unwrap().data_type(),
             &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
         );
-        assert_eq!(
-            schema.field_with_name("http_status").unwrap().data_type(),
-            &DataType::Int32
-        );
+        assert_eq!(schema.field_with_name("http_status").unwrap().data_type(), &DataType::Int32);
         for (i, c) in Column::ALL.iter().enumerate() {
             assert_eq!(*c as usize, i, "{} out of order", c.name());
         }

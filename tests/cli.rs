@@ -100,7 +100,14 @@ fn rejects_file_keeps_every_rejected_line_and_strict_fails() {
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.tsv");
     let logs = sample_logs().join("legacy");
-    let out = s3logq(&["query", "--strict", "--rejects", rejects.to_str().unwrap(), "SELECT count(*) FROM logs", logs.to_str().unwrap()]);
+    let out = s3logq(&[
+        "query",
+        "--strict",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        "SELECT count(*) FROM logs",
+        logs.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("5 lines rejected and --strict is set"));
     let written = std::fs::read_to_string(&rejects).unwrap();
@@ -144,7 +151,15 @@ fn output_file_and_json_array() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.json");
     let logs = sample_logs();
-    let out = s3logq(&["query", "--format", "json", "-o", path.to_str().unwrap(), "SELECT requester_kind, count(*) AS n FROM logs GROUP BY 1 ORDER BY 1", logs.to_str().unwrap()]);
+    let out = s3logq(&[
+        "query",
+        "--format",
+        "json",
+        "-o",
+        path.to_str().unwrap(),
+        "SELECT requester_kind, count(*) AS n FROM logs GROUP BY 1 ORDER BY 1",
+        logs.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let kinds: Vec<(String, i64)> = v
@@ -155,7 +170,6 @@ fn output_file_and_json_array() {
         .collect();
     assert_eq!(
         kinds,
-        [("anonymous", 13), ("assumed_role", 7), ("iam_user", 27), ("service", 4)]
-            .map(|(k, n)| (k.to_string(), n))
+        [("anonymous", 13), ("assumed_role", 7), ("iam_user", 27), ("service", 4)].map(|(k, n)| (k.to_string(), n))
     );
 }

@@ -19,30 +19,15 @@ fn rows_of(log: &Path) -> Vec<serde_json::Map<String, Value>> {
     let data = std::fs::read(log).unwrap();
     let columns: Arc<[Column]> = Column::ALL.into();
     let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
-    let chunk = Chunk {
-        source: log.display().to_string().into(),
-        first_line: 1,
-        data: data.into(),
-    };
+    let chunk = Chunk { source: log.display().to_string().into(), first_line: 1, data: data.into() };
     let out = builder.build(&chunk).unwrap();
-    assert!(
-        out.rejected.is_empty(),
-        "{}: rejected {:?}",
-        log.display(),
-        out.rejected
-    );
+    assert!(out.rejected.is_empty(), "{}: rejected {:?}", log.display(), out.rejected);
     let mut json = Vec::new();
     write_batches(OutputFormat::Ndjson, &[out.batch], &mut json).unwrap();
     String::from_utf8(json)
         .unwrap()
         .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l)
-                .unwrap()
-                .as_object()
-                .unwrap()
-                .clone()
-        })
+        .map(|l| serde_json::from_str::<Value>(l).unwrap().as_object().unwrap().clone())
         .collect()
 }
 
@@ -50,9 +35,7 @@ fn rows_of(log: &Path) -> Vec<serde_json::Map<String, Value>> {
 fn every_stated_value_matches() {
     let mut files = 0;
     let mut checked = 0;
-    for entry in std::fs::read_dir(conformance_dir())
-        .expect("../shared/conformance is beside the repository")
-    {
+    for entry in std::fs::read_dir(conformance_dir()).expect("../shared/conformance is beside the repository") {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "log") {
             continue;
@@ -60,12 +43,7 @@ fn every_stated_value_matches() {
         files += 1;
         let rows = rows_of(&path);
         let line_count = std::fs::read_to_string(&path).unwrap().lines().count();
-        assert_eq!(
-            rows.len(),
-            line_count,
-            "{}: every line is a row",
-            path.display()
-        );
+        assert_eq!(rows.len(), line_count, "{}: every line is a row", path.display());
         let expected_path = path.with_extension("expected.jsonl");
         let Ok(expected) = std::fs::read_to_string(&expected_path) else {
             continue;
@@ -73,13 +51,7 @@ fn every_stated_value_matches() {
         for (n, (want, got)) in expected.lines().zip(&rows).enumerate() {
             let want: serde_json::Map<String, Value> = serde_json::from_str(want).unwrap();
             for (key, value) in &want {
-                assert_eq!(
-                    got.get(key),
-                    Some(value),
-                    "{}:{}: {key}",
-                    path.display(),
-                    n + 1
-                );
+                assert_eq!(got.get(key), Some(value), "{}:{}: {key}", path.display(), n + 1);
                 checked += 1;
             }
             assert_eq!(got["source_line"], Value::from(n as u64 + 1));
@@ -99,24 +71,14 @@ fn unknown_28th_field_is_kept_and_filebeat_offset_converted() {
     assert_eq!(filebeat[5]["time"], Value::from("2021-02-09T12:48:42Z"));
     assert_eq!(filebeat[5]["request_path"], Value::from("*"));
     let dandi = rows_of(&conformance_dir().join("dandi-s3-log-parser.log"));
-    assert_eq!(
-        dandi[0]["user_agent"].as_str().unwrap().chars().next(),
-        Some('"')
-    );
+    assert_eq!(dandi[0]["user_agent"].as_str().unwrap().chars().next(), Some('"'));
     assert_eq!(dandi[2]["http_status"], Value::from(404));
     assert_eq!(dandi[2]["error_code"], Value::from("NoSuchKey"));
     assert_eq!(
         dandi[2]["user_agent"],
-        Value::from(
-            "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)"
-        )
+        Value::from("Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)")
     );
-    assert!(
-        dandi[2]["referer"]
-            .as_str()
-            .unwrap()
-            .ends_with("$ch[1].$ch[3].$ch[4]);?>")
-    );
+    assert!(dandi[2]["referer"].as_str().unwrap().ends_with("$ch[1].$ch[3].$ch[4]);?>"));
     assert_eq!(dandi[1]["acl_required"], Value::Null);
     assert_eq!(dandi[4]["tls_version"], Value::from("TLSv1.3"));
 }

@@ -5,9 +5,7 @@ use proptest::prelude::*;
 use s3logq::parse::{LogRecord, parse_line};
 use s3logq::schema::Column;
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// The values of one record, as a writer of the log would hold them.
 #[derive(Debug, Clone)]
@@ -21,9 +19,7 @@ struct Fields {
     extra: Option<String>,
 }
 
-fn opt<T: std::fmt::Debug + Clone + 'static>(
-    s: impl Strategy<Value = T> + 'static,
-) -> BoxedStrategy<Option<T>> {
+fn opt<T: std::fmt::Debug + Clone + 'static>(s: impl Strategy<Value = T> + 'static) -> BoxedStrategy<Option<T>> {
     prop_oneof![1 => Just(None), 4 => s.prop_map(Some)].boxed()
 }
 
@@ -42,10 +38,7 @@ fn fields() -> impl Strategy<Value = Fields> {
             word("arn:aws:iam::[0-9]{12}:user/[A-Za-z0-9+=,.@_-]{1,20}"),
             word("arn:aws:sts::[0-9]{12}:assumed-role/[A-Za-z0-9_-]{1,10}/[A-Za-z0-9_.@-]{1,20}"),
             word("[0-9a-f]{64}"),
-            Just(
-                "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EXAMPLE"
-                    .to_string()
-            ),
+            Just("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EXAMPLE".to_string()),
             Just("svc:delivery.logs.amazonaws.com".to_string()),
         ]),
         word("[A-Z0-9]{16}"),
@@ -57,48 +50,27 @@ fn fields() -> impl Strategy<Value = Fields> {
         opt(word("[A-Za-z0-9/%+._*!'()=@:-]{1,40}")),
     );
     let middle = (
-        opt(word(
-            "(GET|PUT|HEAD|POST|DELETE) /[A-Za-z0-9/%+._*!'()=@:\"?&-]{0,60} HTTP/1\\.[01]",
-        )),
+        opt(word("(GET|PUT|HEAD|POST|DELETE) /[A-Za-z0-9/%+._*!'()=@:\"?&-]{0,60} HTTP/1\\.[01]")),
         opt(100i32..600),
         opt(word("[A-Za-z]{5,25}")),
-        [
-            opt(0i64..10_000_000_000),
-            opt(0i64..10_000_000_000),
-            opt(0i64..100_000),
-            opt(0i64..100_000),
-        ],
-        opt(
-            word("[ -~]{1,50}").prop_filter("not a dash, no quote-space-quote", |r| {
-                r != "-" && !r.contains("\" \"")
-            }),
-        ),
+        [opt(0i64..10_000_000_000), opt(0i64..10_000_000_000), opt(0i64..100_000), opt(0i64..100_000)],
+        opt(word("[ -~]{1,50}").prop_filter("not a dash, no quote-space-quote", |r| r != "-" && !r.contains("\" \""))),
         opt(word("[ -~]{1,80}").prop_filter("not a dash", |u| u != "-")),
     );
     let tail = (
         opt(word("[A-Za-z0-9._]{8,32}")),
         opt(word("[A-Za-z0-9+/]{20,76}=?")),
-        opt(prop_oneof![
-            Just("SigV2".to_string()),
-            Just("SigV4".to_string())
-        ]),
+        opt(prop_oneof![Just("SigV2".to_string()), Just("SigV4".to_string())]),
         opt(word("[A-Z0-9_-]{6,30}")),
-        opt(prop_oneof![
-            Just("AuthHeader".to_string()),
-            Just("QueryString".to_string())
-        ]),
+        opt(prop_oneof![Just("AuthHeader".to_string()), Just("QueryString".to_string())]),
         opt(word("[a-z0-9.-]{3,40}")),
         opt(word("TLS[vV]1\\.[0-3]")),
-        opt(word(
-            "arn:aws:s3:[a-z]{2}-[a-z]+-[1-9]:[0-9]{12}:accesspoint/[a-z0-9-]{1,20}",
-        )),
+        opt(word("arn:aws:s3:[a-z]{2}-[a-z]+-[1-9]:[0-9]{12}:accesspoint/[a-z0-9-]{1,20}")),
         opt(Just("Yes".to_string())),
         opt(word("[a-z]{2}-[a-z]+-[1-9]")),
     );
-    let shape = (
-        prop_oneof![Just(18usize), Just(24), Just(25), Just(26), Just(27)],
-        opt(word("[A-Za-z0-9=:\" -]{1,30}")),
-    );
+    let shape =
+        (prop_oneof![Just(18usize), Just(24), Just(25), Just(26), Just(27)], opt(word("[A-Za-z0-9=:\" -]{1,30}")));
     (head, middle, tail, shape).prop_map(|(h, m, t, (field_count, extra))| {
         let mut text: Vec<Option<String>> = vec![None; 27];
         text[0] = Some(h.0);
@@ -120,18 +92,9 @@ fn fields() -> impl Strategy<Value = Fields> {
         }
         // A value written `-` is null by definition.
         let text = text.into_iter().map(|v| v.filter(|s| s != "-")).collect();
-        let extra = extra.filter(|e| {
-            field_count == 27 && !e.starts_with(' ') && !e.ends_with(' ') && !e.contains("  ")
-        });
-        Fields {
-            epoch: h.2,
-            offset_minutes: h.3,
-            text,
-            status: m.1,
-            numbers: m.3,
-            field_count,
-            extra,
-        }
+        let extra =
+            extra.filter(|e| field_count == 27 && !e.starts_with(' ') && !e.ends_with(' ') && !e.contains("  "));
+        Fields { epoch: h.2, offset_minutes: h.3, text, status: m.1, numbers: m.3, field_count, extra }
     })
 }
 
@@ -166,10 +129,7 @@ fn render_time(epoch: i64, offset_minutes: i64) -> String {
 
 fn render(f: &Fields) -> String {
     let bare = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    let quoted = |v: &Option<String>| {
-        v.as_ref()
-            .map_or_else(|| "\"-\"".into(), |v| format!("\"{v}\""))
-    };
+    let quoted = |v: &Option<String>| v.as_ref().map_or_else(|| "\"-\"".into(), |v| format!("\"{v}\""));
     let num = |v: Option<i64>| v.map_or_else(|| "-".into(), |v| v.to_string());
     let t = &f.text;
     let mut parts = vec![

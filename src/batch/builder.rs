@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions,
-    StringViewBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions, StringViewBuilder,
+    TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -17,6 +17,7 @@ use memchr::memchr_iter;
 use crate::chunk::Chunk;
 use crate::parse::{Derived, LogRecord, ParseError, parse_line};
 use crate::schema::{Column, ColumnKind};
+use crate::window::TimeWindow;
 
 /// A line that did not become a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub struct ChunkOutput {
     pub rejected: Vec<Rejected>,
     /// Lines whose invalid UTF-8 was replaced with U+FFFD before parsing.
     pub lossy_lines: u64,
+    /// Records left out because their time is outside the window.
+    pub outside_window: u64,
 }
 
 /// Where a record's text lives: in the chunk (zero-copy views) or in a
@@ -66,9 +69,7 @@ impl ColumnBuilder {
                 debug_assert_eq!((chunk_block, source_block), (CHUNK_BLOCK, SOURCE_BLOCK));
                 ColumnBuilder::Text(b)
             }
-            ColumnKind::Timestamp => {
-                ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::with_capacity(rows))
-            }
+            ColumnKind::Timestamp => ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::with_capacity(rows)),
             ColumnKind::Int32 => ColumnBuilder::Int32(Int32Builder::with_capacity(rows)),
             ColumnKind::Int64 => ColumnBuilder::Int64(Int64Builder::with_capacity(rows)),
             ColumnKind::Boolean => ColumnBuilder::Boolean(BooleanBuilder::with_capacity(rows)),
@@ -113,6 +114,7 @@ pub struct BatchBuilder {
     columns: Arc<[Column]>,
     schema: SchemaRef,
     needs_derived: bool,
+    window: TimeWindow,
 }
 
 /// One row's inputs while appending.
@@ -128,11 +130,13 @@ impl BatchBuilder {
     /// `schema` must be the projected schema of `columns`.
     pub fn new(columns: Arc<[Column]>, schema: SchemaRef) -> Self {
         let needs_derived = columns.iter().any(|c| c.is_derived());
-        BatchBuilder {
-            columns,
-            schema,
-            needs_derived,
-        }
+        BatchBuilder { columns, schema, needs_derived, window: TimeWindow::default() }
+    }
+
+    /// Keeps only records whose time lies in `window`.
+    pub fn with_window(mut self, window: TimeWindow) -> Self {
+        self.window = window;
+        self
     }
 
     pub fn schema(&self) -> &SchemaRef {
@@ -146,25 +150,19 @@ impl BatchBuilder {
         let rows_hint = data.len() / 400 + 1;
         let source = Buffer::from(chunk.source.as_bytes());
         let source_len = chunk.source.len() as u32;
-        let mut builders: Vec<ColumnBuilder> = self
-            .columns
-            .iter()
-            .map(|c| ColumnBuilder::new(c.kind(), &chunk.data, &source, rows_hint))
-            .collect();
+        let mut builders: Vec<ColumnBuilder> =
+            self.columns.iter().map(|c| ColumnBuilder::new(c.kind(), &chunk.data, &source, rows_hint)).collect();
         let mut out = ChunkOutput {
             batch: RecordBatch::new_empty(self.schema.clone()),
             lines: 0,
             rejected: vec![],
             lossy_lines: 0,
+            outside_window: 0,
         };
-        let chunk_home = TextHome::Chunk {
-            base: data.as_ptr() as usize,
-            len: data.len(),
-        };
+        let chunk_home = TextHome::Chunk { base: data.as_ptr() as usize, len: data.len() };
         let mut rows = 0usize;
         let mut start = 0usize;
-        let ends = memchr_iter(b'\n', data)
-            .chain((!data.ends_with(b"\n") && !data.is_empty()).then_some(data.len()));
+        let ends = memchr_iter(b'\n', data).chain((!data.ends_with(b"\n") && !data.is_empty()).then_some(data.len()));
         for end in ends {
             let line = &data[start..end];
             let line_no = chunk.first_line + out.lines;
@@ -175,21 +173,12 @@ impl BatchBuilder {
             } else {
                 out.lossy_lines += 1;
                 let repaired = String::from_utf8_lossy(line);
-                self.append_line(
-                    &mut builders,
-                    repaired.as_bytes(),
-                    line_no,
-                    TextHome::Copied,
-                    source_len,
-                )
+                self.append_line(&mut builders, repaired.as_bytes(), line_no, TextHome::Copied, source_len)
             };
             match appended {
-                Ok(()) => rows += 1,
-                Err(error) => out.rejected.push(Rejected {
-                    line: line_no,
-                    error,
-                    raw: line.to_vec(),
-                }),
+                Ok(true) => rows += 1,
+                Ok(false) => out.outside_window += 1,
+                Err(error) => out.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
             }
         }
         let arrays: Vec<ArrayRef> = builders.into_iter().map(ColumnBuilder::finish).collect();
@@ -205,21 +194,18 @@ impl BatchBuilder {
         line_no: u64,
         home: TextHome,
         source_len: u32,
-    ) -> Result<(), ParseError> {
+    ) -> Result<bool, ParseError> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let record = parse_line(line)?;
+        if !self.window.contains(record.time) {
+            return Ok(false);
+        }
         let derived = self.needs_derived.then(|| Derived::of(&record));
-        let row = Row {
-            record: &record,
-            derived: derived.as_ref(),
-            line: line_no,
-            home,
-            source_len,
-        };
+        let row = Row { record: &record, derived: derived.as_ref(), line: line_no, home, source_len };
         for (column, builder) in self.columns.iter().zip(builders.iter_mut()) {
             append_value(builder, *column, &row);
         }
-        Ok(())
+        Ok(true)
     }
 }
 

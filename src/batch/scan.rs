@@ -49,6 +49,7 @@ pub struct ScanTotals {
     pub rows: u64,
     pub rejected: u64,
     pub lossy_lines: u64,
+    pub outside_window: u64,
 }
 
 /// Counters and rejected lines of the scans of one run, shared by threads.
@@ -60,6 +61,7 @@ pub struct ScanReport {
     rows: AtomicU64,
     rejected: AtomicU64,
     lossy_lines: AtomicU64,
+    outside_window: AtomicU64,
     samples: Mutex<Vec<RejectSample>>,
     reject_sink: Option<Mutex<Box<dyn Write + Send>>>,
 }
@@ -68,10 +70,7 @@ impl ScanReport {
     /// `reject_sink` receives every rejected line as
     /// `file:line<TAB>reason<TAB>raw line`.
     pub fn new(reject_sink: Option<Box<dyn Write + Send>>) -> Self {
-        ScanReport {
-            reject_sink: reject_sink.map(Mutex::new),
-            ..Default::default()
-        }
+        ScanReport { reject_sink: reject_sink.map(Mutex::new), ..Default::default() }
     }
 
     pub fn totals(&self) -> ScanTotals {
@@ -83,6 +82,7 @@ impl ScanReport {
             rows: get(&self.rows),
             rejected: get(&self.rejected),
             lossy_lines: get(&self.lossy_lines),
+            outside_window: get(&self.outside_window),
         }
     }
 
@@ -94,27 +94,20 @@ impl ScanReport {
     /// Flushes the rejected-lines file.
     pub fn flush(&self) -> io::Result<()> {
         match &self.reject_sink {
-            Some(sink) => sink
-                .lock()
-                .map_err(|_| io::Error::other("reject sink poisoned"))?
-                .flush(),
+            Some(sink) => sink.lock().map_err(|_| io::Error::other("reject sink poisoned"))?.flush(),
             None => Ok(()),
         }
     }
 
     fn record(&self, chunk: &Chunk, out: &ChunkOutput) -> io::Result<()> {
-        self.bytes
-            .fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
+        self.bytes.fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
         self.lines.fetch_add(out.lines, Ordering::Relaxed);
-        self.rows
-            .fetch_add(out.batch.num_rows() as u64, Ordering::Relaxed);
-        self.lossy_lines
-            .fetch_add(out.lossy_lines, Ordering::Relaxed);
+        self.rows.fetch_add(out.batch.num_rows() as u64, Ordering::Relaxed);
+        self.lossy_lines.fetch_add(out.lossy_lines, Ordering::Relaxed);
         if out.rejected.is_empty() {
             return Ok(());
         }
-        self.rejected
-            .fetch_add(out.rejected.len() as u64, Ordering::Relaxed);
+        self.rejected.fetch_add(out.rejected.len() as u64, Ordering::Relaxed);
         if let Ok(mut samples) = self.samples.lock() {
             let room = REJECT_SAMPLES.saturating_sub(samples.len());
             samples.extend(out.rejected.iter().take(room).map(|r| RejectSample {
@@ -126,9 +119,7 @@ impl ScanReport {
         let Some(sink) = &self.reject_sink else {
             return Ok(());
         };
-        let mut sink = sink
-            .lock()
-            .map_err(|_| io::Error::other("reject sink poisoned"))?;
+        let mut sink = sink.lock().map_err(|_| io::Error::other("reject sink poisoned"))?;
         for r in &out.rejected {
             write!(sink, "{}:{}\t{}\t", chunk.source, r.line, r.error)?;
             sink.write_all(&r.raw)?;
@@ -166,13 +157,10 @@ pub fn spawn_scan(
     });
     std::thread::spawn(move || {
         let _ = chunk_rx.into_iter().par_bridge().try_for_each(|chunk| {
-            let result = builder
-                .build(&chunk)
-                .map_err(ScanError::from)
-                .and_then(|out| {
-                    report.record(&chunk, &out).map_err(ScanError::Rejects)?;
-                    Ok(out.batch)
-                });
+            let result = builder.build(&chunk).map_err(ScanError::from).and_then(|out| {
+                report.record(&chunk, &out).map_err(ScanError::Rejects)?;
+                Ok(out.batch)
+            });
             let failed = result.is_err();
             if tx.blocking_send(result).is_err() || failed {
                 stopped.store(true, Ordering::Relaxed);
@@ -189,10 +177,7 @@ fn read_input(input: &Input, chunks: &std::sync::mpsc::SyncSender<Chunk>) -> Res
     let name: Arc<str> = input.name().into();
     let reader = open(input)?;
     for chunk in LineChunker::new(reader, name.clone(), CHUNK_BYTES) {
-        let chunk = chunk.map_err(|source| ScanError::Read {
-            path: name.to_string(),
-            source,
-        })?;
+        let chunk = chunk.map_err(|source| ScanError::Read { path: name.to_string(), source })?;
         if chunks.send(chunk).is_err() {
             break;
         }

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use s3logq::command::{QueryOptions, RejectPolicy};
+use s3logq::command::{QueryOptions, RejectPolicy, ReportOptions, ScanOptions};
 use s3logq::report::OutputFormat;
+use s3logq::report::render::ReportFormat;
+use s3logq::window::{TimeWindow, WindowError, now};
 
 /// Turn Amazon S3 server access logs into answers.
 #[derive(Debug, Parser)]
@@ -18,6 +20,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the security and usage reports (all of them unless --only).
+    ///
+    /// Example: s3logq report --last 24h --format markdown logs/
+    Report(ReportArgs),
+    /// List the reports: name, severity and title.
+    Reports {
+        /// Also read the `*.sql` reports of this folder.
+        #[arg(long, value_name = "DIR")]
+        queries: Option<PathBuf>,
+    },
     /// Run SQL over the table `logs` built from the inputs.
     ///
     /// Example: s3logq query "SELECT requester, count(*) FROM logs
@@ -27,20 +39,34 @@ pub enum Command {
     Schema,
 }
 
+/// Which inputs, which records, and what to do with lines that are not
+/// records.
 #[derive(Debug, clap::Args)]
-pub struct RejectArgs {
+pub struct ScanArgs {
+    /// Only records at or after this time (2026-11-20 or 2026-11-20T08:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only records before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only records of the last DURATION before --until or now (90m, 24h, 7d).
+    #[arg(long, value_name = "DURATION")]
+    pub last: Option<String>,
     /// Write every rejected line (with file and line number) to FILE.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
     /// Exit with code 2 when any line is rejected.
     #[arg(long)]
     pub strict: bool,
+    /// Log files, folders (read recursively), glob patterns, or `-` for stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct QueryArgs {
     /// Output format.
-    #[arg(long, default_value = "table", value_parser = parse_format)]
+    #[arg(long, default_value = "table", value_parser = |s: &str| s.parse::<OutputFormat>())]
     pub format: OutputFormat,
     /// Write the result to FILE instead of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
@@ -48,38 +74,66 @@ pub struct QueryArgs {
     /// Print signatures and session tokens as logged (redacted by default).
     #[arg(long)]
     pub unredacted: bool,
-    #[command(flatten)]
-    pub rejects: RejectArgs,
     /// The SQL statement; the table is `logs`.
     pub sql: String,
-    /// Log files, folders (read recursively), glob patterns, or `-` for stdin.
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
-fn parse_format(s: &str) -> Result<OutputFormat, String> {
-    s.parse()
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Run only this report (repeatable); see `s3logq reports`.
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Also read the `*.sql` reports of this folder (same name overrides).
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = |s: &str| s.parse::<ReportFormat>())]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Rows shown per report in text, Markdown and HTML.
+    #[arg(long, default_value_t = 20)]
+    pub max_rows: usize,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
-impl RejectArgs {
-    fn policy(self) -> RejectPolicy {
-        RejectPolicy {
-            rejects_file: self.rejects,
-            strict: self.strict,
-        }
+impl ScanArgs {
+    fn into_options(self) -> Result<ScanOptions, WindowError> {
+        let window = TimeWindow::from_args(self.since.as_deref(), self.until.as_deref(), self.last.as_deref(), now())?;
+        Ok(ScanOptions {
+            inputs: self.inputs,
+            window,
+            rejects: RejectPolicy { rejects_file: self.rejects, strict: self.strict },
+        })
     }
 }
 
 impl QueryArgs {
-    pub fn into_options(self) -> QueryOptions {
-        QueryOptions {
+    pub fn into_options(self) -> Result<QueryOptions, WindowError> {
+        Ok(QueryOptions {
             sql: self.sql,
-            inputs: self.inputs,
+            scan: self.scan.into_options()?,
             format: self.format,
             output: self.output,
-            rejects: self.rejects.policy(),
             unredacted: self.unredacted,
-        }
+        })
+    }
+}
+
+impl ReportArgs {
+    pub fn into_options(self) -> Result<ReportOptions, WindowError> {
+        Ok(ReportOptions {
+            scan: self.scan.into_options()?,
+            only: self.only,
+            queries_dir: self.queries,
+            format: self.format,
+            output: self.output,
+            max_rows: self.max_rows,
+        })
     }
 }
 
@@ -95,20 +149,42 @@ mod tests {
 
     #[test]
     fn query_arguments_parse() {
+        let cli = Cli::try_parse_from(["s3logq", "query", "--format", "ndjson", "--strict", "SELECT 1", "a.log", "-"])
+            .unwrap();
+        let Command::Query(q) = cli.command else { panic!("not a query") };
+        let opts = q.into_options().unwrap();
+        assert_eq!(opts.format, OutputFormat::Ndjson);
+        assert!(opts.scan.rejects.strict);
+        assert_eq!(opts.scan.inputs, ["a.log", "-"]);
+        assert!(Cli::try_parse_from(["s3logq", "query", "--format", "xml", "SELECT 1", "a"]).is_err());
+        assert!(Cli::try_parse_from(["s3logq", "query", "SELECT 1"]).is_err());
+    }
+
+    #[test]
+    fn report_arguments_parse() {
         let cli = Cli::try_parse_from([
-            "s3logq", "query", "--format", "ndjson", "--strict", "SELECT 1", "a.log", "-",
+            "s3logq",
+            "report",
+            "--only",
+            "sigv2-callers",
+            "--only",
+            "top-talkers",
+            "--since",
+            "2026-11-20",
+            "--until",
+            "2026-11-21",
+            "--format",
+            "markdown",
+            "logs/",
         ])
         .unwrap();
-        let Command::Query(q) = cli.command else {
-            panic!("not a query")
-        };
-        let opts = q.into_options();
-        assert_eq!(opts.format, OutputFormat::Ndjson);
-        assert!(opts.rejects.strict);
-        assert_eq!(opts.inputs, ["a.log", "-"]);
-        assert!(
-            Cli::try_parse_from(["s3logq", "query", "--format", "xml", "SELECT 1", "a"]).is_err()
-        );
-        assert!(Cli::try_parse_from(["s3logq", "query", "SELECT 1"]).is_err());
+        let Command::Report(r) = cli.command else { panic!("not a report") };
+        let opts = r.into_options().unwrap();
+        assert_eq!(opts.only, ["sigv2-callers", "top-talkers"]);
+        assert_eq!(opts.format, ReportFormat::Markdown);
+        assert_eq!(opts.scan.window.since, Some(1_763_596_800_000_000));
+        let bad = Cli::try_parse_from(["s3logq", "report", "--last", "soon", "logs/"]).unwrap();
+        let Command::Report(r) = bad.command else { panic!("not a report") };
+        assert!(r.into_options().is_err());
     }
 }

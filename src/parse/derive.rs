@@ -34,10 +34,7 @@ pub struct Presign<'a> {
 
 impl<'a> Derived<'a> {
     pub fn of(record: &LogRecord<'a>) -> Self {
-        let request = record
-            .text(Column::RequestUri)
-            .map(RequestLine::split)
-            .unwrap_or_default();
+        let request = record.text(Column::RequestUri).map(RequestLine::split).unwrap_or_default();
         let presign = request.query.and_then(presign);
         let requester = record.text(Column::Requester);
         let (requester_kind, requester_account) = requester_kind(requester);
@@ -66,10 +63,7 @@ struct RequestLine<'a> {
 impl<'a> RequestLine<'a> {
     fn split(line: &'a [u8]) -> Self {
         let Some(sp) = memchr(b' ', line) else {
-            return RequestLine {
-                method: Some(line),
-                ..Default::default()
-            };
+            return RequestLine { method: Some(line), ..Default::default() };
         };
         let method = &line[..sp];
         let mut target = &line[sp + 1..];
@@ -84,12 +78,7 @@ impl<'a> RequestLine<'a> {
             Some(q) => (&target[..q], Some(&target[q + 1..])),
             None => (target, None),
         };
-        RequestLine {
-            method: Some(method),
-            path: Some(path),
-            query,
-            version,
-        }
+        RequestLine { method: Some(method), path: Some(path), query, version }
     }
 }
 
@@ -99,10 +88,10 @@ struct PresignParams<'a> {
     v4_credential: Option<&'a [u8]>,
     v4_date: Option<&'a [u8]>,
     v4_expires: Option<&'a [u8]>,
-    v4_signature: bool,
+    v4_signature: Option<&'a [u8]>,
     v2_access_key: Option<&'a [u8]>,
     v2_expires: Option<&'a [u8]>,
-    v2_signature: bool,
+    v2_signature: Option<&'a [u8]>,
     session_token: bool,
 }
 
@@ -128,7 +117,7 @@ impl<'a> PresignParams<'a> {
         } else if is("X-Amz-Expires") {
             self.v4_expires = Some(value);
         } else if is("X-Amz-Signature") {
-            self.v4_signature = true;
+            self.v4_signature = Some(value);
         } else if is("X-Amz-Security-Token") {
             self.session_token = true;
         } else if name == b"AWSAccessKeyId" {
@@ -136,7 +125,7 @@ impl<'a> PresignParams<'a> {
         } else if name == b"Expires" {
             self.v2_expires = Some(value);
         } else if name == b"Signature" {
-            self.v2_signature = true;
+            self.v2_signature = Some(value);
         }
     }
 }
@@ -160,7 +149,7 @@ fn credential_access_key(credential: &[u8]) -> &[u8] {
 
 fn presign(query: &[u8]) -> Option<Presign<'_>> {
     let p = PresignParams::read(query);
-    if p.v4_credential.is_some() || (p.v4_signature && p.v4_date.is_some()) {
+    if p.v4_credential.is_some() || (p.v4_signature.is_some() && p.v4_date.is_some()) {
         let signed_at = p.v4_date.and_then(parse_amz_date);
         let expires_seconds = p.v4_expires.and_then(parse_u64);
         let expires_at = signed_at
@@ -168,25 +157,19 @@ fn presign(query: &[u8]) -> Option<Presign<'_>> {
             .and_then(|(at, secs)| epoch_seconds_to_micros(secs).and_then(|d| at.checked_add(d)));
         return Some(Presign {
             version: "v4",
-            access_key_id: p
-                .v4_credential
-                .map(credential_access_key)
-                .filter(|k| !k.is_empty()),
+            access_key_id: p.v4_credential.map(credential_access_key).filter(|k| !k.is_empty()),
             signed_at,
             expires_at,
             expires_seconds,
             has_session_token: p.session_token,
         });
     }
-    if p.v2_access_key.is_some() && (p.v2_signature || p.v2_expires.is_some()) {
+    if p.v2_access_key.is_some() && (p.v2_signature.is_some() || p.v2_expires.is_some()) {
         return Some(Presign {
             version: "v2",
             access_key_id: p.v2_access_key.filter(|k| !k.is_empty()),
             signed_at: None,
-            expires_at: p
-                .v2_expires
-                .and_then(parse_u64)
-                .and_then(epoch_seconds_to_micros),
+            expires_at: p.v2_expires.and_then(parse_u64).and_then(epoch_seconds_to_micros),
             expires_seconds: None,
             has_session_token: p.session_token,
         });
@@ -194,12 +177,28 @@ fn presign(query: &[u8]) -> Option<Presign<'_>> {
     None
 }
 
+/// The signature of a presigned request URI (`X-Amz-Signature` or SigV2
+/// `Signature`), as written.
+pub fn presign_signature(request_uri: &[u8]) -> Option<&[u8]> {
+    let query = RequestLine::split(request_uri).query?;
+    let p = PresignParams::read(query);
+    p.v4_signature.or(p.v2_signature).filter(|s| !s.is_empty())
+}
+
+/// The value of query parameter `name` in a request URI, as written.
+pub fn query_param<'a>(request_uri: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let query = RequestLine::split(request_uri).query?;
+    query.split(|b| *b == b'&').find_map(|pair| {
+        let (n, v) = pair.split_at(memchr(b'=', pair)?);
+        (n == name).then_some(&v[1..])
+    })
+}
+
 /// `arn:PARTITION:SERVICE::ACCOUNT:RESOURCE` split into service, account and
 /// resource.
 fn arn_parts(arn: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     let mut parts = arn.splitn(6, |b| *b == b':');
-    let (prefix, _partition, service, _region) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (prefix, _partition, service, _region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let (account, resource) = (parts.next()?, parts.next()?);
     (prefix == b"arn").then_some((service, account, resource))
 }
@@ -237,10 +236,7 @@ pub fn requester_kind(requester: Option<&[u8]>) -> (&'static str, Option<&[u8]>)
 }
 
 /// Why a request failed, where the cause is a credential or a presigned URL.
-fn credential_failure(
-    record: &LogRecord<'_>,
-    presign: Option<&Presign<'_>>,
-) -> Option<&'static str> {
+fn credential_failure(record: &LogRecord<'_>, presign: Option<&Presign<'_>>) -> Option<&'static str> {
     let code = record.text(Column::ErrorCode)?;
     let by_code = match code {
         b"ExpiredToken" => Some("expired_token"),
@@ -257,9 +253,7 @@ fn credential_failure(
     let presigned_expired = code == b"AccessDenied"
         && record.http_status == Some(403)
         && record.text(Column::AuthenticationType) == Some(b"QueryString")
-        && presign
-            .and_then(|p| p.expires_at)
-            .is_some_and(|expires| record.time > expires);
+        && presign.and_then(|p| p.expires_at).is_some_and(|expires| record.time > expires);
     presigned_expired.then_some("presigned_expired")
 }
 
@@ -275,15 +269,9 @@ mod tests {
         assert_eq!(r.query, Some(&b"versionId=3&x=1"[..]));
         assert_eq!(r.version, Some(&b"HTTP/1.1"[..]));
         let star = RequestLine::split(b"OPTIONS * HTTP/1.0");
-        assert_eq!(
-            (star.path, star.version),
-            (Some(&b"*"[..]), Some(&b"HTTP/1.0"[..]))
-        );
+        assert_eq!((star.path, star.version), (Some(&b"*"[..]), Some(&b"HTTP/1.0"[..])));
         let no_version = RequestLine::split(b"GET /x");
-        assert_eq!(
-            (no_version.path, no_version.version),
-            (Some(&b"/x"[..]), None)
-        );
+        assert_eq!((no_version.path, no_version.version), (Some(&b"/x"[..]), None));
     }
 
     #[test]
@@ -304,11 +292,18 @@ mod tests {
         assert_eq!(p.version, "v2");
         assert_eq!(p.access_key_id, Some(&b"AKIAEXAMPLE"[..]));
         assert_eq!(p.expires_at, Some(1_439_881_105_000_000));
-        assert_eq!(
-            (p.signed_at, p.expires_seconds, p.has_session_token),
-            (None, None, false)
-        );
+        assert_eq!((p.signed_at, p.expires_seconds, p.has_session_token), (None, None, false));
         assert!(presign(b"versionId=abc&x-id=GetObject").is_none());
+    }
+
+    #[test]
+    fn signature_and_params_are_found_in_uris() {
+        let v4 = b"GET /k?X-Amz-Credential=A%2F1&X-Amz-Date=20240101T000000Z&X-Amz-Signature=abc HTTP/1.1";
+        assert_eq!(presign_signature(v4), Some(&b"abc"[..]));
+        assert_eq!(presign_signature(b"GET /k?AWSAccessKeyId=A&Expires=1&Signature=x%3D HTTP/1.1"), Some(&b"x%3D"[..]));
+        assert_eq!(presign_signature(b"GET /k HTTP/1.1"), None);
+        assert_eq!(query_param(v4, b"X-Amz-Date"), Some(&b"20240101T000000Z"[..]));
+        assert_eq!(query_param(v4, b"X-Amz"), None);
     }
 
     #[test]
@@ -316,28 +311,16 @@ mod tests {
         fn kind(r: &str) -> (&'static str, Option<&[u8]>) {
             requester_kind(Some(r.as_bytes()))
         }
-        assert_eq!(
-            kind("arn:aws:iam::123456789012:user/alice"),
-            ("iam_user", Some(&b"123456789012"[..]))
-        );
-        assert_eq!(
-            kind("arn:aws:iam::123456789012:root"),
-            ("root", Some(&b"123456789012"[..]))
-        );
+        assert_eq!(kind("arn:aws:iam::123456789012:user/alice"), ("iam_user", Some(&b"123456789012"[..])));
+        assert_eq!(kind("arn:aws:iam::123456789012:root"), ("root", Some(&b"123456789012"[..])));
         assert_eq!(
             kind("arn:aws:sts::123456789012:assumed-role/Admin/session"),
             ("assumed_role", Some(&b"123456789012"[..]))
         );
-        assert_eq!(
-            kind("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EX"),
-            ("service", None)
-        );
+        assert_eq!(kind("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EX"), ("service", None));
         assert_eq!(kind("svc:delivery.logs.amazonaws.com"), ("service", None));
         assert_eq!(kind("AmazonS3"), ("service", None));
-        assert_eq!(
-            kind("79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"),
-            ("canonical_user", None)
-        );
+        assert_eq!(kind("79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"), ("canonical_user", None));
         assert_eq!(requester_kind(None), ("anonymous", None));
         assert_eq!(kind("somebody"), ("other", None));
     }

@@ -64,9 +64,7 @@ impl fmt::Debug for LogRecord<'_> {
         for c in &Column::ALL[..KNOWN_FIELDS] {
             s.field(c.name(), &self.text(*c).map(String::from_utf8_lossy));
         }
-        s.field("time_us", &self.time)
-            .field("http_status", &self.http_status)
-            .finish()
+        s.field("time_us", &self.time).field("http_status", &self.http_status).finish()
     }
 }
 
@@ -107,10 +105,7 @@ type Res<'a, T> = Result<(&'a [u8], T), ParseError>;
 fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
     let end = memchr(b' ', i).unwrap_or(i.len());
     if end == 0 {
-        return Err(nom::Err::Error(nom::error::Error::new(
-            i,
-            nom::error::ErrorKind::TakeTill1,
-        )));
+        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::TakeTill1)));
     }
     Ok((&i[end..], &i[..end]))
 }
@@ -120,12 +115,7 @@ fn separator(i: &[u8], column: Column) -> Result<&[u8], ParseError> {
     char::<_, nom::error::Error<&[u8]>>(' ')
         .parse(i)
         .map(|(rest, _)| rest)
-        .map_err(|_| {
-            ParseError::new(
-                column,
-                "missing (the line ends or the separator is not one space)",
-            )
-        })
+        .map_err(|_| ParseError::new(column, "missing (the line ends or the separator is not one space)"))
 }
 
 fn field_token(i: &[u8], column: Column) -> Res<'_, &[u8]> {
@@ -141,23 +131,18 @@ fn optional_int(v: &[u8], column: Column) -> Result<Option<i64>, ParseError> {
     if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
         return Err(ParseError::new(column, "expected a whole number or `-`"));
     }
-    Ok(Some(
-        v.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')),
-    ))
+    Ok(Some(v.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))))
 }
 
 /// `[dd/Mon/yyyy:HH:MM:SS ±hhmm]`.
 fn bracketed_time(i: &[u8]) -> Res<'_, Micros> {
     let i = separator(i, Column::Time)?;
-    let (rest, inner) = delimited(char('['), take(26usize), char(']'))
-        .parse(i)
-        .map_err(|_: nom::Err<nom::error::Error<&[u8]>>| {
+    let (rest, inner) =
+        delimited(char('['), take(26usize), char(']')).parse(i).map_err(|_: nom::Err<nom::error::Error<&[u8]>>| {
             ParseError::new(Column::Time, "expected `[dd/Mon/yyyy:HH:MM:SS +hhmm]`")
         })?;
-    let t = parse_log_time(inner).ok_or(ParseError::new(
-        Column::Time,
-        "not a valid `dd/Mon/yyyy:HH:MM:SS +hhmm` time",
-    ))?;
+    let t =
+        parse_log_time(inner).ok_or(ParseError::new(Column::Time, "not a valid `dd/Mon/yyyy:HH:MM:SS +hhmm` time"))?;
     Ok((rest, t))
 }
 
@@ -169,12 +154,8 @@ fn is_operation(v: &[u8]) -> bool {
     };
     dot > 0
         && dot + 1 < v.len()
-        && v[..dot]
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        && v[dot + 1..]
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
+        && v[..dot].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && v[dot + 1..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
 }
 
 /// At most this many extra space-separated words in a Requester or a Key.

@@ -88,20 +88,15 @@ fn status_block(i: &[u8]) -> Option<(&[u8], StatusBlock<'_>)> {
 /// block after it; the rest starts at the space before the Referer.
 pub fn request_uri(i: &[u8]) -> Res<'_, (Option<&[u8]>, StatusBlock<'_>)> {
     let block_after = |at: usize| {
-        status_block(i.get(at..).unwrap_or_default()).ok_or(ParseError::new(
-            Column::HttpStatus,
-            "expected status, error code and four numbers or `-`",
-        ))
+        status_block(i.get(at..).unwrap_or_default())
+            .ok_or(ParseError::new(Column::HttpStatus, "expected status, error code and four numbers or `-`"))
     };
     if i.starts_with(b"- ") {
         let (rest, block) = block_after(2)?;
         return Ok((rest, (None, block)));
     }
     if i.first() != Some(&b'"') {
-        return Err(ParseError::new(
-            Column::RequestUri,
-            "expected a quoted request line or `-`",
-        ));
+        return Err(ParseError::new(Column::RequestUri, "expected a quoted request line or `-`"));
     }
     // Prefer a closing quote that ends a whole request line (`... HTTP/x.y`);
     // a target holding a forged status block lacks it.
@@ -119,10 +114,8 @@ pub fn request_uri(i: &[u8]) -> Res<'_, (Option<&[u8]>, StatusBlock<'_>)> {
             fallback = fallback.or(Some(found));
         }
     }
-    fallback.ok_or(ParseError::new(
-        Column::RequestUri,
-        "no closing quote followed by status, error code and four numbers",
-    ))
+    fallback
+        .ok_or(ParseError::new(Column::RequestUri, "no closing quote followed by status, error code and four numbers"))
 }
 
 /// `... HTTP/1.1`
@@ -148,11 +141,7 @@ fn is_tls_version(w: &[u8]) -> bool {
 /// newer fields and any unknown extras.
 fn tail(t: &[u8]) -> Option<Tail<'_>> {
     let mut words = Words::new(t);
-    let mut tail = Tail {
-        known: [None; 10],
-        count: 1,
-        extra: None,
-    };
+    let mut tail = Tail { known: [None; 10], count: 1, extra: None };
     tail.known[0] = Some(words.next_bare()?);
     if words.at_end() {
         return Some(tail);
@@ -238,20 +227,15 @@ pub fn agent_and_tail(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_
 /// A User-Agent logged as a bare `-` (batch deletes, some internal requests).
 #[allow(clippy::type_complexity)]
 fn bare_dash_agent(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_>), ParseError> {
-    let missing = ParseError::new(
-        Column::UserAgent,
-        "no closing quote followed by the fields S3 writes after the User-Agent",
-    );
+    let missing =
+        ParseError::new(Column::UserAgent, "no closing quote followed by the fields S3 writes after the User-Agent");
     let (referer, rest) = if let Some(rest) = i.strip_prefix(b"- ") {
         (None, rest)
     } else if let Some(inner) = i.strip_prefix(b"\"") {
         let k = memmem::find(inner, b"\" ").ok_or(missing)?;
         (dash_is_null(&inner[..k]), &inner[k + 2..])
     } else {
-        return Err(ParseError::new(
-            Column::Referer,
-            "expected a quoted value or `-`",
-        ));
+        return Err(ParseError::new(Column::Referer, "expected a quoted value or `-`"));
     };
     let tail = rest.strip_prefix(b"- ").and_then(tail).ok_or(missing)?;
     Ok((referer, None, tail))

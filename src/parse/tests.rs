@@ -7,8 +7,7 @@ fn text<'a>(r: &LogRecord<'a>, c: Column) -> Option<&'a str> {
 
 const OWNER: &str = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
 const HEAD: &str = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be bucket [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/alice 3E57427F3EXAMPLE REST.GET.OBJECT key.txt";
-const TAIL24: &str =
-    "- HOSTID= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader bucket.s3.amazonaws.com TLSv1.2";
+const TAIL24: &str = "- HOSTID= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader bucket.s3.amazonaws.com TLSv1.2";
 
 fn line(uri: &str, referer: &str, agent: &str, tail: &str) -> String {
     format!("{HEAD} {uri} 200 - 113 113 7 6 {referer} {agent} {tail}")
@@ -26,32 +25,17 @@ fn a_27_field_record_maps_every_field() {
     assert_eq!(r.field_count, 27);
     assert_eq!(text(&r, Column::BucketOwner), Some(OWNER));
     assert_eq!(r.time, 1_549_411_238_000_000);
+    assert_eq!(text(&r, Column::Requester), Some("arn:aws:iam::123456789012:user/alice"));
+    assert_eq!(text(&r, Column::RequestUri), Some("GET /bucket/key.txt HTTP/1.1"));
     assert_eq!(
-        text(&r, Column::Requester),
-        Some("arn:aws:iam::123456789012:user/alice")
-    );
-    assert_eq!(
-        text(&r, Column::RequestUri),
-        Some("GET /bucket/key.txt HTTP/1.1")
-    );
-    assert_eq!(
-        (
-            r.http_status,
-            r.bytes_sent,
-            r.object_size,
-            r.total_time_ms,
-            r.turn_around_time_ms
-        ),
+        (r.http_status, r.bytes_sent, r.object_size, r.total_time_ms, r.turn_around_time_ms),
         (Some(200), Some(113), Some(113), Some(7), Some(6))
     );
     assert_eq!(text(&r, Column::Referer), None);
     assert_eq!(text(&r, Column::UserAgent), Some("aws-cli/2.0"));
     assert_eq!(text(&r, Column::HostId), Some("HOSTID="));
     assert_eq!(text(&r, Column::TlsVersion), Some("TLSv1.2"));
-    assert_eq!(
-        text(&r, Column::AccessPointArn),
-        Some("arn:aws:s3:us-east-1:1:accesspoint/ap")
-    );
+    assert_eq!(text(&r, Column::AccessPointArn), Some("arn:aws:s3:us-east-1:1:accesspoint/ap"));
     assert_eq!(text(&r, Column::AclRequired), Some("Yes"));
     assert_eq!(text(&r, Column::SourceRegion), Some("us-east-1"));
     assert_eq!(r.extra_fields, None);
@@ -75,12 +59,7 @@ fn older_records_have_null_trailing_fields() {
             assert!(r.text(Column::HostId).is_some());
         }
         for c in &Column::ALL[count..KNOWN_FIELDS] {
-            assert_eq!(
-                r.text(*c),
-                None,
-                "{} should be null in a {count}-field record",
-                c.name()
-            );
+            assert_eq!(r.text(*c), None, "{} should be null in a {count}-field record", c.name());
         }
         let _ = last_known;
     }
@@ -88,12 +67,7 @@ fn older_records_have_null_trailing_fields() {
 
 #[test]
 fn unknown_trailing_fields_are_kept_as_written() {
-    let l = line(
-        "\"GET /k HTTP/1.1\"",
-        "\"-\"",
-        "\"ua\"",
-        &format!("{TAIL24} - - us-east-1 NewField \"quoted new\""),
-    );
+    let l = line("\"GET /k HTTP/1.1\"", "\"-\"", "\"ua\"", &format!("{TAIL24} - - us-east-1 NewField \"quoted new\""));
     let r = parse_line(l.as_bytes()).unwrap();
     assert_eq!(r.field_count, 27);
     assert_eq!(text(&r, Column::SourceRegion), Some("us-east-1"));
@@ -105,21 +79,14 @@ fn dashes_are_null_quoted_or_not() {
     let l = line("\"-\"", "-", "\"-\"", TAIL24);
     let r = parse_line(l.as_bytes()).unwrap();
     assert_eq!(
-        (
-            text(&r, Column::RequestUri),
-            text(&r, Column::Referer),
-            text(&r, Column::UserAgent)
-        ),
+        (text(&r, Column::RequestUri), text(&r, Column::Referer), text(&r, Column::UserAgent)),
         (None, None, None)
     );
     assert_eq!(text(&r, Column::ErrorCode), None);
     assert_eq!(text(&r, Column::VersionId), None);
     let bare = line("-", "-", "-", TAIL24);
     let r = parse_line(bare.as_bytes()).unwrap();
-    assert_eq!(
-        (text(&r, Column::RequestUri), text(&r, Column::UserAgent)),
-        (None, None)
-    );
+    assert_eq!((text(&r, Column::RequestUri), text(&r, Column::UserAgent)), (None, None));
     assert_eq!(text(&r, Column::SignatureVersion), Some("SigV4"));
 }
 
@@ -141,12 +108,7 @@ fn requester_with_spaces_stays_one_field() {
 
 #[test]
 fn host_id_of_two_words_is_one_field() {
-    let l = line(
-        "\"GET /k HTTP/1.1\"",
-        "\"-\"",
-        "\"ua\"",
-        "- AIDAEXAMPLE abc+def= SigV2 - AuthHeader h TLSv1.2",
-    );
+    let l = line("\"GET /k HTTP/1.1\"", "\"-\"", "\"ua\"", "- AIDAEXAMPLE abc+def= SigV2 - AuthHeader h TLSv1.2");
     let r = parse_line(l.as_bytes()).unwrap();
     assert_eq!(text(&r, Column::HostId), Some("AIDAEXAMPLE abc+def="));
     assert_eq!(text(&r, Column::SignatureVersion), Some("SigV2"));
@@ -155,14 +117,8 @@ fn host_id_of_two_words_is_one_field() {
 #[test]
 fn user_agent_forging_a_whole_tail_cannot_shift_fields() {
     // The agent imitates the rest of a record, quotes and all.
-    let evil =
-        "\"evil\" - FAKEHOST SigV2 - QueryString attacker.example TLSv1 arn:fake Yes us-fake-1\"";
-    let l = line(
-        "\"GET /k HTTP/1.1\"",
-        "\"-\"",
-        evil,
-        &format!("{TAIL24} - - us-east-1"),
-    );
+    let evil = "\"evil\" - FAKEHOST SigV2 - QueryString attacker.example TLSv1 arn:fake Yes us-fake-1\"";
+    let l = line("\"GET /k HTTP/1.1\"", "\"-\"", evil, &format!("{TAIL24} - - us-east-1"));
     let r = parse_line(l.as_bytes()).unwrap();
     assert_eq!(text(&r, Column::UserAgent), Some(&evil[1..evil.len() - 1]));
     assert_eq!(text(&r, Column::HostId), Some("HOSTID="));
@@ -174,12 +130,7 @@ fn user_agent_forging_a_whole_tail_cannot_shift_fields() {
 #[test]
 fn user_agent_forging_a_tail_in_an_18_field_record() {
     let evil = "\"x\" - FAKEHOST SigV2 - QueryString h TLSv1.2\"";
-    let l = line(
-        "\"GET /k HTTP/1.1\"",
-        "\"-\"",
-        evil,
-        "3HL4kqtJvjVBH40Nrjfkd",
-    );
+    let l = line("\"GET /k HTTP/1.1\"", "\"-\"", evil, "3HL4kqtJvjVBH40Nrjfkd");
     let r = parse_line(l.as_bytes()).unwrap();
     assert_eq!(r.field_count, 18);
     assert_eq!(text(&r, Column::VersionId), Some("3HL4kqtJvjVBH40Nrjfkd"));
@@ -191,10 +142,7 @@ fn request_uri_with_quotes_and_fake_status() {
     let uri = "\"GET /k?q=\"x\" 404 HTTP/1.1\"";
     let l = line(uri, "\"http://a\" b\"", "\"ua \"quoted\" end\"", TAIL24);
     let r = parse_line(l.as_bytes()).unwrap();
-    assert_eq!(
-        text(&r, Column::RequestUri),
-        Some("GET /k?q=\"x\" 404 HTTP/1.1")
-    );
+    assert_eq!(text(&r, Column::RequestUri), Some("GET /k?q=\"x\" 404 HTTP/1.1"));
     assert_eq!(r.http_status, Some(200));
     assert_eq!(text(&r, Column::Referer), Some("http://a\" b"));
     assert_eq!(text(&r, Column::UserAgent), Some("ua \"quoted\" end"));
@@ -202,24 +150,14 @@ fn request_uri_with_quotes_and_fake_status() {
 
 #[test]
 fn agent_starting_with_a_quote() {
-    let l = line(
-        "\"GET /k HTTP/1.1\"",
-        "\"-\"",
-        "\"\"Mozilla/5.0 (X11)\"",
-        TAIL24,
-    );
+    let l = line("\"GET /k HTTP/1.1\"", "\"-\"", "\"\"Mozilla/5.0 (X11)\"", TAIL24);
     let r = parse_line(l.as_bytes()).unwrap();
     assert_eq!(text(&r, Column::UserAgent), Some("\"Mozilla/5.0 (X11)"));
 }
 
 #[test]
 fn backslash_escaped_quotes_stay_as_written() {
-    let l = line(
-        "\"GET /k HTTP/1.1\"",
-        "\"-\"",
-        "\"app \\\"v1\\\" x\"",
-        TAIL24,
-    );
+    let l = line("\"GET /k HTTP/1.1\"", "\"-\"", "\"app \\\"v1\\\" x\"", TAIL24);
     let r = parse_line(l.as_bytes()).unwrap();
     assert_eq!(text(&r, Column::UserAgent), Some("app \\\"v1\\\" x"));
 }
@@ -243,15 +181,7 @@ fn time_offset_is_applied() {
 
 #[test]
 fn crlf_and_trailing_space_are_ignored() {
-    let l = format!(
-        "{}\r",
-        line(
-            "\"GET /k HTTP/1.1\"",
-            "\"-\"",
-            "\"ua\"",
-            &format!("{TAIL24} - Yes ")
-        )
-    );
+    let l = format!("{}\r", line("\"GET /k HTTP/1.1\"", "\"-\"", "\"ua\"", &format!("{TAIL24} - Yes ")));
     let r = parse_line(l.as_bytes()).unwrap();
     assert_eq!(text(&r, Column::AclRequired), Some("Yes"));
 }
@@ -270,25 +200,13 @@ fn malformed_lines_name_the_field() {
     let good = line("\"GET /k HTTP/1.1\"", "\"-\"", "\"ua\"", TAIL24);
     let cases: Vec<(String, Column)> = vec![
         (String::new(), Column::BucketOwner),
-        (
-            good.replace("[06/Feb/2019:00:00:38 +0000]", "[06/Feb/2019:00:00:38]"),
-            Column::Time,
-        ),
+        (good.replace("[06/Feb/2019:00:00:38 +0000]", "[06/Feb/2019:00:00:38]"), Column::Time),
         (good.replace(" 200 ", " 2x0 "), Column::RequestUri),
         (good.replace(" 113 113 ", " 113 abc "), Column::RequestUri),
-        (
-            good[..good.find(" \"ua\"").unwrap()].to_string(),
-            Column::UserAgent,
-        ),
+        (good[..good.find(" \"ua\"").unwrap()].to_string(), Column::UserAgent),
         (good.replacen(' ', "\t", 3), Column::Time),
-        (
-            good.replace(" AuthHeader ", " Auth\"Header "),
-            Column::UserAgent,
-        ),
-        (
-            good[..good.find(" 200 ").unwrap()].to_string(),
-            Column::RequestUri,
-        ),
+        (good.replace(" AuthHeader ", " Auth\"Header "), Column::UserAgent),
+        (good[..good.find(" 200 ").unwrap()].to_string(), Column::RequestUri),
     ];
     for (l, column) in cases {
         let err = parse_line(l.as_bytes()).expect_err(&l);
@@ -300,10 +218,7 @@ fn malformed_lines_name_the_field() {
 fn status_dash_and_missing_numbers() {
     let l = format!("{HEAD} \"GET /k HTTP/1.1\" - - - - - - \"-\" \"-\" {TAIL24}");
     let r = parse_line(l.as_bytes()).unwrap();
-    assert_eq!(
-        (r.http_status, r.bytes_sent, r.object_size),
-        (None, None, None)
-    );
+    assert_eq!((r.http_status, r.bytes_sent, r.object_size), (None, None, None));
 }
 
 #[test]

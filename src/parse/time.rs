@@ -21,20 +21,13 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
     let b = b.get(..N)?;
-    b.iter().try_fold(0u32, |acc, &d| {
-        d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
-    })
+    b.iter().try_fold(0u32, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0')))
 }
 
 fn month_number(m: &[u8]) -> Option<u32> {
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    MONTHS
-        .iter()
-        .position(|name| name.as_slice() == m)
-        .map(|i| i as u32 + 1)
+    const MONTHS: [&[u8; 3]; 12] =
+        [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+    MONTHS.iter().position(|name| name.as_slice() == m).map(|i| i as u32 + 1)
 }
 
 fn valid_clock(month: u32, day: u32, hour: u32, minute: u32, second: u32) -> bool {
@@ -50,24 +43,14 @@ fn to_micros(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u3
 /// The inside of the record time, `06/Feb/2019:00:00:38 +0000` (26 bytes),
 /// converted to UTC.
 pub fn parse_log_time(b: &[u8]) -> Option<Micros> {
-    if b.len() != 26
-        || b[2] != b'/'
-        || b[6] != b'/'
-        || b[11] != b':'
-        || b[14] != b':'
-        || b[17] != b':'
-        || b[20] != b' '
+    if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[14] != b':' || b[17] != b':' || b[20] != b' '
     {
         return None;
     }
     let day = digits::<2>(b)?;
     let month = month_number(&b[3..6])?;
     let year = digits::<4>(&b[7..])?;
-    let (hour, minute, second) = (
-        digits::<2>(&b[12..])?,
-        digits::<2>(&b[15..])?,
-        digits::<2>(&b[18..])?,
-    );
+    let (hour, minute, second) = (digits::<2>(&b[12..])?, digits::<2>(&b[15..])?, digits::<2>(&b[18..])?);
     if !valid_clock(month, day, hour, minute, second) {
         return None;
     }
@@ -86,18 +69,9 @@ pub fn parse_amz_date(b: &[u8]) -> Option<Micros> {
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
-    let (year, month, day) = (
-        digits::<4>(b)?,
-        digits::<2>(&b[4..])?,
-        digits::<2>(&b[6..])?,
-    );
-    let (hour, minute, second) = (
-        digits::<2>(&b[9..])?,
-        digits::<2>(&b[11..])?,
-        digits::<2>(&b[13..])?,
-    );
-    valid_clock(month, day, hour, minute, second)
-        .then(|| to_micros(year, month, day, hour, minute, second))
+    let (year, month, day) = (digits::<4>(b)?, digits::<2>(&b[4..])?, digits::<2>(&b[6..])?);
+    let (hour, minute, second) = (digits::<2>(&b[9..])?, digits::<2>(&b[11..])?, digits::<2>(&b[13..])?);
+    valid_clock(month, day, hour, minute, second).then(|| to_micros(year, month, day, hour, minute, second))
 }
 
 /// Seconds since the epoch (SigV2 `Expires`) as microseconds.
@@ -118,19 +92,10 @@ mod tests {
 
     #[test]
     fn log_time_is_converted_to_utc() {
-        assert_eq!(
-            parse_log_time(b"06/Feb/2019:00:00:38 +0000"),
-            Some(1_549_411_238_000_000)
-        );
+        assert_eq!(parse_log_time(b"06/Feb/2019:00:00:38 +0000"), Some(1_549_411_238_000_000));
         // +0200 means two hours ahead of UTC
-        assert_eq!(
-            parse_log_time(b"09/Feb/2021:14:48:42 +0200"),
-            Some(1_612_874_922_000_000)
-        );
-        assert_eq!(
-            parse_log_time(b"09/Feb/2021:10:48:42 -0200"),
-            Some(1_612_874_922_000_000)
-        );
+        assert_eq!(parse_log_time(b"09/Feb/2021:14:48:42 +0200"), Some(1_612_874_922_000_000));
+        assert_eq!(parse_log_time(b"09/Feb/2021:10:48:42 -0200"), Some(1_612_874_922_000_000));
     }
 
     #[test]
@@ -143,21 +108,13 @@ mod tests {
             b"06/Feb/2019T00:00:38 +0000",
             b"",
         ] {
-            assert_eq!(
-                parse_log_time(bad),
-                None,
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+            assert_eq!(parse_log_time(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }
 
     #[test]
     fn amz_date_parses() {
-        assert_eq!(
-            parse_amz_date(b"20190206T000038Z"),
-            Some(1_549_411_238_000_000)
-        );
+        assert_eq!(parse_amz_date(b"20190206T000038Z"), Some(1_549_411_238_000_000));
         assert_eq!(parse_amz_date(b"20190206T000038"), None);
         assert_eq!(parse_amz_date(b"2019020GT000038Z"), None);
     }

@@ -1,113 +1,13 @@
-//! Rendering query results for people and programs: a terminal table, CSV,
-//! a JSON array or newline-delimited JSON. Every string value passes through
-//! [`crate::redact`] first unless the caller opts out.
+//! Reports: the named security and usage checks of `queries/` ([`catalog`]),
+//! run over one parse of the input ([`run`]), rendered for terminals,
+//! Markdown, JSON, CSV and HTML ([`render`]); plus plain query output
+//! ([`output`]).
 
-use std::io::Write;
-use std::str::FromStr;
-use std::sync::Arc;
+pub mod catalog;
+pub mod output;
+pub mod render;
+pub mod run;
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, StringViewArray};
-use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::error::ArrowError;
-use datafusion::arrow::{csv, json, util::pretty};
-
-use crate::redact::redact;
-
-/// RFC 3339 in UTC, as every machine-readable output writes timestamps.
-const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
-
-/// How results are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OutputFormat {
-    #[default]
-    Table,
-    Csv,
-    Json,
-    Ndjson,
-}
-
-impl FromStr for OutputFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "table" => Ok(OutputFormat::Table),
-            "csv" => Ok(OutputFormat::Csv),
-            "json" => Ok(OutputFormat::Json),
-            "ndjson" => Ok(OutputFormat::Ndjson),
-            other => Err(format!(
-                "unknown format `{other}` (expected table, csv, json or ndjson)"
-            )),
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RenderError {
-    #[error("formatting results failed: {0}")]
-    Arrow(#[from] ArrowError),
-    #[error("writing results failed: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-/// Replaces secrets in every string column of `batch`.
-pub fn redact_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
-    let columns = batch.columns().iter().map(redact_array).collect::<Vec<_>>();
-    RecordBatch::try_new(batch.schema(), columns)
-}
-
-fn redact_array(array: &ArrayRef) -> ArrayRef {
-    match array.data_type() {
-        DataType::Utf8View => {
-            let a = array
-                .as_any()
-                .downcast_ref::<StringViewArray>()
-                .map(|a| a.iter().map(|v| v.map(redact)).collect::<StringViewArray>());
-            a.map_or_else(|| array.clone(), |a| Arc::new(a) as ArrayRef)
-        }
-        DataType::Utf8 => {
-            let a = array
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .map(|a| a.iter().map(|v| v.map(redact)).collect::<StringArray>());
-            a.map_or_else(|| array.clone(), |a| Arc::new(a) as ArrayRef)
-        }
-        _ => array.clone(),
-    }
-}
-
-/// Writes `batches` to `out` in `format`.
-pub fn write_batches(
-    format: OutputFormat,
-    batches: &[RecordBatch],
-    out: &mut dyn Write,
-) -> Result<(), RenderError> {
-    match format {
-        OutputFormat::Table => writeln!(out, "{}", pretty::pretty_format_batches(batches)?)?,
-        OutputFormat::Csv => {
-            let mut w = csv::WriterBuilder::new()
-                .with_header(true)
-                .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
-                .build(out);
-            batches.iter().try_for_each(|b| w.write(b))?;
-        }
-        OutputFormat::Json => {
-            let mut w = json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
-                .build::<_, json::writer::JsonArray>(&mut *out);
-            batches.iter().try_for_each(|b| w.write(b))?;
-            w.finish()?;
-            writeln!(out)?;
-        }
-        OutputFormat::Ndjson => {
-            let mut w = json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
-                .build::<_, json::writer::LineDelimited>(&mut *out);
-            batches.iter().try_for_each(|b| w.write(b))?;
-            w.finish()?;
-        }
-    }
-    Ok(())
-}
+pub use catalog::{Report, Severity, catalog, select};
+pub use output::{OutputFormat, RenderError, redact_batch, write_batches};
+pub use run::{ReportResult, run_reports};

@@ -25,26 +25,18 @@ impl Input {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error(
-        "{path}: no such file or folder (give a log file, a folder of logs, a glob pattern or `-` for stdin)"
-    )]
+    #[error("{path}: no such file or folder (give a log file, a folder of logs, a glob pattern or `-` for stdin)")]
     NotFound { path: String },
     #[error("{path}: {source}")]
     Io { path: String, source: io::Error },
     #[error("invalid glob pattern `{pattern}`: {source}")]
-    BadGlob {
-        pattern: String,
-        source: glob::PatternError,
-    },
+    BadGlob { pattern: String, source: glob::PatternError },
     #[error("glob pattern `{pattern}` matches no file")]
     NoMatch { pattern: String },
 }
 
 fn io_error(path: &Path, source: io::Error) -> SourceError {
-    SourceError::Io {
-        path: path.display().to_string(),
-        source,
-    }
+    SourceError::Io { path: path.display().to_string(), source }
 }
 
 fn is_glob(arg: &str) -> bool {
@@ -67,28 +59,24 @@ pub fn resolve_inputs(args: &[String]) -> Result<Vec<Input>, SourceError> {
         } else if is_glob(arg) {
             collect_glob(arg, &mut inputs)?;
         } else {
-            return Err(SourceError::NotFound {
-                path: arg.to_string(),
-            });
+            return Err(SourceError::NotFound { path: arg.to_string() });
         }
     }
     Ok(inputs)
 }
 
 fn collect_glob(pattern: &str, inputs: &mut Vec<Input>) -> Result<(), SourceError> {
-    let paths = glob::glob(pattern).map_err(|source| SourceError::BadGlob {
-        pattern: pattern.to_string(),
-        source,
-    })?;
+    let paths = glob::glob(pattern).map_err(|source| SourceError::BadGlob { pattern: pattern.to_string(), source })?;
     let before = inputs.len();
     for entry in paths {
-        let path = entry.map_err(|e| io_error(&e.path().to_path_buf(), e.into()))?;
+        let path = entry.map_err(|e| {
+            let path = e.path().to_path_buf();
+            io_error(&path, e.into())
+        })?;
         collect_path(&path, inputs)?;
     }
     if inputs.len() == before {
-        return Err(SourceError::NoMatch {
-            pattern: pattern.to_string(),
-        });
+        return Err(SourceError::NoMatch { pattern: pattern.to_string() });
     }
     Ok(())
 }
@@ -99,17 +87,11 @@ fn collect_path(path: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError>
         return Ok(());
     }
     let mut entries = std::fs::read_dir(path)
-        .and_then(|dir| {
-            dir.map(|e| e.map(|e| e.path()))
-                .collect::<io::Result<Vec<_>>>()
-        })
+        .and_then(|dir| dir.map(|e| e.map(|e| e.path())).collect::<io::Result<Vec<_>>>())
         .map_err(|e| io_error(path, e))?;
     entries.sort();
     for entry in entries {
-        let hidden = entry
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
+        let hidden = entry.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
         if !hidden {
             collect_path(&entry, inputs)?;
         }
@@ -129,10 +111,7 @@ pub fn open(input: &Input) -> Result<Box<dyn Read + Send>, SourceError> {
         Input::File(path) => Box::new(File::open(path).map_err(|e| io_error(path, e))?),
     };
     let mut reader = BufReader::with_capacity(256 * 1024, raw);
-    let head = reader.fill_buf().map_err(|source| SourceError::Io {
-        path: name.clone(),
-        source,
-    })?;
+    let head = reader.fill_buf().map_err(|source| SourceError::Io { path: name.clone(), source })?;
     Ok(if head.starts_with(GZIP_MAGIC) {
         Box::new(flate2::read::MultiGzDecoder::new(reader))
     } else if head.starts_with(ZSTD_MAGIC) {
@@ -162,8 +141,7 @@ mod tests {
         let plain = dir.path().join("plain");
         std::fs::write(&plain, "line one\n").unwrap();
         let gz = dir.path().join("no-extension");
-        let mut enc =
-            flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+        let mut enc = flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
         enc.write_all(b"gzipped\n").unwrap();
         enc.finish().unwrap();
         let zst = dir.path().join("zst.log");
@@ -183,23 +161,10 @@ mod tests {
         let inputs = resolve_inputs(&[dir.path().display().to_string()]).unwrap();
         let names: Vec<_> = inputs.iter().map(|i| i.name()).collect();
         let root = dir.path().display().to_string();
-        assert_eq!(
-            names,
-            [
-                format!("{root}/a.log"),
-                format!("{root}/b/c/d.log"),
-                format!("{root}/b/e.log")
-            ]
-        );
+        assert_eq!(names, [format!("{root}/a.log"), format!("{root}/b/c/d.log"), format!("{root}/b/e.log")]);
         let globbed = resolve_inputs(&[format!("{root}/b/*.log")]).unwrap();
         assert_eq!(globbed, [Input::File(dir.path().join("b/e.log"))]);
-        assert!(matches!(
-            resolve_inputs(&[format!("{root}/zz*")]),
-            Err(SourceError::NoMatch { .. })
-        ));
-        assert!(matches!(
-            resolve_inputs(&[format!("{root}/missing")]),
-            Err(SourceError::NotFound { .. })
-        ));
+        assert!(matches!(resolve_inputs(&[format!("{root}/zz*")]), Err(SourceError::NoMatch { .. })));
+        assert!(matches!(resolve_inputs(&[format!("{root}/missing")]), Err(SourceError::NotFound { .. })));
     }
 }

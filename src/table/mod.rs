@@ -21,6 +21,7 @@ use datafusion::prelude::SessionContext;
 use crate::batch::{BatchBuilder, ScanReport, spawn_scan};
 use crate::schema::{Column, logs_schema, projected_schema};
 use crate::source::Input;
+use crate::window::TimeWindow;
 
 /// The name of the table in SQL.
 pub const TABLE_NAME: &str = "logs";
@@ -30,23 +31,20 @@ pub const TABLE_NAME: &str = "logs";
 pub struct LogTable {
     inputs: Arc<[Input]>,
     report: Arc<ScanReport>,
+    window: TimeWindow,
 }
 
 impl fmt::Debug for LogTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogTable")
-            .field("inputs", &self.inputs.len())
-            .finish()
+        f.debug_struct("LogTable").field("inputs", &self.inputs.len()).finish()
     }
 }
 
 impl LogTable {
-    /// Every scan of the table adds its counts and rejected lines to `report`.
-    pub fn new(inputs: Vec<Input>, report: Arc<ScanReport>) -> Self {
-        LogTable {
-            inputs: inputs.into(),
-            report,
-        }
+    /// Every scan of the table adds its counts and rejected lines to
+    /// `report`; records outside `window` are left out.
+    pub fn new(inputs: Vec<Input>, report: Arc<ScanReport>, window: TimeWindow) -> Self {
+        LogTable { inputs: inputs.into(), report, window }
     }
 }
 
@@ -74,11 +72,10 @@ impl TableProvider for LogTable {
         let schema = projected_schema(&columns);
         let partition = LogPartition {
             inputs: self.inputs.clone(),
-            builder: Arc::new(BatchBuilder::new(columns, schema.clone())),
+            builder: Arc::new(BatchBuilder::new(columns, schema.clone()).with_window(self.window)),
             report: self.report.clone(),
         };
-        let exec =
-            StreamingTableExec::try_new(schema, vec![Arc::new(partition)], None, [], false, limit)?;
+        let exec = StreamingTableExec::try_new(schema, vec![Arc::new(partition)], None, [], false, limit)?;
         Ok(Arc::new(exec))
     }
 }
@@ -92,9 +89,7 @@ struct LogPartition {
 
 impl fmt::Debug for LogPartition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogPartition")
-            .field("columns", &self.builder.schema().fields().len())
-            .finish()
+        f.debug_struct("LogPartition").field("columns", &self.builder.schema().fields().len()).finish()
     }
 }
 
@@ -104,26 +99,19 @@ impl PartitionStream for LogPartition {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let rx = spawn_scan(
-            self.inputs.clone(),
-            self.builder.clone(),
-            self.report.clone(),
-        );
+        let rx = spawn_scan(self.inputs.clone(), self.builder.clone(), self.report.clone());
         let batches = futures::stream::unfold(rx, |mut rx| async move {
             let next = rx.recv().await?;
             Some((next.map_err(|e| DataFusionError::External(Box::new(e))), rx))
         });
-        Box::pin(RecordBatchStreamAdapter::new(
-            self.builder.schema().clone(),
-            batches,
-        ))
+        Box::pin(RecordBatchStreamAdapter::new(self.builder.schema().clone(), batches))
     }
 }
 
-/// A session with the `logs` table over `inputs` and s3logq's UDFs.
-pub fn session(inputs: Vec<Input>, report: Arc<ScanReport>) -> Result<SessionContext> {
+/// A session with s3logq's UDFs and `table` as `logs`.
+pub fn session(table: Arc<dyn TableProvider>) -> Result<SessionContext> {
     let ctx = SessionContext::new();
-    ctx.register_table(TABLE_NAME, Arc::new(LogTable::new(inputs, report)))?;
+    ctx.register_table(TABLE_NAME, table)?;
     udf::register(&ctx);
     Ok(ctx)
 }

@@ -1,0 +1,412 @@
+//! Renders report results: a terminal text layout, Markdown, one JSON
+//! document, CSV sections and a self-contained HTML page with a chart per
+//! report. Values arrive redacted (see [`super::run`]).
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::str::FromStr;
+
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::arrow::{csv, json};
+use serde_json::{Value, json};
+
+use super::output::RenderError;
+use super::run::ReportResult;
+use crate::batch::ScanTotals;
+use crate::window::TimeWindow;
+
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+/// Output formats of `s3logq report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReportFormat {
+    #[default]
+    Text,
+    Markdown,
+    Json,
+    Csv,
+    Html,
+}
+
+impl FromStr for ReportFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(ReportFormat::Text),
+            "markdown" | "md" => Ok(ReportFormat::Markdown),
+            "json" => Ok(ReportFormat::Json),
+            "csv" => Ok(ReportFormat::Csv),
+            "html" => Ok(ReportFormat::Html),
+            other => Err(format!("unknown format `{other}` (expected text, markdown, json, csv or html)")),
+        }
+    }
+}
+
+/// Everything a rendered report shows.
+pub struct ReportDocument<'a> {
+    pub results: &'a [ReportResult],
+    pub totals: ScanTotals,
+    pub window: TimeWindow,
+    /// Rows shown per report in text, Markdown and HTML (JSON and CSV carry all).
+    pub max_rows: usize,
+}
+
+pub fn render(format: ReportFormat, doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
+    match format {
+        ReportFormat::Text => text(doc, out),
+        ReportFormat::Markdown => markdown(doc, out),
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json_document(doc)?).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+            Ok(())
+        }
+        ReportFormat::Csv => csv_sections(doc, out),
+        ReportFormat::Html => html(doc, out),
+    }
+}
+
+fn format_options() -> FormatOptions<'static> {
+    FormatOptions::new().with_null("").with_timestamp_tz_format(Some(TIME_FORMAT))
+}
+
+/// Column names and the first `limit` rows as display strings.
+fn cells(result: &ReportResult, limit: usize) -> Result<(Vec<String>, Vec<Vec<String>>), RenderError> {
+    let headers = result.schema.fields().iter().map(|f| f.name().clone()).collect();
+    let options = format_options();
+    let mut rows = Vec::new();
+    for batch in &result.batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        for i in 0..batch.num_rows() {
+            if rows.len() == limit {
+                return Ok((headers, rows));
+            }
+            rows.push(formatters.iter().map(|f| f.value(i).to_string()).collect());
+        }
+    }
+    Ok((headers, rows))
+}
+
+/// Sum of the `requests` column.
+fn total_requests(result: &ReportResult) -> i64 {
+    result
+        .batches
+        .iter()
+        .filter_map(|b| b.column_by_name("requests"))
+        .filter_map(|c| datafusion::arrow::compute::cast(c, &DataType::Int64).ok())
+        .map(|c| c.as_primitive::<Int64Type>().iter().flatten().sum::<i64>())
+        .sum()
+}
+
+fn window_text(w: &TimeWindow) -> String {
+    let fmt = |t: Option<i64>| {
+        t.and_then(|us| datafusion::arrow::temporal_conversions::timestamp_us_to_datetime(us))
+            .map_or_else(|| "…".to_string(), |d| d.format(TIME_FORMAT).to_string())
+    };
+    if w.is_open() { "all records".to_string() } else { format!("{} to {}", fmt(w.since), fmt(w.until)) }
+}
+
+fn summary_line(doc: &ReportDocument<'_>) -> String {
+    let t = &doc.totals;
+    format!(
+        "{} lines read from {} inputs, {} records in window ({}), {} lines rejected",
+        t.lines,
+        t.inputs,
+        t.rows,
+        window_text(&doc.window),
+        t.rejected
+    )
+}
+
+fn more_rows(result: &ReportResult, shown: usize) -> Option<String> {
+    (result.total_rows > shown).then(|| format!("… and {} more rows", result.total_rows - shown))
+}
+
+fn text(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
+    writeln!(out, "s3logq report: {}\n", summary_line(doc))?;
+    for r in doc.results {
+        let rep = &r.report;
+        writeln!(out, "== {} [{}] {} — {} rows", rep.name, rep.severity, rep.title, r.total_rows)?;
+        writeln!(out, "{}", wrap(&rep.description, 100))?;
+        if r.total_rows == 0 {
+            writeln!(out, "(nothing found)\n")?;
+            continue;
+        }
+        let shown: Vec<RecordBatch> = head(&r.batches, doc.max_rows);
+        writeln!(out, "{}", pretty_format_batches(&shown)?)?;
+        if let Some(more) = more_rows(r, doc.max_rows) {
+            writeln!(out, "{more}")?;
+        }
+        if let Some(remedy) = &rep.remedy {
+            writeln!(out, "Remedy: {remedy}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The first `n` rows of a list of batches.
+fn head(batches: &[RecordBatch], n: usize) -> Vec<RecordBatch> {
+    let mut left = n;
+    let mut out = Vec::new();
+    for b in batches {
+        if left == 0 {
+            break;
+        }
+        let take = b.num_rows().min(left);
+        out.push(b.slice(0, take));
+        left -= take;
+    }
+    out
+}
+
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line_len = 0;
+    for word in text.split_whitespace() {
+        if line_len > 0 && line_len + 1 + word.len() > width {
+            out.push('\n');
+            line_len = 0;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += word.len();
+    }
+    out
+}
+
+fn markdown_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
+    writeln!(out, "# S3 access log report\n\n{}\n", summary_line(doc))?;
+    writeln!(out, "| report | severity | rows | requests |\n|---|---|---:|---:|")?;
+    for r in doc.results {
+        writeln!(out, "| {} | {} | {} | {} |", r.report.name, r.report.severity, r.total_rows, total_requests(r))?;
+    }
+    for r in doc.results {
+        let rep = &r.report;
+        writeln!(
+            out,
+            "\n## {} (`{}`)\n\n**Severity:** {} · **Rows:** {}\n\n{}\n",
+            rep.title, rep.name, rep.severity, r.total_rows, rep.description
+        )?;
+        let (headers, rows) = cells(r, doc.max_rows)?;
+        if rows.is_empty() {
+            writeln!(out, "Nothing found.")?;
+            continue;
+        }
+        writeln!(out, "| {} |", headers.iter().map(|h| markdown_cell(h)).collect::<Vec<_>>().join(" | "))?;
+        writeln!(out, "|{}", "---|".repeat(headers.len()))?;
+        for row in rows {
+            writeln!(out, "| {} |", row.iter().map(|c| markdown_cell(c)).collect::<Vec<_>>().join(" | "))?;
+        }
+        if let Some(more) = more_rows(r, doc.max_rows) {
+            writeln!(out, "\n{more}")?;
+        }
+        if let Some(remedy) = &rep.remedy {
+            writeln!(out, "\nRemedy:\n\n```json\n{remedy}\n```")?;
+        }
+    }
+    Ok(())
+}
+
+fn rows_as_json(batches: &[RecordBatch]) -> Result<Value, RenderError> {
+    let mut buf = Vec::new();
+    {
+        let mut w = json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .with_timestamp_tz_format(TIME_FORMAT.into())
+            .build::<_, json::writer::JsonArray>(&mut buf);
+        batches.iter().try_for_each(|b| w.write(b))?;
+        w.finish()?;
+    }
+    if buf.is_empty() {
+        return Ok(Value::Array(vec![]));
+    }
+    serde_json::from_slice(&buf).map_err(|e| RenderError::Io(e.into()))
+}
+
+fn json_document(doc: &ReportDocument<'_>) -> Result<Value, RenderError> {
+    let reports = doc
+        .results
+        .iter()
+        .map(|r| {
+            Ok(json!({
+                "name": r.report.name,
+                "title": r.report.title,
+                "severity": r.report.severity.as_str(),
+                "description": r.report.description,
+                "remedy": r.report.remedy,
+                "total_rows": r.total_rows,
+                "rows": rows_as_json(&r.batches)?,
+            }))
+        })
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    let t = &doc.totals;
+    let micros_to_text = |t: Option<i64>| {
+        t.and_then(datafusion::arrow::temporal_conversions::timestamp_us_to_datetime)
+            .map(|d| d.format(TIME_FORMAT).to_string())
+    };
+    Ok(json!({
+        "reports": reports,
+        "rejected_lines": t.rejected,
+        "lines_read": t.lines,
+        "records": t.rows,
+        "inputs": t.inputs,
+        "window": {"since": micros_to_text(doc.window.since), "until": micros_to_text(doc.window.until)},
+    }))
+}
+
+fn csv_sections(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
+    for (i, r) in doc.results.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(out, "# {}: {} ({} rows)", r.report.name, r.report.title, r.total_rows)?;
+        let mut w =
+            csv::WriterBuilder::new().with_header(true).with_timestamp_tz_format(TIME_FORMAT.into()).build(&mut *out);
+        if r.batches.iter().all(|b| b.num_rows() == 0) {
+            w.write(&RecordBatch::new_empty(r.schema.clone()))?;
+        }
+        r.batches.iter().try_for_each(|b| w.write(b))?;
+    }
+    Ok(())
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+const HTML_STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2329}\
+table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}td,th{border:1px solid #ccd;padding:.2rem .4rem;text-align:left}\
+th{background:#eef}.sev{padding:.1rem .4rem;border-radius:.3rem;color:#fff}.sev-info{background:#667}.sev-low{background:#386}\
+.sev-medium{background:#b80}.sev-high{background:#c33}.sev-critical{background:#808}section{margin-top:2rem}\
+svg text{font-size:11px}";
+
+/// A horizontal bar chart of `requests` by the report's first column.
+fn bar_chart(headers: &[String], rows: &[Vec<String>]) -> Option<String> {
+    let req = headers.iter().position(|h| h == "requests")?;
+    let bars: Vec<(String, f64)> = rows
+        .iter()
+        .take(10)
+        .filter_map(|r| Some((if r[0].is_empty() { "(none)".to_string() } else { r[0].clone() }, r[req].parse().ok()?)))
+        .collect();
+    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max);
+    if bars.is_empty() || max <= 0.0 {
+        return None;
+    }
+    let mut svg = format!(
+        "<svg role=\"img\" width=\"720\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        bars.len() * 22 + 4
+    );
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let y = i * 22 + 2;
+        let width = (value / max * 380.0).max(1.0);
+        let short: String = label.chars().take(40).collect();
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{}\">{}</text><rect x=\"300\" y=\"{y}\" width=\"{width:.0}\" height=\"16\" fill=\"#4a78c2\"/><text x=\"{:.0}\" y=\"{}\">{value}</text>",
+            y + 12,
+            escape_html(&short),
+            305.0 + width,
+            y + 12
+        );
+    }
+    svg.push_str("</svg>");
+    Some(svg)
+}
+
+fn html(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
+    let mut page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>S3 access log report</title><style>{HTML_STYLE}</style></head><body>\
+         <h1>S3 access log report</h1><p id=\"summary\">{}</p><table><tr><th>report</th><th>severity</th><th>rows</th><th>requests</th></tr>",
+        escape_html(&summary_line(doc))
+    );
+    for r in doc.results {
+        let rep = &r.report;
+        let _ = write!(
+            page,
+            "<tr><td><a href=\"#{0}\">{0}</a></td><td><span class=\"sev sev-{1}\">{1}</span></td><td>{2}</td><td>{3}</td></tr>",
+            rep.name,
+            rep.severity,
+            r.total_rows,
+            total_requests(r)
+        );
+    }
+    page.push_str("</table>");
+    for r in doc.results {
+        let rep = &r.report;
+        let (headers, rows) = cells(r, doc.max_rows)?;
+        let _ = write!(
+            page,
+            "<section id=\"{}\"><h2>{}</h2><p><span class=\"sev sev-{}\">{}</span> {} rows</p><p>{}</p>",
+            rep.name,
+            escape_html(&rep.title),
+            rep.severity,
+            rep.severity,
+            r.total_rows,
+            escape_html(&rep.description)
+        );
+        if rows.is_empty() {
+            page.push_str("<p>Nothing found.</p></section>");
+            continue;
+        }
+        if let Some(chart) = bar_chart(&headers, &rows) {
+            page.push_str(&chart);
+        }
+        page.push_str("<table><tr>");
+        headers.iter().for_each(|h| {
+            let _ = write!(page, "<th>{}</th>", escape_html(h));
+        });
+        page.push_str("</tr>");
+        for row in &rows {
+            page.push_str("<tr>");
+            row.iter().for_each(|c| {
+                let _ = write!(page, "<td>{}</td>", escape_html(c));
+            });
+            page.push_str("</tr>");
+        }
+        page.push_str("</table>");
+        if let Some(more) = more_rows(r, doc.max_rows) {
+            let _ = write!(page, "<p>{more}</p>");
+        }
+        if let Some(remedy) = &rep.remedy {
+            let _ = write!(page, "<p>Remedy:</p><pre>{}</pre>", escape_html(remedy));
+        }
+        page.push_str("</section>");
+    }
+    page.push_str("</body></html>\n");
+    out.write_all(page.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_wrap_at_the_width() {
+        assert_eq!(wrap("aaa bbb ccc", 7), "aaa bbb\nccc");
+        assert_eq!(escape_html("<a href=\"x\">&"), "&lt;a href=&quot;x&quot;&gt;&amp;");
+    }
+
+    #[test]
+    fn charts_need_a_requests_column() {
+        let headers = vec!["who".to_string(), "requests".to_string()];
+        let rows = vec![vec!["alice".to_string(), "4".to_string()], vec![String::new(), "2".to_string()]];
+        let svg = bar_chart(&headers, &rows).unwrap();
+        assert!(svg.contains(">alice<") && svg.contains(">(none)<") && svg.contains("width=\"380\""));
+        assert!(bar_chart(&["who".to_string()], &[vec!["x".to_string()]]).is_none());
+    }
+}
