@@ -182,7 +182,7 @@ mod tests {
         let opts = r.into_options().unwrap();
         assert_eq!(opts.only, ["sigv2-callers", "top-talkers"]);
         assert_eq!(opts.format, ReportFormat::Markdown);
-        assert_eq!(opts.scan.window.since, Some(1_763_596_800_000_000));
+        assert_eq!(opts.scan.window.since, Some(1_795_132_800_000_000));
         let bad = Cli::try_parse_from(["s3logq", "report", "--last", "soon", "logs/"]).unwrap();
         let Command::Report(r) = bad.command else { panic!("not a report") };
         assert!(r.into_options().is_err());
