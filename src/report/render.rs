@@ -105,12 +105,16 @@ fn total_requests(result: &ReportResult) -> i64 {
         .sum()
 }
 
+/// A bound of the time window as RFC 3339.
+fn time_text(micros: Option<i64>) -> Option<String> {
+    micros
+        .and_then(datafusion::arrow::temporal_conversions::timestamp_us_to_datetime)
+        .map(|d| d.format(TIME_FORMAT).to_string())
+}
+
 fn window_text(w: &TimeWindow) -> String {
-    let fmt = |t: Option<i64>| {
-        t.and_then(|us| datafusion::arrow::temporal_conversions::timestamp_us_to_datetime(us))
-            .map_or_else(|| "…".to_string(), |d| d.format(TIME_FORMAT).to_string())
-    };
-    if w.is_open() { "all records".to_string() } else { format!("{} to {}", fmt(w.since), fmt(w.until)) }
+    let bound = |t| time_text(t).unwrap_or_else(|| "…".to_string());
+    if w.is_open() { "all records".to_string() } else { format!("{} to {}", bound(w.since), bound(w.until)) }
 }
 
 fn summary_line(doc: &ReportDocument<'_>) -> String {
@@ -254,17 +258,13 @@ fn json_document(doc: &ReportDocument<'_>) -> Result<Value, RenderError> {
         })
         .collect::<Result<Vec<_>, RenderError>>()?;
     let t = &doc.totals;
-    let micros_to_text = |t: Option<i64>| {
-        t.and_then(datafusion::arrow::temporal_conversions::timestamp_us_to_datetime)
-            .map(|d| d.format(TIME_FORMAT).to_string())
-    };
     Ok(json!({
         "reports": reports,
         "rejected_lines": t.rejected,
         "lines_read": t.lines,
         "records": t.rows,
         "inputs": t.inputs,
-        "window": {"since": micros_to_text(doc.window.since), "until": micros_to_text(doc.window.until)},
+        "window": {"since": time_text(doc.window.since), "until": time_text(doc.window.until)},
     }))
 }
 

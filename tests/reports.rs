@@ -1,0 +1,322 @@
+//! The reports end to end: golden snapshots over `sample-logs/`, hand-made
+//! cases with their near misses, redaction in every format, and the HTML
+//! page rendered by headless Chromium.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn sample_logs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
+}
+
+fn s3logq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_s3logq")).args(args).output().unwrap()
+}
+
+fn report(format: &str, extra: &[&str], input: &Path) -> String {
+    let mut args = vec!["report", "--format", format, "--max-rows", "100"];
+    args.extend_from_slice(extra);
+    args.push(input.to_str().unwrap());
+    let out = s3logq(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn golden_reports_over_sample_logs() {
+    for format in ["text", "markdown", "json"] {
+        insta::assert_snapshot!(format!("sample_logs_{format}"), report(format, &[], &sample_logs()));
+    }
+}
+
+#[test]
+fn json_lists_every_report_with_totals() {
+    let doc: Value = serde_json::from_str(&report("json", &[], &sample_logs())).unwrap();
+    let names: Vec<&str> = doc["reports"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "sigv2-callers",
+            "presigned-usage",
+            "presigned-temporary-credentials",
+            "presigned-leak-suspects",
+            "expired-credentials",
+            "access-denied",
+            "anonymous-access",
+            "insecure-tls",
+            "access-points",
+            "top-talkers"
+        ]
+    );
+    assert_eq!(doc["rejected_lines"], 5);
+    assert_eq!(doc["lines_read"], 56);
+    for r in doc["reports"].as_array().unwrap() {
+        let rows = r["rows"].as_array().unwrap();
+        assert_eq!(r["total_rows"].as_u64().unwrap() as usize, rows.len());
+        assert!(rows.iter().all(|row| row["requests"].as_i64().unwrap() > 0), "{}", r["name"]);
+    }
+}
+
+/// A 27-field record with the fields the reports look at.
+struct Rec<'a> {
+    time: &'a str,
+    ip: &'a str,
+    requester: &'a str,
+    op: &'a str,
+    uri: &'a str,
+    status: &'a str,
+    error: &'a str,
+    sig: &'a str,
+    auth: &'a str,
+}
+
+impl Rec<'_> {
+    fn line(&self) -> String {
+        format!(
+            "7f3c1a9e2b4d6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081 bkt [{}] {} {} 0123456789ABCDEF {} k \"{}\" {} {} 100 100 5 4 \"-\" \"test-agent/1.0\" - HOSTID= {} ECDHE-RSA-AES128-GCM-SHA256 {} bkt.s3.amazonaws.com TLSv1.2 - - -",
+            self.time, self.ip, self.requester, self.op, self.uri, self.status, self.error, self.sig, self.auth
+        )
+    }
+}
+
+fn presigned_get(signed: &str, expires: u32, signature: &str) -> String {
+    format!(
+        "GET /k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261120%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={signed}&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host&X-Amz-Signature={signature} HTTP/1.1"
+    )
+}
+
+fn run_cases(lines: &[String]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("cases.log");
+    std::fs::write(&log, lines.join("\n")).unwrap();
+    serde_json::from_str(&report("json", &[], &log)).unwrap()
+}
+
+fn rows<'a>(doc: &'a Value, name: &str) -> &'a Vec<Value> {
+    doc["reports"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap()["rows"].as_array().unwrap()
+}
+
+#[test]
+fn presigned_expiry_is_judged_to_the_second() {
+    let signed = "20261120T100000Z"; // expires 10:15:00 with X-Amz-Expires=900
+    let case = |time: &str, sig: &str| {
+        Rec {
+            time,
+            ip: "198.51.100.1",
+            requester: "-",
+            op: "REST.GET.OBJECT",
+            uri: &presigned_get(signed, 900, sig),
+            status: "403",
+            error: "AccessDenied",
+            sig: "SigV4",
+            auth: "QueryString",
+        }
+        .line()
+    };
+    let doc = run_cases(&[
+        case("20/Nov/2026:10:14:59 +0000", "aaaa"), // one second before expiry: not expired
+        case("20/Nov/2026:10:15:00 +0000", "bbbb"), // at expiry: still valid
+        case("20/Nov/2026:10:15:01 +0000", "cccc"), // one second after: expired
+    ]);
+    let expired = rows(&doc, "expired-credentials");
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0]["kind"], "presigned_expired");
+    assert_eq!(expired[0]["first_seen"], "2026-11-20T10:15:01Z");
+    let denied = rows(&doc, "access-denied");
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0]["kind"], "presigned: signer lacks permission");
+    assert_eq!(denied[0]["requests"], 2);
+}
+
+#[test]
+fn leak_suspects_need_several_addresses_or_reuse_after_upload() {
+    let get = |ip: &'static str, sig: &'static str| {
+        Rec {
+            time: "20/Nov/2026:10:01:00 +0000",
+            ip,
+            requester: "arn:aws:iam::111122223333:user/alice",
+            op: "REST.GET.OBJECT",
+            uri: &presigned_get("20261120T100000Z", 3600, sig),
+            status: "200",
+            error: "-",
+            sig: "SigV4",
+            auth: "QueryString",
+        }
+        .line()
+    };
+    let put = |ip: &'static str, sig: &'static str| {
+        get(ip, sig).replace("REST.GET.OBJECT", "REST.PUT.OBJECT").replace("\"GET /k", "\"PUT /k")
+    };
+    let doc = run_cases(&[
+        get("198.51.100.1", "sig0sameip"),
+        get("198.51.100.1", "sig0sameip"),
+        get("198.51.100.1", "sig0twoips"),
+        get("203.0.113.9", "sig0twoips"),
+        put("198.51.100.2", "sig0upload"),
+        put("198.51.100.2", "sig0upload"),
+        put("198.51.100.3", "sig0single"),
+    ]);
+    let suspects = rows(&doc, "presigned-leak-suspects");
+    let ids: Vec<&str> = suspects.iter().map(|r| r["url_id"].as_str().unwrap()).collect();
+    assert_eq!(suspects.len(), 2, "{suspects:?}");
+    assert_eq!(suspects[0]["client_networks"], 2);
+    assert_eq!(suspects[1]["successful_uploads"], 2);
+    let text = doc.to_string();
+    for secret in ["sig0sameip", "sig0twoips", "sig0upload", "sig0single"] {
+        assert!(!text.contains(secret), "signature {secret} leaked");
+    }
+    assert!(ids.iter().all(|id| id.len() == 16));
+}
+
+#[test]
+fn temporary_credentials_beyond_twelve_hours() {
+    let case = |expires: u32, token: &str, error: &str, status: &str| {
+        let uri = presigned_get("20261120T100000Z", expires, "ffff")
+            .replace("AKIAEXAMPLE", "ASIAEXAMPLE")
+            .replace(" HTTP", &format!("&X-Amz-Security-Token={token} HTTP"));
+        Rec {
+            time: "20/Nov/2026:10:01:00 +0000",
+            ip: "198.51.100.1",
+            requester: "-",
+            op: "REST.GET.OBJECT",
+            uri: &uri,
+            status,
+            error,
+            sig: "SigV4",
+            auth: "QueryString",
+        }
+        .line()
+        .replace("ASIAEXAMPLE", &format!("ASIA{expires}"))
+    };
+    let doc = run_cases(&[
+        case(43200, "t1", "-", "200"),           // exactly 12 h: fine
+        case(43201, "t2", "-", "200"),           // outlives a role session
+        case(3600, "t3", "ExpiredToken", "400"), // already failed
+    ]);
+    let found = rows(&doc, "presigned-temporary-credentials");
+    let keys: Vec<&str> = found.iter().map(|r| r["access_key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["ASIA3600", "ASIA43201"], "{found:?}");
+    assert_eq!(found[0]["expired_token_failures"], 1);
+    assert_eq!(rows(&doc, "expired-credentials")[0]["kind"], "expired_token");
+}
+
+#[test]
+fn sigv2_and_windows() {
+    let rec = |time: &'static str, sig: &'static str| {
+        Rec {
+            time,
+            ip: "203.0.113.5",
+            requester: "arn:aws:iam::111122223333:user/old",
+            op: "REST.GET.OBJECT",
+            uri: "GET /k HTTP/1.1",
+            status: "200",
+            error: "-",
+            sig,
+            auth: "AuthHeader",
+        }
+        .line()
+    };
+    let lines = [
+        rec("20/Nov/2026:10:00:00 +0000", "SigV2"),
+        rec("21/Nov/2026:10:00:00 +0000", "SigV2"),
+        rec("21/Nov/2026:11:00:00 +0000", "SigV4"),
+    ];
+    let doc = run_cases(&lines);
+    assert_eq!(rows(&doc, "sigv2-callers")[0]["requests"], 2);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("w.log");
+    std::fs::write(&log, lines.join("\n")).unwrap();
+    let windowed: Value =
+        serde_json::from_str(&report("json", &["--since", "2026-11-21", "--until", "2026-11-21T10:30:00Z"], &log))
+            .unwrap();
+    let sigv2 = rows(&windowed, "sigv2-callers");
+    assert_eq!(
+        (sigv2[0]["requests"].as_i64(), sigv2[0]["first_seen"].as_str()),
+        (Some(1), Some("2026-11-21T10:00:00Z"))
+    );
+    assert_eq!(windowed["window"]["since"], "2026-11-21T00:00:00Z");
+    assert_eq!(windowed["records"], 1);
+}
+
+/// Every secret value that the sample logs' request URIs carry.
+fn secrets_in_sample_logs() -> Vec<String> {
+    let out = s3logq(&[
+        "query",
+        "--unredacted",
+        "--format",
+        "csv",
+        "SELECT url_param(request_uri, 'X-Amz-Signature') AS a, url_param(request_uri, 'Signature') AS b, \
+         url_param(request_uri, 'X-Amz-Security-Token') AS c, url_param(request_uri, 'x-amz-security-token') AS d FROM logs",
+        sample_logs().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut secrets: Vec<String> =
+        text.lines().skip(1).flat_map(|l| l.split(',')).filter(|v| v.len() > 3).map(String::from).collect();
+    secrets.sort();
+    secrets.dedup();
+    secrets
+}
+
+#[test]
+fn no_output_contains_a_signature_or_token() {
+    let secrets = secrets_in_sample_logs();
+    assert!(secrets.len() >= 10, "{secrets:?}");
+    for format in ["text", "markdown", "json", "csv", "html"] {
+        let out = report(format, &[], &sample_logs());
+        for secret in &secrets {
+            assert!(!out.contains(secret.as_str()), "{format} output holds {secret}");
+        }
+    }
+    for format in ["table", "csv", "json", "ndjson"] {
+        let out = s3logq(&["query", "--format", format, "SELECT * FROM logs", sample_logs().to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("REDACTED"));
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "query {format} output holds {secret}");
+        }
+    }
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        assert!(std::env::var("CI").is_err(), "CI must install Debian's chromium for this test");
+        eprintln!("skipped: no chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    let html = report("html", &["-o", page.to_str().unwrap()], &sample_logs());
+    assert!(html.is_empty());
+    let source = std::fs::read_to_string(&page).unwrap();
+    assert!(!source.contains("src=") && !source.contains("<link") && !source.contains("url("), "self-contained");
+    let profile = dir.path().join("profile");
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &format!("file://{}", page.display())])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains("S3 access log report"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dom.contains("56 lines read from 4 inputs, 51 records in window (all records), 5 lines rejected"));
+    for title in
+        ["SigV2 callers", "Presigned URLs that look leaked", "Requests that failed on expired or invalid credentials"]
+    {
+        assert!(dom.contains(title), "{title}");
+    }
+    assert!(dom.matches("<svg").count() >= 5, "a chart per report that found something");
+}
