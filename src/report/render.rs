@@ -292,7 +292,7 @@ const HTML_STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;colo
 table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}td,th{border:1px solid #ccd;padding:.2rem .4rem;text-align:left}\
 th{background:#eef}.sev{padding:.1rem .4rem;border-radius:.3rem;color:#fff}.sev-info{background:#667}.sev-low{background:#386}\
 .sev-medium{background:#b80}.sev-high{background:#c33}.sev-critical{background:#808}section{margin-top:2rem}\
-svg text{font-size:11px}";
+svg text{font-size:11px}pre{white-space:pre-wrap}";
 
 /// A horizontal bar chart of `requests` by the report's first column.
 fn bar_chart(headers: &[String], rows: &[Vec<String>]) -> Option<String> {
