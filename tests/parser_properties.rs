@@ -54,7 +54,12 @@ fn fields() -> impl Strategy<Value = Fields> {
         opt(100i32..600),
         opt(word("[A-Za-z]{5,25}")),
         [opt(0i64..10_000_000_000), opt(0i64..10_000_000_000), opt(0i64..100_000), opt(0i64..100_000)],
-        opt(word("[ -~]{1,50}").prop_filter("not a dash, no quote-space-quote", |r| r != "-" && !r.contains("\" \""))),
+        opt(word("[ -~]{1,50}").prop_filter(
+            // Referer and User-Agent are split at the first `" "` between them:
+            // a referer that makes one earlier is ambiguous by nature.
+            "not a dash, no quote-space-quote before its end",
+            |r| r != "-" && format!("{r}\" \"").find("\" \"") == Some(r.len()),
+        )),
         opt(word("[ -~]{1,80}").prop_filter("not a dash", |u| u != "-")),
     );
     let tail = (

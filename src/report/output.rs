@@ -13,8 +13,8 @@ use datafusion::arrow::{csv, json, util::pretty};
 
 use crate::redact::redact;
 
-/// RFC 3339 in UTC, as every machine-readable output writes timestamps.
-const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
+/// RFC 3339 in UTC, as every output writes timestamps.
+pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
 
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,22 +86,25 @@ pub fn write_batches(format: OutputFormat, batches: &[RecordBatch], out: &mut dy
             batches.iter().try_for_each(|b| w.write(b))?;
         }
         OutputFormat::Json => {
-            let mut w = json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
-                .build::<_, json::writer::JsonArray>(&mut *out);
-            batches.iter().try_for_each(|b| w.write(b))?;
-            w.finish()?;
+            write_json::<json::writer::JsonArray>(batches, &mut *out)?;
             writeln!(out)?;
         }
-        OutputFormat::Ndjson => {
-            let mut w = json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
-                .build::<_, json::writer::LineDelimited>(&mut *out);
-            batches.iter().try_for_each(|b| w.write(b))?;
-            w.finish()?;
-        }
+        OutputFormat::Ndjson => write_json::<json::writer::LineDelimited>(batches, out)?,
     }
+    Ok(())
+}
+
+/// Writes `batches` as JSON (`F`: an array or one object per line), with
+/// nulls written out and timestamps in RFC 3339.
+pub(crate) fn write_json<F: json::writer::JsonFormat>(
+    batches: &[RecordBatch],
+    out: &mut dyn Write,
+) -> Result<(), RenderError> {
+    let mut w = json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
+        .build::<_, F>(out);
+    batches.iter().try_for_each(|b| w.write(b))?;
+    w.finish()?;
     Ok(())
 }

@@ -13,12 +13,10 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::arrow::{csv, json};
 use serde_json::{Value, json};
 
-use super::output::RenderError;
+use super::output::{RenderError, TIMESTAMP_FORMAT, write_json};
 use super::run::ReportResult;
 use crate::batch::ScanTotals;
 use crate::window::TimeWindow;
-
-const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// Output formats of `s3logq report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,7 +68,7 @@ pub fn render(format: ReportFormat, doc: &ReportDocument<'_>, out: &mut dyn Writ
 }
 
 fn format_options() -> FormatOptions<'static> {
-    FormatOptions::new().with_null("").with_timestamp_tz_format(Some(TIME_FORMAT))
+    FormatOptions::new().with_null("").with_timestamp_tz_format(Some(TIMESTAMP_FORMAT))
 }
 
 /// Column names and the first `limit` rows as display strings.
@@ -109,7 +107,7 @@ fn total_requests(result: &ReportResult) -> i64 {
 fn time_text(micros: Option<i64>) -> Option<String> {
     micros
         .and_then(datafusion::arrow::temporal_conversions::timestamp_us_to_datetime)
-        .map(|d| d.format(TIME_FORMAT).to_string())
+        .map(|d| d.format(TIMESTAMP_FORMAT).to_string())
 }
 
 fn window_text(w: &TimeWindow) -> String {
@@ -227,14 +225,7 @@ fn markdown(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderE
 
 fn rows_as_json(batches: &[RecordBatch]) -> Result<Value, RenderError> {
     let mut buf = Vec::new();
-    {
-        let mut w = json::WriterBuilder::new()
-            .with_explicit_nulls(true)
-            .with_timestamp_tz_format(TIME_FORMAT.into())
-            .build::<_, json::writer::JsonArray>(&mut buf);
-        batches.iter().try_for_each(|b| w.write(b))?;
-        w.finish()?;
-    }
+    write_json::<json::writer::JsonArray>(batches, &mut buf)?;
     if buf.is_empty() {
         return Ok(Value::Array(vec![]));
     }
@@ -274,8 +265,10 @@ fn csv_sections(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Ren
             writeln!(out)?;
         }
         writeln!(out, "# {}: {} ({} rows)", r.report.name, r.report.title, r.total_rows)?;
-        let mut w =
-            csv::WriterBuilder::new().with_header(true).with_timestamp_tz_format(TIME_FORMAT.into()).build(&mut *out);
+        let mut w = csv::WriterBuilder::new()
+            .with_header(true)
+            .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
+            .build(&mut *out);
         if r.batches.iter().all(|b| b.num_rows() == 0) {
             w.write(&RecordBatch::new_empty(r.schema.clone()))?;
         }
