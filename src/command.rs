@@ -13,8 +13,13 @@ use datafusion::error::DataFusionError;
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
 use crate::report::catalog::CatalogError;
 use crate::report::render::{ReportDocument, ReportFormat, render};
-use crate::report::{OutputFormat, RenderError, catalog, redact_batch, run_reports, select, write_batches};
+use crate::report::slack::{SlackMessage, slack_payload};
+use crate::report::{
+    OutputFormat, RenderError, Report, ReportResult, Severity, catalog, redact_batch, run_reports, select,
+    write_batches,
+};
 use crate::schema::logs_schema;
+use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::{SourceError, resolve_inputs};
 use crate::table::{LogTable, session};
 use crate::window::TimeWindow;
@@ -31,6 +36,10 @@ pub enum CommandError {
     File { path: String, source: io::Error },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Slack(#[from] SlackError),
+    #[error("reports found rows at or above the chosen severity: {0}")]
+    Findings(String),
     #[error("{0} lines rejected and --strict is set (see them with --rejects FILE)")]
     Strict(u64),
 }
@@ -89,6 +98,20 @@ pub struct ReportOptions {
     pub output: Option<PathBuf>,
     /// Rows shown per report in text, Markdown and HTML.
     pub max_rows: usize,
+    /// Post to Slack instead of writing the report.
+    pub slack: Option<SlackOptions>,
+    /// Fail (exit 1) when a report at or above this severity found rows.
+    pub fail_on: Option<Severity>,
+}
+
+/// Options of the Slack delivery.
+#[derive(Debug, Clone, Default)]
+pub struct SlackOptions {
+    /// Read the webhook URL from this file instead of the environment.
+    pub webhook_file: Option<PathBuf>,
+    /// Print the payload instead of sending it.
+    pub dry_run: bool,
+    pub delivery: DeliveryPolicy,
 }
 
 fn scan_report(policy: &RejectPolicy) -> Result<Arc<ScanReport>, CommandError> {
@@ -156,26 +179,76 @@ pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError
     .await
 }
 
-/// Runs the named reports over one parse of the inputs.
+/// Runs the named reports over one parse of the inputs, then writes them,
+/// or posts them to Slack.
 pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandError>) {
     let reports = match catalog(opts.queries_dir.as_deref()).and_then(|all| select(all, &opts.only)) {
         Ok(r) => r,
         Err(e) => return (ScanSummary::default(), Err(e.into())),
     };
+    let reports = &reports;
     with_scan(&opts.scan, |table, scan| async move {
-        let results = run_reports(&reports, table).await?;
+        let previous_table = table.previous_window();
+        let results = run_reports(reports, table).await?;
         let doc = ReportDocument {
             results: &results,
             totals: scan.totals(),
             window: opts.scan.window,
             max_rows: opts.max_rows,
         };
-        let mut out = open_output(opts.output.as_deref())?;
-        render(opts.format, &doc, &mut out)?;
-        out.flush().map_err(RenderError::from)?;
-        Ok(())
+        match &opts.slack {
+            Some(slack) => post_to_slack(slack, &doc, &opts.scan.inputs, reports, previous_table).await?,
+            None => {
+                let mut out = open_output(opts.output.as_deref())?;
+                render(opts.format, &doc, &mut out)?;
+                out.flush().map_err(RenderError::from)?;
+            }
+        }
+        check_findings(&results, opts.fail_on)
     })
     .await
+}
+
+async fn post_to_slack(
+    slack: &SlackOptions,
+    doc: &ReportDocument<'_>,
+    inputs: &[String],
+    reports: &[Report],
+    previous_table: Option<(LogTable, Arc<ScanReport>)>,
+) -> Result<(), CommandError> {
+    // The previous window of the same length, when the input covers it.
+    let previous = match previous_table {
+        Some((table, seen)) => {
+            let results = run_reports(reports, table).await?;
+            (seen.totals().rows > 0).then_some(results)
+        }
+        None => None,
+    };
+    let message = SlackMessage { doc, inputs: &inputs.join(", "), previous: previous.as_deref() };
+    let payload = slack_payload(&message)?;
+    if slack.dry_run {
+        let mut out = io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &payload).map_err(io::Error::from).map_err(RenderError::from)?;
+        writeln!(out).map_err(RenderError::from)?;
+        return Ok(());
+    }
+    let hook = Webhook::locate(slack.webhook_file.as_deref())?;
+    let attempts = post(&hook, &payload, &slack.delivery).await?;
+    eprintln!(
+        "s3logq: report posted to Slack ({} blocks, {attempts} attempt(s))",
+        payload["blocks"].as_array().map_or(0, Vec::len)
+    );
+    Ok(())
+}
+
+fn check_findings(results: &[ReportResult], fail_on: Option<Severity>) -> Result<(), CommandError> {
+    let Some(level) = fail_on else { return Ok(()) };
+    let hits: Vec<String> = results
+        .iter()
+        .filter(|r| r.report.severity >= level && r.total_rows > 0)
+        .map(|r| format!("{} ({} rows)", r.report.name, r.total_rows))
+        .collect();
+    if hits.is_empty() { Ok(()) } else { Err(CommandError::Findings(hits.join(", "))) }
 }
 
 /// Lists the reports: name, severity and title.

@@ -13,6 +13,7 @@ pub mod parse;
 pub mod redact;
 pub mod report;
 pub mod schema;
+pub mod sink;
 pub mod source;
 pub mod table;
 pub mod window;

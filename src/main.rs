@@ -1,5 +1,6 @@
 //! The `s3logq` binary: parses arguments, calls the library, prints errors
-//! and maps them to exit codes (0 ok, 2 usage or input error).
+//! and maps them to exit codes (0 ok, 1 findings with --fail-on-findings,
+//! 2 usage, input or delivery error).
 
 mod cli;
 
@@ -12,6 +13,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use s3logq::command::{self, CommandError, ScanSummary};
 
+const EXIT_FINDINGS: u8 = 1;
 const EXIT_INPUT: u8 = 2;
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -53,7 +55,10 @@ async fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = writeln!(io::stderr(), "s3logq: error: {e:#}");
-            ExitCode::from(EXIT_INPUT)
+            match e.downcast_ref::<CommandError>() {
+                Some(CommandError::Findings(_)) => ExitCode::from(EXIT_FINDINGS),
+                _ => ExitCode::from(EXIT_INPUT),
+            }
         }
     }
 }

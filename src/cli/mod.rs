@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use s3logq::command::{QueryOptions, RejectPolicy, ReportOptions, ScanOptions};
-use s3logq::report::OutputFormat;
+use s3logq::command::{QueryOptions, RejectPolicy, ReportOptions, ScanOptions, SlackOptions};
 use s3logq::report::render::ReportFormat;
+use s3logq::report::{OutputFormat, Severity};
+use s3logq::sink::slack::DeliveryPolicy;
 use s3logq::window::{TimeWindow, WindowError, now};
 
 /// Turn Amazon S3 server access logs into answers.
@@ -97,8 +98,30 @@ pub struct ReportArgs {
     /// Rows shown per report in text, Markdown and HTML.
     #[arg(long, default_value_t = 20)]
     pub max_rows: usize,
+    /// Exit with code 1 when a report of this severity or above finds rows
+    /// (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", value_parser = |s: &str| s.parse::<Severity>())]
+    pub fail_on_findings: Option<Severity>,
+    #[command(flatten)]
+    pub slack: SlackArgs,
     #[command(flatten)]
     pub scan: ScanArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SlackArgs {
+    /// Post the report to the Slack incoming webhook in $S3LOGQ_SLACK_WEBHOOK_URL.
+    #[arg(long)]
+    pub slack: bool,
+    /// Read the webhook URL from this file instead.
+    #[arg(long, value_name = "PATH", requires = "slack")]
+    pub slack_webhook_file: Option<PathBuf>,
+    /// Print the Slack payload instead of sending it.
+    #[arg(long, requires = "slack")]
+    pub dry_run: bool,
+    /// Attempts before giving up on Slack (429, 5xx and timeouts are retried).
+    #[arg(long, default_value_t = 5, value_name = "N", requires = "slack")]
+    pub slack_attempts: u32,
 }
 
 impl ScanArgs {
@@ -133,6 +156,12 @@ impl ReportArgs {
             format: self.format,
             output: self.output,
             max_rows: self.max_rows,
+            slack: self.slack.slack.then(|| SlackOptions {
+                webhook_file: self.slack.slack_webhook_file,
+                dry_run: self.slack.dry_run,
+                delivery: DeliveryPolicy { max_attempts: self.slack.slack_attempts, ..DeliveryPolicy::default() },
+            }),
+            fail_on: self.fail_on_findings,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod output;
 pub mod render;
 pub mod run;
+pub mod slack;
 
 pub use catalog::{Report, Severity, catalog, select};
 pub use output::{OutputFormat, RenderError, redact_batch, write_batches};

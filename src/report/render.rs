@@ -72,7 +72,7 @@ fn format_options() -> FormatOptions<'static> {
 }
 
 /// Column names and the first `limit` rows as display strings.
-fn cells(result: &ReportResult, limit: usize) -> Result<(Vec<String>, Vec<Vec<String>>), RenderError> {
+pub(crate) fn cells(result: &ReportResult, limit: usize) -> Result<(Vec<String>, Vec<Vec<String>>), RenderError> {
     let headers = result.schema.fields().iter().map(|f| f.name().clone()).collect();
     let options = format_options();
     let mut rows = Vec::new();
@@ -93,7 +93,7 @@ fn cells(result: &ReportResult, limit: usize) -> Result<(Vec<String>, Vec<Vec<St
 }
 
 /// Sum of the `requests` column.
-fn total_requests(result: &ReportResult) -> i64 {
+pub(crate) fn total_requests(result: &ReportResult) -> i64 {
     result
         .batches
         .iter()
@@ -115,7 +115,7 @@ fn window_text(w: &TimeWindow) -> String {
     if w.is_open() { "all records".to_string() } else { format!("{} to {}", bound(w.since), bound(w.until)) }
 }
 
-fn summary_line(doc: &ReportDocument<'_>) -> String {
+pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     let t = &doc.totals;
     format!(
         "{} lines read from {} inputs, {} records in window ({}), {} lines rejected",

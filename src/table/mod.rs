@@ -21,7 +21,7 @@ use datafusion::prelude::SessionContext;
 use crate::batch::{BatchBuilder, ScanReport, spawn_scan};
 use crate::schema::{Column, logs_schema, projected_schema};
 use crate::source::Input;
-use crate::window::TimeWindow;
+use crate::window::{TimeWindow, now};
 
 /// The name of the table in SQL.
 pub const TABLE_NAME: &str = "logs";
@@ -45,6 +45,16 @@ impl LogTable {
     /// `report`; records outside `window` are left out.
     pub fn new(inputs: Vec<Input>, report: Arc<ScanReport>, window: TimeWindow) -> Self {
         LogTable { inputs: inputs.into(), report, window }
+    }
+
+    /// The same inputs over the window of the same length that ends where
+    /// this one starts (none for an unbounded window), with its own counts.
+    pub fn previous_window(&self) -> Option<(LogTable, Arc<ScanReport>)> {
+        let since = self.window.since?;
+        let length = self.window.until.unwrap_or_else(now) - since;
+        let report = Arc::new(ScanReport::default());
+        let window = TimeWindow { since: Some(since - length), until: Some(since) };
+        Some((LogTable { inputs: self.inputs.clone(), report: report.clone(), window }, report))
     }
 }
 

@@ -1,0 +1,3 @@
+//! Where results leave the process: the Slack incoming webhook.
+
+pub mod slack;
