@@ -1,3 +1,4 @@
-//! Where results leave the process: the Slack incoming webhook.
+//! Where results leave the process: the Parquet lake and the Slack webhook.
 
+pub mod lake;
 pub mod slack;

@@ -2,6 +2,8 @@
 //! glob patterns, `-` for stdin) into readers of log text, with gzip and zstd
 //! detected by their magic bytes rather than by file name.
 
+pub mod manifest;
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

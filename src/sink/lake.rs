@@ -1,0 +1,284 @@
+//! Writing the Parquet lake: records of each source object go to
+//! `date=YYYY-MM-DD/part-<run>-<n>.parquet` (ZSTD, statistics on, each row
+//! group sorted by time). Exactly once, even when killed at any moment:
+//!
+//! 1. data is written to `….parquet.tmp` files, invisible to every engine;
+//! 2. the manifest naming the new files is committed (atomic rename);
+//! 3. the `.tmp` files are renamed to `.parquet`, and files of replaced
+//!    sources are deleted.
+//!
+//! Opening a lake finishes step 3 for committed files whose rename was cut
+//! short and deletes every other file the manifest does not name.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{SortOptions, concat_batches, filter_record_batch, sort_to_indices, take_record_batch};
+use datafusion::arrow::datatypes::{SchemaRef, TimestampMicrosecondType};
+use datafusion::arrow::error::ArrowError;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::errors::ParquetError;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::schema::{Column, logs_schema};
+use crate::source::manifest::{LakeFile, Manifest, ManifestError, SourceEntry};
+
+/// Rows buffered per date before they are sorted into one row group.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+const TMP_SUFFIX: &str = ".tmp";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("writing Parquet failed: {0}")]
+    Parquet(#[from] ParquetError),
+    #[error("arranging rows failed: {0}")]
+    Arrow(#[from] ArrowError),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LakeError + '_ {
+    move |source| LakeError::Io { path: path.display().to_string(), source }
+}
+
+/// How a source object is identified, to tell new and changed ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceVersion {
+    pub size: u64,
+    pub modified: i128,
+}
+
+/// `YYYY-MM-DD` of a time in µs since the epoch.
+fn date_of(micros: i64) -> String {
+    let days = micros.div_euclid(86_400_000_000);
+    datafusion::arrow::temporal_conversions::date32_to_datetime(days as i32)
+        .map_or_else(|| "unknown".to_string(), |d| d.format("%Y-%m-%d").to_string())
+}
+
+/// Forgets records seen before (same request id, host id, operation and
+/// key): S3 delivers some records twice.
+#[derive(Default)]
+pub struct Deduper {
+    seen: HashSet<u64>,
+}
+
+impl Deduper {
+    fn keep(&mut self, batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+        let key_columns: Vec<_> = [Column::RequestId, Column::HostId, Column::Operation, Column::Key]
+            .iter()
+            .map(|c| batch.column(*c as usize).as_string_view())
+            .collect();
+        let mask: BooleanArray = (0..batch.num_rows())
+            .map(|row| {
+                let mut h = DefaultHasher::new();
+                key_columns.iter().for_each(|c| c.is_valid(row).then(|| c.value(row)).hash(&mut h));
+                Some(self.seen.insert(h.finish()))
+            })
+            .collect();
+        filter_record_batch(batch, &mask)
+    }
+}
+
+/// Rows of one date waiting to become a row group, and the file they go to.
+struct DatePart {
+    rows: Vec<RecordBatch>,
+    buffered: usize,
+    writer: ArrowWriter<File>,
+    file: LakeFile,
+}
+
+/// Writes sources into a lake and commits them.
+pub struct LakeWriter {
+    dir: PathBuf,
+    manifest: Manifest,
+    run: String,
+    next_file: usize,
+    props: WriterProperties,
+    pending: Vec<(String, SourceEntry)>,
+    deduper: Option<Deduper>,
+}
+
+impl LakeWriter {
+    /// Opens (or creates) the lake at `dir`, finishing or cleaning what an
+    /// interrupted run left behind.
+    pub fn open(dir: &Path, dedupe: bool) -> Result<LakeWriter, LakeError> {
+        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let manifest = Manifest::load(dir)?;
+        recover(dir, &manifest)?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
+        let run = format!(
+            "{}-{}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()),
+            std::process::id()
+        );
+        Ok(LakeWriter {
+            dir: dir.to_path_buf(),
+            manifest,
+            run,
+            next_file: 0,
+            props,
+            pending: Vec::new(),
+            deduper: dedupe.then(Deduper::default),
+        })
+    }
+
+    /// True when `source` is new or changed since it was ingested.
+    pub fn needs(&self, source: &str, version: SourceVersion) -> bool {
+        self.manifest.sources.get(source).is_none_or(|e| e.size != version.size || e.modified != version.modified)
+    }
+
+    /// Writes the batches of one source (full `logs` schema) to `.tmp` files.
+    pub fn write_source(
+        &mut self,
+        source: &str,
+        version: SourceVersion,
+        rejected: u64,
+        batches: impl IntoIterator<Item = RecordBatch>,
+    ) -> Result<(), LakeError> {
+        let mut parts: BTreeMap<String, DatePart> = BTreeMap::new();
+        for batch in batches {
+            let batch = match &mut self.deduper {
+                Some(d) => d.keep(&batch)?,
+                None => batch,
+            };
+            for (date, rows) in split_by_date(&batch)? {
+                let part = match parts.get_mut(&date) {
+                    Some(p) => p,
+                    None => {
+                        let p = self.new_part(&date)?;
+                        parts.entry(date).or_insert(p)
+                    }
+                };
+                part.buffered += rows.num_rows();
+                part.rows.push(rows);
+                if part.buffered >= ROW_GROUP_ROWS {
+                    flush_sorted(part)?;
+                }
+            }
+        }
+        let mut files = Vec::with_capacity(parts.len());
+        for (_, mut part) in parts {
+            flush_sorted(&mut part)?;
+            part.writer.into_inner()?.sync_all().map_err(io_error(&self.dir))?;
+            files.push(part.file);
+        }
+        let rows = files.iter().map(|f| f.rows).sum();
+        let entry = SourceEntry { size: version.size, modified: version.modified, rows, rejected, files };
+        self.pending.push((source.to_string(), entry));
+        Ok(())
+    }
+
+    fn new_part(&mut self, date: &str) -> Result<DatePart, LakeError> {
+        let rel = format!("date={date}/part-{}-{:05}.parquet", self.run, self.next_file);
+        self.next_file += 1;
+        let tmp = self.dir.join(format!("{rel}{TMP_SUFFIX}"));
+        if let Some(parent) = tmp.parent() {
+            std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+        }
+        let file = File::create(&tmp).map_err(io_error(&tmp))?;
+        let writer = ArrowWriter::try_new(file, logs_schema(), Some(self.props.clone()))?;
+        let file = LakeFile { path: rel, rows: 0, min_time: i64::MAX, max_time: i64::MIN };
+        Ok(DatePart { rows: Vec::new(), buffered: 0, writer, file })
+    }
+
+    /// Sources written but not yet committed.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Commits the written sources: manifest first, then the renames.
+    pub fn commit(&mut self) -> Result<(), LakeError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut replaced = Vec::new();
+        for (source, entry) in self.pending.drain(..) {
+            if let Some(old) = self.manifest.sources.insert(source, entry) {
+                replaced.extend(old.files);
+            }
+        }
+        self.manifest.save(&self.dir)?;
+        recover(&self.dir, &self.manifest)?;
+        for f in replaced {
+            let path = self.dir.join(&f.path);
+            if path.exists() && !self.manifest.files().any(|m| m.path == f.path) {
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+}
+
+/// Rows of `batch` grouped by the date of their time.
+fn split_by_date(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, ArrowError> {
+    let times = batch.column(Column::Time as usize).as_primitive::<TimestampMicrosecondType>();
+    let mut by_day: HashMap<i64, Vec<u32>> = HashMap::new();
+    for (i, t) in times.values().iter().enumerate() {
+        by_day.entry(t.div_euclid(86_400_000_000)).or_default().push(i as u32);
+    }
+    let mut out = Vec::with_capacity(by_day.len());
+    for (day, rows) in by_day {
+        let part = if rows.len() == batch.num_rows() { batch.clone() } else { take_record_batch(batch, &UInt32Array::from(rows))? };
+        out.push((date_of(day * 86_400_000_000), part));
+    }
+    Ok(out)
+}
+
+/// Writes the buffered rows of a date as one row group sorted by time.
+fn flush_sorted(part: &mut DatePart) -> Result<(), LakeError> {
+    if part.rows.is_empty() {
+        return Ok(());
+    }
+    let schema: SchemaRef = part.rows[0].schema();
+    let all = concat_batches(&schema, &part.rows)?;
+    part.rows.clear();
+    part.buffered = 0;
+    let time = all.column(Column::Time as usize);
+    let order = sort_to_indices(time, Some(SortOptions { descending: false, nulls_first: false }), None)?;
+    let sorted = take_record_batch(&all, &order)?;
+    let times = sorted.column(Column::Time as usize).as_primitive::<TimestampMicrosecondType>();
+    if let (Some(first), Some(last)) = (times.values().first(), times.values().last()) {
+        part.file.min_time = part.file.min_time.min(*first);
+        part.file.max_time = part.file.max_time.max(*last);
+    }
+    part.file.rows += sorted.num_rows() as u64;
+    part.writer.write(&sorted)?;
+    part.writer.flush()?;
+    Ok(())
+}
+
+/// Finishes renames of committed files and deletes files no manifest names.
+fn recover(dir: &Path, manifest: &Manifest) -> Result<(), LakeError> {
+    let committed: HashSet<&str> = manifest.files().map(|f| f.path.as_str()).collect();
+    for rel in &committed {
+        let path = dir.join(rel);
+        let tmp = dir.join(format!("{rel}{TMP_SUFFIX}"));
+        if !path.exists() && tmp.exists() {
+            std::fs::rename(&tmp, &path).map_err(io_error(&tmp))?;
+        }
+    }
+    let Ok(dates) = std::fs::read_dir(dir) else { return Ok(()) };
+    for date in dates.flatten().filter(|d| d.file_name().to_string_lossy().starts_with("date=")) {
+        for file in std::fs::read_dir(date.path()).map_err(io_error(&date.path()))?.flatten() {
+            let rel = format!("{}/{}", date.file_name().to_string_lossy(), file.file_name().to_string_lossy());
+            if !committed.contains(rel.as_str()) {
+                std::fs::remove_file(file.path()).map_err(io_error(&file.path()))?;
+            }
+        }
+    }
+    Ok(())
+}
