@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
 
+use crate::batch::{BatchBuilder, spawn_scan};
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
 use crate::report::catalog::CatalogError;
 use crate::report::render::{ReportDocument, ReportFormat, render};
@@ -19,9 +20,12 @@ use crate::report::{
     write_batches,
 };
 use crate::schema::logs_schema;
+use crate::schema::{Column, projected_schema};
+use crate::sink::lake::{Engine, LakeError, LakeWriter, SourceVersion, ddl as lake_ddl};
 use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
+use crate::source::Input;
 use crate::source::{SourceError, resolve_inputs};
-use crate::table::{LogTable, session};
+use crate::table::{Logs, LogsError, session};
 use crate::window::TimeWindow;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +41,15 @@ pub enum CommandError {
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
+    Logs(#[from] LogsError),
+    #[error(transparent)]
     Slack(#[from] SlackError),
     #[error("reports found rows at or above the chosen severity: {0}")]
     Findings(String),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error("ingest reads files (stdin has no name to remember in the lake's manifest)")]
+    StdinIngest,
     #[error("{0} lines rejected and --strict is set (see them with --rejects FILE)")]
     Strict(u64),
 }
@@ -136,15 +146,15 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CommandError> {
 /// read. The summary is returned even when the run fails.
 async fn with_scan<F, Fut>(scan: &ScanOptions, body: F) -> (ScanSummary, Result<(), CommandError>)
 where
-    F: FnOnce(LogTable, Arc<ScanReport>) -> Fut,
+    F: FnOnce(Logs, Arc<ScanReport>) -> Fut,
     Fut: Future<Output = Result<(), CommandError>>,
 {
     let report = match scan_report(&scan.rejects) {
         Ok(r) => r,
         Err(e) => return (ScanSummary::default(), Err(e)),
     };
-    let result = match resolve_inputs(&scan.inputs) {
-        Ok(inputs) => body(LogTable::new(inputs, report.clone(), scan.window), report.clone()).await,
+    let result = match Logs::open(&scan.inputs, scan.window, report.clone()) {
+        Ok(logs) => body(logs, report.clone()).await,
         Err(e) => Err(e.into()),
     };
     if let Some(path) = &scan.rejects.rejects_file
@@ -163,8 +173,8 @@ where
 
 /// Runs one SQL statement over the table `logs` built from the inputs.
 pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError>) {
-    with_scan(&opts.scan, |table, _| async move {
-        let ctx = session(Arc::new(table))?;
+    with_scan(&opts.scan, |logs, _| async move {
+        let ctx = session(logs.provider()?.0)?;
         let batches = ctx.sql(&opts.sql).await?.collect().await?;
         let batches = if opts.unredacted {
             batches
@@ -187,9 +197,10 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
         Err(e) => return (ScanSummary::default(), Err(e.into())),
     };
     let reports = &reports;
-    with_scan(&opts.scan, |table, scan| async move {
-        let previous_table = table.previous_window();
-        let results = run_reports(reports, table).await?;
+    with_scan(&opts.scan, |logs, scan| async move {
+        let previous_logs = logs.previous_window();
+        let (table, gather) = logs.provider()?;
+        let results = run_reports(reports, table, gather).await?;
         let doc = ReportDocument {
             results: &results,
             totals: scan.totals(),
@@ -197,7 +208,7 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
             max_rows: opts.max_rows,
         };
         match &opts.slack {
-            Some(slack) => post_to_slack(slack, &doc, &opts.scan.inputs, reports, previous_table).await?,
+            Some(slack) => post_to_slack(slack, &doc, &opts.scan.inputs, reports, previous_logs).await?,
             None => {
                 let mut out = open_output(opts.output.as_deref())?;
                 render(opts.format, &doc, &mut out)?;
@@ -214,12 +225,13 @@ async fn post_to_slack(
     doc: &ReportDocument<'_>,
     inputs: &[String],
     reports: &[Report],
-    previous_table: Option<(LogTable, Arc<ScanReport>)>,
+    previous_logs: Option<(Logs, Arc<ScanReport>)>,
 ) -> Result<(), CommandError> {
     // The previous window of the same length, when the input covers it.
-    let previous = match previous_table {
-        Some((table, seen)) => {
-            let results = run_reports(reports, table).await?;
+    let previous = match previous_logs {
+        Some((logs, seen)) => {
+            let (table, gather) = logs.provider()?;
+            let results = run_reports(reports, table, gather).await?;
             (seen.totals().rows > 0).then_some(results)
         }
         None => None,
@@ -249,6 +261,106 @@ fn check_findings(results: &[ReportResult], fail_on: Option<Severity>) -> Result
         .map(|r| format!("{} ({} rows)", r.report.name, r.total_rows))
         .collect();
     if hits.is_empty() { Ok(()) } else { Err(CommandError::Findings(hits.join(", "))) }
+}
+
+/// Options of `s3logq ingest`.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub inputs: Vec<String>,
+    /// The lake folder.
+    pub dest: PathBuf,
+    /// Drop records delivered twice (same request id, host id, operation, key).
+    pub dedupe: bool,
+    pub rejects: RejectPolicy,
+}
+
+/// What an ingest run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    pub ingested: usize,
+    pub unchanged: usize,
+    pub rows: u64,
+    pub lake_rows: u64,
+    pub lake_files: usize,
+}
+
+/// Written sources are committed to the lake in groups of this many, or
+/// after this long, whichever comes first.
+const COMMIT_EVERY: usize = 64;
+const COMMIT_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
+fn source_version(path: &Path) -> Result<(String, SourceVersion), CommandError> {
+    let meta = std::fs::metadata(path).map_err(|e| CommandError::file(path, e))?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    let name = std::fs::canonicalize(path).map_err(|e| CommandError::file(path, e))?.display().to_string();
+    Ok((name, SourceVersion { size: meta.len(), modified }))
+}
+
+/// Parses the inputs into the lake at `dest`: new and changed sources only,
+/// each exactly once, safe to kill at any moment and run again. Blocking:
+/// call it off the async runtime.
+pub fn ingest(opts: &IngestOptions) -> (ScanSummary, Result<IngestOutcome, CommandError>) {
+    let report = match scan_report(&opts.rejects) {
+        Ok(r) => r,
+        Err(e) => return (ScanSummary::default(), Err(e)),
+    };
+    let result = run_ingest(opts, &report);
+    let summary = ScanSummary { totals: report.totals(), samples: report.samples() };
+    let flushed = match &opts.rejects.rejects_file {
+        Some(path) => report.flush().map_err(|e| CommandError::file(path, e)),
+        None => Ok(()),
+    };
+    let strict = opts.rejects.strict && summary.totals.rejected > 0;
+    let result = result.and_then(|o| flushed.map(|()| o)).and_then(|o| match strict {
+        true => Err(CommandError::Strict(summary.totals.rejected)),
+        false => Ok(o),
+    });
+    (summary, result)
+}
+
+fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOutcome, CommandError> {
+    let inputs = resolve_inputs(&opts.inputs)?;
+    let mut lake = LakeWriter::open(&opts.dest, opts.dedupe)?;
+    let columns: Arc<[Column]> = Column::ALL.into();
+    let builder = Arc::new(BatchBuilder::new(columns.clone(), projected_schema(&columns)));
+    let mut outcome = IngestOutcome::default();
+    let mut last_commit = std::time::Instant::now();
+    for input in inputs {
+        let Input::File(path) = &input else { return Err(CommandError::StdinIngest) };
+        let (name, version) = source_version(path)?;
+        if !lake.needs(&name, version) {
+            outcome.unchanged += 1;
+            continue;
+        }
+        let before = report.totals();
+        let mut batches = spawn_scan(Arc::from(vec![input.clone()]), builder.clone(), report.clone());
+        let written = lake.write_source(&name, version, std::iter::from_fn(|| batches.blocking_recv()), || {
+            report.totals().rejected - before.rejected
+        });
+        if let Err(e) = written {
+            lake.commit()?; // keep the sources already written
+            return Err(e.into());
+        }
+        outcome.ingested += 1;
+        outcome.rows += report.totals().rows - before.rows;
+        if lake.pending() >= COMMIT_EVERY || last_commit.elapsed() >= COMMIT_AFTER {
+            lake.commit()?;
+            last_commit = std::time::Instant::now();
+        }
+    }
+    lake.commit()?;
+    outcome.lake_rows = lake.manifest().rows();
+    outcome.lake_files = lake.manifest().files().count();
+    Ok(outcome)
+}
+
+/// Writes the table definition of a lake for another engine.
+pub fn ddl(engine: Engine, location: &str, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(lake_ddl(engine, location).as_bytes())
 }
 
 /// Lists the reports: name, severity and title.

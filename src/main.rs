@@ -35,6 +35,21 @@ fn finish(summary: ScanSummary, result: Result<(), CommandError>) -> anyhow::Res
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema => command::schema(&mut io::stdout().lock()).context("writing the schema"),
+        Command::Ddl { engine, location } => {
+            command::ddl(engine, &location, &mut io::stdout().lock()).context("writing the table definition")
+        }
+        Command::Ingest(args) => {
+            let opts = args.into_options();
+            let dest = opts.dest.display().to_string();
+            let (summary, result) = tokio::task::spawn_blocking(move || command::ingest(&opts)).await?;
+            let _ = command::write_reject_summary(&summary, &mut io::stderr().lock());
+            let o = result?;
+            eprintln!(
+                "s3logq: ingested {} sources ({} records), {} unchanged skipped; {dest} holds {} records in {} files",
+                o.ingested, o.rows, o.unchanged, o.lake_rows, o.lake_files
+            );
+            Ok(())
+        }
         Command::Reports { queries } => Ok(command::list_reports(queries.as_deref(), &mut io::stdout().lock())?),
         Command::Query(args) => {
             let (summary, result) = command::query(&args.into_options()?).await;

@@ -17,6 +17,14 @@ impl TimeWindow {
         self.since.is_none_or(|s| time >= s) && self.until.is_none_or(|u| time < u)
     }
 
+    /// The window of the same length that ends where this one starts
+    /// (an open end counts up to now); none without a start.
+    pub fn previous(&self) -> Option<TimeWindow> {
+        let since = self.since?;
+        let length = self.until.unwrap_or_else(now) - since;
+        Some(TimeWindow { since: Some(since - length), until: Some(since) })
+    }
+
     pub fn is_open(&self) -> bool {
         self.since.is_none() && self.until.is_none()
     }
@@ -157,6 +165,9 @@ mod tests {
         let last = TimeWindow::from_args(None, None, Some("1h"), 7_200_000_000).unwrap();
         assert_eq!(last, TimeWindow { since: Some(3_600_000_000), until: None });
         assert_eq!(TimeWindow::from_args(Some("2019-02-06"), None, Some("1h"), 0), Err(WindowError::Conflict));
+        let day = TimeWindow { since: Some(86_400), until: Some(172_800) };
+        assert_eq!(day.previous(), Some(TimeWindow { since: Some(0), until: Some(86_400) }));
+        assert_eq!(TimeWindow::default().previous(), None);
         assert_eq!(TimeWindow::from_args(Some("2019-02-07"), Some("2019-02-06"), None, 0), Err(WindowError::Empty));
     }
 }

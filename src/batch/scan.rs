@@ -99,6 +99,13 @@ impl ScanReport {
         }
     }
 
+    /// Counts records read from storage (a lake) rather than parsed.
+    pub fn record_stored(&self, inputs: u64, rows: u64) {
+        self.inputs.fetch_add(inputs, Ordering::Relaxed);
+        self.lines.fetch_add(rows, Ordering::Relaxed);
+        self.rows.fetch_add(rows, Ordering::Relaxed);
+    }
+
     fn record(&self, chunk: &Chunk, out: &ChunkOutput) -> io::Result<()> {
         self.bytes.fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
         self.lines.fetch_add(out.lines, Ordering::Relaxed);

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use s3logq::command::{QueryOptions, RejectPolicy, ReportOptions, ScanOptions, SlackOptions};
+use s3logq::command::{IngestOptions, QueryOptions, RejectPolicy, ReportOptions, ScanOptions, SlackOptions};
 use s3logq::report::render::ReportFormat;
 use s3logq::report::{OutputFormat, Severity};
+use s3logq::sink::lake::Engine;
 use s3logq::sink::slack::DeliveryPolicy;
 use s3logq::window::{TimeWindow, WindowError, now};
 
@@ -36,8 +37,51 @@ pub enum Command {
     /// Example: s3logq query "SELECT requester, count(*) FROM logs
     /// WHERE signature_version = 'SigV2' GROUP BY 1" logs/
     Query(QueryArgs),
+    /// Parse logs into a Hive-partitioned Parquet lake, incrementally and
+    /// exactly once; `query` and `report` read the lake like raw logs.
+    ///
+    /// Example: s3logq ingest logs/ --to lake/ --dedupe
+    Ingest(IngestArgs),
+    /// Print the table definition of a lake for another engine.
+    Ddl {
+        /// athena, trino, spark or duckdb.
+        #[arg(long, value_parser = |s: &str| s.parse::<Engine>())]
+        engine: Engine,
+        /// Where the lake is, as that engine sees it (s3://bucket/lake, /data/lake).
+        location: String,
+    },
     /// Print the columns of the table `logs` and their types.
     Schema,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// The lake folder (created when missing).
+    #[arg(long, value_name = "DEST")]
+    pub to: PathBuf,
+    /// Drop records S3 delivered twice (same request id, host id, operation and key).
+    #[arg(long)]
+    pub dedupe: bool,
+    /// Write every rejected line (with file and line number) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Exit with code 2 when any line is rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Log files, folders (read recursively) or glob patterns.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+}
+
+impl IngestArgs {
+    pub fn into_options(self) -> IngestOptions {
+        IngestOptions {
+            inputs: self.inputs,
+            dest: self.to,
+            dedupe: self.dedupe,
+            rejects: RejectPolicy { rejects_file: self.rejects, strict: self.strict },
+        }
+    }
 }
 
 /// Which inputs, which records, and what to do with lines that are not

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringViewArray};
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::MemTable;
+use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::Result;
 use datafusion::logical_expr::LogicalPlan;
@@ -17,7 +17,7 @@ use datafusion::prelude::SessionContext;
 use super::catalog::Report;
 use super::output::redact_batch;
 use crate::schema::Column;
-use crate::table::{LogTable, TABLE_NAME, session};
+use crate::table::{TABLE_NAME, session};
 
 /// One report's result rows.
 #[derive(Debug, Clone)]
@@ -58,9 +58,14 @@ fn compact(batch: &RecordBatch) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(batch.schema(), columns)?)
 }
 
-/// Runs `reports` over `table`, parsing its input once. Results are redacted.
-pub async fn run_reports(reports: &[Report], table: LogTable) -> Result<Vec<ReportResult>> {
-    let planning = session(Arc::new(table))?;
+/// Runs `reports` over `table`. With `gather`, the columns they need are
+/// first read into memory once (for raw text: one parse for all reports).
+/// Results are redacted.
+pub async fn run_reports(reports: &[Report], table: Arc<dyn TableProvider>, gather: bool) -> Result<Vec<ReportResult>> {
+    let planning = session(table)?;
+    if !gather {
+        return run_all(&planning, reports).await;
+    }
     let mut columns = BTreeSet::new();
     for report in reports {
         let plan = planning.sql(&report.sql).await?.into_optimized_plan()?;
@@ -73,10 +78,13 @@ pub async fn run_reports(reports: &[Report], table: LogTable) -> Result<Vec<Repo
     let batches = df.collect().await?.iter().map(compact).collect::<Result<Vec<_>>>()?;
     let partitions = spread(batches, planning.copied_config().target_partitions());
     let memory = MemTable::try_new(schema, partitions)?;
-    let ctx = session(Arc::new(memory))?;
+    run_all(&session(Arc::new(memory))?, reports).await
+}
+
+async fn run_all(ctx: &SessionContext, reports: &[Report]) -> Result<Vec<ReportResult>> {
     let mut results = Vec::with_capacity(reports.len());
     for report in reports {
-        results.push(run_one(&ctx, report).await?);
+        results.push(run_one(ctx, report).await?);
     }
     Ok(results)
 }

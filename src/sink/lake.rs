@@ -16,7 +16,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{SortOptions, concat_batches, filter_record_batch, sort_to_indices, take_record_batch};
+use datafusion::arrow::compute::{
+    SortOptions, concat_batches, filter_record_batch, sort_to_indices, take_record_batch,
+};
 use datafusion::arrow::datatypes::{SchemaRef, TimestampMicrosecondType};
 use datafusion::arrow::error::ArrowError;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -41,6 +43,8 @@ pub enum LakeError {
     Parquet(#[from] ParquetError),
     #[error("arranging rows failed: {0}")]
     Arrow(#[from] ArrowError),
+    #[error("reading the source failed: {0}")]
+    Input(Box<dyn std::error::Error + Send + Sync>),
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LakeError + '_ {
@@ -137,16 +141,18 @@ impl LakeWriter {
         self.manifest.sources.get(source).is_none_or(|e| e.size != version.size || e.modified != version.modified)
     }
 
-    /// Writes the batches of one source (full `logs` schema) to `.tmp` files.
-    pub fn write_source(
+    /// Writes the batches of one source (full `logs` schema) to `.tmp` files;
+    /// `rejected` is asked once the batches are read.
+    pub fn write_source<E: std::error::Error + Send + Sync + 'static>(
         &mut self,
         source: &str,
         version: SourceVersion,
-        rejected: u64,
-        batches: impl IntoIterator<Item = RecordBatch>,
+        batches: impl IntoIterator<Item = Result<RecordBatch, E>>,
+        rejected: impl FnOnce() -> u64,
     ) -> Result<(), LakeError> {
         let mut parts: BTreeMap<String, DatePart> = BTreeMap::new();
         for batch in batches {
+            let batch = batch.map_err(|e| LakeError::Input(Box::new(e)))?;
             let batch = match &mut self.deduper {
                 Some(d) => d.keep(&batch)?,
                 None => batch,
@@ -173,7 +179,7 @@ impl LakeWriter {
             files.push(part.file);
         }
         let rows = files.iter().map(|f| f.rows).sum();
-        let entry = SourceEntry { size: version.size, modified: version.modified, rows, rejected, files };
+        let entry = SourceEntry { size: version.size, modified: version.modified, rows, rejected: rejected(), files };
         self.pending.push((source.to_string(), entry));
         Ok(())
     }
@@ -232,7 +238,11 @@ fn split_by_date(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, Arro
     }
     let mut out = Vec::with_capacity(by_day.len());
     for (day, rows) in by_day {
-        let part = if rows.len() == batch.num_rows() { batch.clone() } else { take_record_batch(batch, &UInt32Array::from(rows))? };
+        let part = if rows.len() == batch.num_rows() {
+            batch.clone()
+        } else {
+            take_record_batch(batch, &UInt32Array::from(rows))?
+        };
         out.push((date_of(day * 86_400_000_000), part));
     }
     Ok(out)
@@ -281,4 +291,78 @@ fn recover(dir: &Path, manifest: &Manifest) -> Result<(), LakeError> {
         }
     }
     Ok(())
+}
+
+/// SQL engines `s3logq ddl` writes a table definition for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Athena,
+    Trino,
+    Spark,
+    Duckdb,
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "athena" => Ok(Engine::Athena),
+            "trino" => Ok(Engine::Trino),
+            "spark" => Ok(Engine::Spark),
+            "duckdb" => Ok(Engine::Duckdb),
+            other => Err(format!("unknown engine `{other}` (expected athena, trino, spark or duckdb)")),
+        }
+    }
+}
+
+fn sql_type(kind: crate::schema::ColumnKind, engine: Engine) -> &'static str {
+    use crate::schema::ColumnKind as K;
+    match (kind, engine) {
+        (K::Text, Engine::Trino) => "varchar",
+        (K::Text, _) => "string",
+        (K::Timestamp, Engine::Trino) => "timestamp(6)",
+        (K::Timestamp, _) => "timestamp",
+        (K::Int32, Engine::Trino | Engine::Athena) => "integer",
+        (K::Int32, _) => "int",
+        (K::Int64, _) => "bigint",
+        (K::Boolean, _) => "boolean",
+    }
+}
+
+/// The table definition of a lake at `location` (a folder or bucket URL).
+pub fn ddl(engine: Engine, location: &str) -> String {
+    let location = location.trim_end_matches('/');
+    let columns = |quote: char| {
+        Column::ALL
+            .iter()
+            .map(|c| format!("  {quote}{}{quote} {}", c.name(), sql_type(c.kind(), engine)))
+            .collect::<Vec<_>>()
+            .join(",\n")
+    };
+    match engine {
+        Engine::Athena => format!(
+            "CREATE EXTERNAL TABLE s3_access_logs (\n{}\n)\nPARTITIONED BY (`date` string)\nSTORED AS PARQUET\n\
+             LOCATION '{location}/'\nTBLPROPERTIES (\n  'parquet.compression' = 'ZSTD',\n  'projection.enabled' = 'true',\n\
+             \x20 'projection.date.type' = 'date',\n  'projection.date.format' = 'yyyy-MM-dd',\n\
+             \x20 'projection.date.range' = '2006-03-01,NOW',\n  'projection.date.interval' = '1',\n\
+             \x20 'projection.date.interval.unit' = 'DAYS',\n\
+             \x20 'storage.location.template' = '{location}/date=${{date}}/'\n);\n",
+            columns('`')
+        ),
+        Engine::Trino => format!(
+            "CREATE TABLE hive.default.s3_access_logs (\n{},\n  \"date\" varchar\n)\nWITH (\n  external_location = '{location}/',\n\
+             \x20 format = 'PARQUET',\n  partitioned_by = ARRAY['date']\n);\n\
+             CALL hive.system.sync_partition_metadata('default', 's3_access_logs', 'ADD');\n",
+            columns('"')
+        ),
+        Engine::Spark => format!(
+            "CREATE TABLE s3_access_logs (\n{},\n  `date` string\n)\nUSING parquet\nPARTITIONED BY (`date`)\n\
+             LOCATION '{location}/';\nMSCK REPAIR TABLE s3_access_logs;\n",
+            columns('`')
+        ),
+        Engine::Duckdb => format!(
+            "CREATE VIEW s3_access_logs AS\nSELECT * FROM read_parquet('{location}/date=*/*.parquet', hive_partitioning = true);\n"
+        ),
+    }
 }

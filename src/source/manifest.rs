@@ -99,11 +99,13 @@ impl Manifest {
     }
 
     /// The committed data files that may hold records in `[since, until)`.
+    pub fn files_meeting(&self, since: Option<i64>, until: Option<i64>) -> impl Iterator<Item = &LakeFile> {
+        self.files().filter(move |f| since.is_none_or(|s| f.max_time >= s) && until.is_none_or(|u| f.min_time < u))
+    }
+
+    /// Paths of [`Manifest::files_meeting`] inside the lake `dir`.
     pub fn files_in(&self, dir: &Path, since: Option<i64>, until: Option<i64>) -> Vec<PathBuf> {
-        self.files()
-            .filter(|f| since.is_none_or(|s| f.max_time >= s) && until.is_none_or(|u| f.min_time < u))
-            .map(|f| dir.join(&f.path))
-            .collect()
+        self.files_meeting(since, until).map(|f| dir.join(&f.path)).collect()
     }
 
     pub fn rows(&self) -> u64 {
@@ -127,7 +129,13 @@ mod tests {
         let mut m = Manifest::default();
         m.sources.insert(
             "a.log".into(),
-            SourceEntry { size: 10, modified: 5, rows: 2, rejected: 0, files: vec![file("date=2026-11-20/p1.parquet", 10, 20), file("date=2026-11-21/p2.parquet", 30, 40)] },
+            SourceEntry {
+                size: 10,
+                modified: 5,
+                rows: 2,
+                rejected: 0,
+                files: vec![file("date=2026-11-20/p1.parquet", 10, 20), file("date=2026-11-21/p2.parquet", 30, 40)],
+            },
         );
         m.save(dir.path()).unwrap();
         assert!(is_lake(dir.path()));

@@ -2,9 +2,11 @@
 //! batches of [`crate::batch::spawn_scan`], building only the columns a query
 //! uses, plus the UDFs that SQL cannot express well.
 
+pub mod lake;
 pub mod udf;
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -20,8 +22,9 @@ use datafusion::prelude::SessionContext;
 
 use crate::batch::{BatchBuilder, ScanReport, spawn_scan};
 use crate::schema::{Column, logs_schema, projected_schema};
-use crate::source::Input;
-use crate::window::{TimeWindow, now};
+use crate::source::manifest::{Manifest, ManifestError, is_lake};
+use crate::source::{Input, SourceError, resolve_inputs};
+use crate::window::TimeWindow;
 
 /// The name of the table in SQL.
 pub const TABLE_NAME: &str = "logs";
@@ -50,10 +53,8 @@ impl LogTable {
     /// The same inputs over the window of the same length that ends where
     /// this one starts (none for an unbounded window), with its own counts.
     pub fn previous_window(&self) -> Option<(LogTable, Arc<ScanReport>)> {
-        let since = self.window.since?;
-        let length = self.window.until.unwrap_or_else(now) - since;
+        let window = self.window.previous()?;
         let report = Arc::new(ScanReport::default());
-        let window = TimeWindow { since: Some(since - length), until: Some(since) };
         Some((LogTable { inputs: self.inputs.clone(), report: report.clone(), window }, report))
     }
 }
@@ -116,6 +117,66 @@ impl PartitionStream for LogPartition {
         });
         Box::pin(RecordBatchStreamAdapter::new(self.builder.schema().clone(), batches))
     }
+}
+
+/// What the table `logs` is read from: raw log text, or a Parquet lake.
+pub enum Logs {
+    Raw(LogTable),
+    Lake { dir: PathBuf, manifest: Arc<Manifest>, window: TimeWindow },
+}
+
+impl Logs {
+    /// Resolves the command line's inputs; a lake must be the only one.
+    /// What the scan reads is counted in `report`.
+    pub fn open(args: &[String], window: TimeWindow, report: Arc<ScanReport>) -> Result<Logs, LogsError> {
+        let lakes: Vec<&String> =
+            args.iter().filter(|a| is_lake(Path::new(a.strip_prefix("file://").unwrap_or(a)))).collect();
+        match (lakes.as_slice(), args.len()) {
+            ([], _) => Ok(Logs::Raw(LogTable::new(resolve_inputs(args)?, report, window))),
+            ([lake], 1) => {
+                let dir = PathBuf::from(lake.strip_prefix("file://").unwrap_or(lake));
+                let manifest = Arc::new(Manifest::load(&dir)?);
+                let rows = manifest.files_meeting(window.since, window.until).map(|f| f.rows).sum();
+                report.record_stored(manifest.sources.len() as u64, rows);
+                Ok(Logs::Lake { dir, manifest, window })
+            }
+            _ => Err(LogsError::MixedLake),
+        }
+    }
+
+    /// The table provider, and whether reports should first gather the
+    /// columns they need into memory (raw text: parse once).
+    pub fn provider(&self) -> Result<(Arc<dyn TableProvider>, bool)> {
+        match self {
+            Logs::Raw(table) => Ok((Arc::new(table.clone()), true)),
+            Logs::Lake { dir, manifest, window } => Ok((lake::lake_table(dir, manifest, *window)?, false)),
+        }
+    }
+
+    /// The same inputs over the window of the same length that ends where
+    /// this one starts (none for an unbounded window), with its own counts.
+    pub fn previous_window(&self) -> Option<(Logs, Arc<ScanReport>)> {
+        match self {
+            Logs::Raw(table) => table.previous_window().map(|(t, r)| (Logs::Raw(t), r)),
+            Logs::Lake { dir, manifest, window } => {
+                let previous = window.previous()?;
+                let report = Arc::new(ScanReport::default());
+                let rows = manifest.files_meeting(previous.since, previous.until).map(|f| f.rows).sum();
+                report.record_stored(0, rows);
+                Some((Logs::Lake { dir: dir.clone(), manifest: manifest.clone(), window: previous }, report))
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogsError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("a lake written by `s3logq ingest` must be the only input")]
+    MixedLake,
 }
 
 /// A session with s3logq's UDFs and `table` as `logs`.

@@ -1,0 +1,52 @@
+//! A Parquet lake written by `s3logq ingest` as the table `logs`: only the
+//! files the manifest commits and whose time range meets the window are
+//! read, and records outside the window are filtered out, so queries and
+//! reports give the same answers as on the raw logs.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::catalog::{MemTable, TableProvider};
+use datafusion::common::ScalarValue;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::{SessionContext, col, lit};
+
+use crate::schema::logs_schema;
+use crate::source::manifest::Manifest;
+use crate::window::TimeWindow;
+
+fn timestamp(micros: i64) -> ScalarValue {
+    ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
+}
+
+/// The lake at `dir` limited to `window`.
+pub fn lake_table(dir: &Path, manifest: &Manifest, window: TimeWindow) -> Result<Arc<dyn TableProvider>> {
+    let files = manifest.files_in(dir, window.since, window.until);
+    if files.is_empty() {
+        return Ok(Arc::new(MemTable::try_new(logs_schema(), vec![vec![]])?));
+    }
+    let urls = files
+        .iter()
+        .map(|p| {
+            let path = std::path::absolute(p).map_err(|e| DataFusionError::External(Box::new(e)))?;
+            ListingTableUrl::parse(path.display().to_string())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config =
+        ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(logs_schema());
+    let table: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+    if window.is_open() {
+        return Ok(table);
+    }
+    let mut df = SessionContext::new().read_table(table)?;
+    if let Some(since) = window.since {
+        df = df.filter(col("time").gt_eq(lit(timestamp(since))))?;
+    }
+    if let Some(until) = window.until {
+        df = df.filter(col("time").lt(lit(timestamp(until))))?;
+    }
+    Ok(df.into_view())
+}

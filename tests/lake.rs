@@ -1,0 +1,211 @@
+//! The Parquet lake: incremental and exactly once (also when killed at
+//! random moments), the same answers as the raw logs, and readable by DuckDB
+//! through the DDL s3logq prints.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn sample_logs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
+}
+
+fn s3logq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_s3logq")).args(args).output().unwrap()
+}
+
+fn ok(out: Output) -> (String, String) {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
+fn ingest(inputs: &[&Path], lake: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["ingest".to_string(), "--to".into(), lake.display().to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    ok(Command::new(env!("CARGO_BIN_EXE_s3logq")).args(&args).output().unwrap()).1
+}
+
+fn query_csv(sql: &str, input: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["query", "--format", "csv"];
+    args.extend_from_slice(extra);
+    args.extend([sql, input.to_str().unwrap()]);
+    ok(s3logq(&args)).0
+}
+
+#[test]
+fn reruns_add_nothing_and_new_sources_come_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let first = sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650");
+    std::fs::copy(&first, logs.join("a")).unwrap();
+    let lake = dir.path().join("lake");
+    assert!(ingest(&[&logs], &lake, &[]).contains("ingested 1 sources (22 records), 0 unchanged skipped"));
+    assert!(ingest(&[&logs], &lake, &[]).contains("ingested 0 sources (0 records), 1 unchanged skipped; "));
+    std::fs::copy(sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978"), logs.join("b")).unwrap();
+    let third = ingest(&[&logs], &lake, &[]);
+    assert!(
+        third.contains("ingested 1 sources (5 records), 1 unchanged skipped") && third.contains("holds 27 records"),
+        "{third}"
+    );
+    // A changed source replaces its records.
+    let mut text = std::fs::read_to_string(logs.join("b")).unwrap();
+    text.truncate(text.find('\n').unwrap() + 1);
+    std::fs::write(logs.join("b"), text).unwrap();
+    assert!(ingest(&[&logs], &lake, &[]).contains("holds 23 records"));
+    assert_eq!(query_csv("SELECT count(*) AS n FROM logs", &lake, &[]), "n\n23\n");
+}
+
+#[test]
+fn lake_answers_like_the_raw_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    ingest(&[&sample_logs()], &lake, &[]);
+    let reports = |input: &Path, extra: &[&str]| -> Value {
+        let mut args = vec!["report", "--format", "json"];
+        args.extend_from_slice(extra);
+        args.push(input.to_str().unwrap());
+        serde_json::from_str::<Value>(&ok(s3logq(&args)).0).unwrap()["reports"].clone()
+    };
+    assert_eq!(reports(&lake, &[]), reports(&sample_logs(), &[]));
+    let window = ["--since", "2026-11-21", "--until", "2026-11-21T03:00:00Z"];
+    assert_eq!(reports(&lake, &window), reports(&sample_logs(), &window));
+    let sql = "SELECT source_file, source_line, time, request_uri FROM logs ORDER BY source_file, source_line";
+    let names = |csv: String| csv.replace(&sample_logs().display().to_string(), "");
+    let raw = names(query_csv(sql, &sample_logs(), &[]));
+    let stored = query_csv(sql, &lake, &[]);
+    assert_eq!(stored.lines().count(), 52);
+    assert_eq!(names(stored), raw);
+}
+
+#[test]
+fn dedupe_drops_records_delivered_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let file = sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650");
+    std::fs::copy(&file, logs.join("first")).unwrap();
+    std::fs::copy(&file, logs.join("second-delivery")).unwrap();
+    let lake = dir.path().join("lake");
+    assert!(ingest(&[&logs], &lake, &["--dedupe"]).contains("holds 22 records"));
+    let plain = dir.path().join("plain");
+    assert!(ingest(&[&logs], &plain, &[]).contains("holds 44 records"));
+}
+
+/// Many small log files, for a run that takes long enough to be killed.
+fn many_sources(dir: &Path, count: usize) -> PathBuf {
+    let logs = dir.join("many");
+    std::fs::create_dir_all(&logs).unwrap();
+    let lines: Vec<String> =
+        std::fs::read_to_string(sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650"))
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+    for n in 0..count {
+        let day = 10 + n % 5;
+        let body: String = lines.iter().map(|l| l.replace("20/Nov/2026", &format!("{day}/Nov/2026")) + "\n").collect();
+        std::fs::write(logs.join(format!("2026-11-{day}-00-00-00-{n:08X}")), body).unwrap();
+    }
+    logs
+}
+
+#[test]
+fn killed_ingests_end_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = many_sources(dir.path(), 150);
+    let one_shot = dir.path().join("one-shot");
+    let started = std::time::Instant::now();
+    ingest(&[&logs], &one_shot, &[]);
+    let full_run = started.elapsed().as_millis() as u64;
+    let lake = dir.path().join("crashed");
+    // Kill at spread-out moments (a fixed pseudo-random sequence), then finish.
+    let mut seed: u64 = 0x5eed;
+    let mut committed = Vec::new();
+    for _ in 0..6 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let delay = Duration::from_millis(full_run / 10 + (seed >> 33) % (full_run * 8 / 10 + 1));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_s3logq"))
+            .args(["ingest", "--to", lake.to_str().unwrap(), logs.to_str().unwrap()])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        committed.push(committed_sources(&lake));
+    }
+    assert!(committed.iter().any(|n| (1..150).contains(n)), "no kill landed mid-run: {committed:?}");
+    ingest(&[&logs], &lake, &[]);
+    let sql = "SELECT source_file, source_line FROM logs ORDER BY source_file, source_line";
+    let expected = query_csv(sql, &one_shot, &[]);
+    assert_eq!(expected.lines().count(), 150 * 22 + 1);
+    assert_eq!(query_csv(sql, &lake, &[]), expected);
+    let leftovers: Vec<_> = walk(&lake).into_iter().filter(|p| p.extension().is_some_and(|e| e == "tmp")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// How many sources the lake's manifest has committed.
+fn committed_sources(lake: &Path) -> usize {
+    std::fs::read(lake.join("_s3logq_manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .map_or(0, |m| m["sources"].as_object().map_or(0, |s| s.len()))
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn duckdb_reads_the_lake_through_the_ddl() {
+    let has_duckdb = Command::new("python3").args(["-c", "import duckdb"]).output().is_ok_and(|o| o.status.success());
+    if !has_duckdb {
+        assert!(std::env::var("CI").is_err(), "CI must install duckdb (pip) for this test");
+        eprintln!("skipped: python3 -m pip install duckdb");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    ingest(&[&sample_logs()], &lake, &[]);
+    let (ddl, _) = ok(s3logq(&["ddl", "--engine", "duckdb", lake.to_str().unwrap()]));
+    let script = format!(
+        "import duckdb\ncon = duckdb.connect()\ncon.execute({ddl:?})\n\
+         print(con.execute(\"SELECT count(*), count(DISTINCT date), sum(bytes_sent), count(*) FILTER (WHERE signature_version = 'SigV2') FROM s3_access_logs\").fetchone())"
+    );
+    let out = ok(Command::new("python3").args(["-c", &script]).output().unwrap()).0;
+    let ours = query_csv(
+        "SELECT count(*) AS n, count(DISTINCT date_trunc('day', time)) AS d, sum(bytes_sent) AS b, \
+         sum(CASE WHEN signature_version = 'SigV2' THEN 1 ELSE 0 END) AS s FROM logs",
+        &lake,
+        &[],
+    );
+    let row = ours.lines().nth(1).unwrap().replace(',', ", ");
+    assert_eq!(out.trim(), format!("({row})"));
+}
+
+#[test]
+fn ddl_for_every_engine() {
+    let athena = ok(s3logq(&["ddl", "--engine", "athena", "s3://logs-bucket/lake/"])).0;
+    assert!(athena.contains("PARTITIONED BY (`date` string)"));
+    assert!(athena.contains("'projection.date.type' = 'date'"));
+    assert!(athena.contains("'storage.location.template' = 's3://logs-bucket/lake/date=${date}/'"));
+    assert!(athena.contains("`time` timestamp,") && athena.contains("`http_status` integer,"));
+    let trino = ok(s3logq(&["ddl", "--engine", "trino", "s3://logs-bucket/lake"])).0;
+    assert!(trino.contains("partitioned_by = ARRAY['date']") && trino.contains("\"time\" timestamp(6)"));
+    let spark = ok(s3logq(&["ddl", "--engine", "spark", "/data/lake"])).0;
+    assert!(spark.contains("USING parquet") && spark.contains("MSCK REPAIR TABLE"));
+    assert_eq!(s3logq(&["ddl", "--engine", "oracle", "x"]).status.code(), Some(2));
+}
