@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
 
-use crate::batch::{BatchBuilder, spawn_scan};
+use crate::batch::{BatchBuilder, FetchPolicy, spawn_scan};
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
 use crate::report::catalog::CatalogError;
 use crate::report::render::{ReportDocument, ReportFormat, render};
@@ -24,7 +24,7 @@ use crate::schema::{Column, projected_schema};
 use crate::sink::lake::{Engine, LakeError, LakeWriter, SourceVersion, ddl as lake_ddl};
 use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::Input;
-use crate::source::{SourceError, resolve_inputs};
+use crate::source::{SourceError, StoreOptions, resolve_all};
 use crate::table::{Logs, LogsError, session};
 use crate::window::TimeWindow;
 
@@ -32,8 +32,10 @@ use crate::window::TimeWindow;
 pub enum CommandError {
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// A query failed; the message is DataFusion's innermost error (an
+    /// input error keeps its own words).
     #[error("{0}")]
-    Query(#[from] DataFusionError),
+    Query(String),
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error("{path}: {source}")]
@@ -52,6 +54,15 @@ pub enum CommandError {
     StdinIngest,
     #[error("{0} lines rejected and --strict is set (see them with --rejects FILE)")]
     Strict(u64),
+}
+
+impl From<DataFusionError> for CommandError {
+    fn from(e: DataFusionError) -> Self {
+        match e.find_root() {
+            DataFusionError::External(inner) => CommandError::Query(inner.to_string()),
+            root => CommandError::Query(root.strip_backtrace()),
+        }
+    }
 }
 
 impl CommandError {
@@ -74,15 +85,20 @@ pub struct RejectPolicy {
 pub struct ScanSummary {
     pub totals: ScanTotals,
     pub samples: Vec<RejectSample>,
+    /// Remote objects given up on, as `url: error`.
+    pub failures: Vec<String>,
 }
 
 /// What to read and how to treat it, shared by the commands that read logs.
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
-    /// Files, folders, glob patterns or `-`.
+    /// Files, folders, glob patterns, bucket URLs or `-`.
     pub inputs: Vec<String>,
     pub window: TimeWindow,
     pub rejects: RejectPolicy,
+    pub store: StoreOptions,
+    /// No progress bar, even on a terminal.
+    pub quiet: bool,
 }
 
 /// Options of `s3logq query`.
@@ -153,8 +169,13 @@ where
         Ok(r) => r,
         Err(e) => return (ScanSummary::default(), Err(e)),
     };
-    let result = match Logs::open(&scan.inputs, scan.window, report.clone()) {
-        Ok(logs) => body(logs, report.clone()).await,
+    let result = match Logs::open(&scan.inputs, scan.window, &scan.store, report.clone()).await {
+        Ok(logs) => {
+            let progress = Progress::start(&report, logs.input_bytes(), scan.quiet);
+            let result = body(logs, report.clone()).await;
+            drop(progress);
+            result
+        }
         Err(e) => Err(e.into()),
     };
     if let Some(path) = &scan.rejects.rejects_file
@@ -162,13 +183,57 @@ where
     {
         return (ScanSummary::default(), result.and(Err(CommandError::file(path, e))));
     }
-    let summary = ScanSummary { totals: report.totals(), samples: report.samples() };
+    let summary = ScanSummary { totals: report.totals(), samples: report.samples(), failures: report.failures() };
     let rejected = summary.totals.rejected;
     let result = result.and_then(|()| match scan.rejects.strict && rejected > 0 {
         true => Err(CommandError::Strict(rejected)),
         false => Ok(()),
     });
     (summary, result)
+}
+
+/// A progress bar on stderr (objects, bytes, lines, rejects, rate, ETA)
+/// while a scan runs; only on a terminal and without `--quiet`.
+struct Progress {
+    done: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(report: &Arc<ScanReport>, total_bytes: u64, quiet: bool) -> Option<Progress> {
+        use std::io::IsTerminal;
+        if quiet || !io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(total_bytes);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} · {msg}",
+            )
+            .ok()?,
+        );
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (report, stop) = (report.clone(), done.clone());
+        let thread = std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = report.totals();
+                bar.set_position(t.bytes);
+                bar.set_message(format!("{} objects, {} lines, {} rejected", t.inputs, t.lines, t.rejected));
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            bar.finish_and_clear();
+        });
+        Some(Progress { done, thread: Some(thread) })
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Runs one SQL statement over the table `logs` built from the inputs.
@@ -266,12 +331,11 @@ fn check_findings(results: &[ReportResult], fail_on: Option<Severity>) -> Result
 /// Options of `s3logq ingest`.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
-    pub inputs: Vec<String>,
+    pub scan: ScanOptions,
     /// The lake folder.
     pub dest: PathBuf,
     /// Drop records delivered twice (same request id, host id, operation, key).
     pub dedupe: bool,
-    pub rejects: RejectPolicy,
 }
 
 /// What an ingest run did.
@@ -304,17 +368,17 @@ fn source_version(path: &Path) -> Result<(String, SourceVersion), CommandError> 
 /// each exactly once, safe to kill at any moment and run again. Blocking:
 /// call it off the async runtime.
 pub fn ingest(opts: &IngestOptions) -> (ScanSummary, Result<IngestOutcome, CommandError>) {
-    let report = match scan_report(&opts.rejects) {
+    let report = match scan_report(&opts.scan.rejects) {
         Ok(r) => r,
         Err(e) => return (ScanSummary::default(), Err(e)),
     };
     let result = run_ingest(opts, &report);
-    let summary = ScanSummary { totals: report.totals(), samples: report.samples() };
-    let flushed = match &opts.rejects.rejects_file {
+    let summary = ScanSummary { totals: report.totals(), samples: report.samples(), failures: report.failures() };
+    let flushed = match &opts.scan.rejects.rejects_file {
         Some(path) => report.flush().map_err(|e| CommandError::file(path, e)),
         None => Ok(()),
     };
-    let strict = opts.rejects.strict && summary.totals.rejected > 0;
+    let strict = opts.scan.rejects.strict && summary.totals.rejected > 0;
     let result = result.and_then(|o| flushed.map(|()| o)).and_then(|o| match strict {
         true => Err(CommandError::Strict(summary.totals.rejected)),
         false => Ok(o),
@@ -323,21 +387,28 @@ pub fn ingest(opts: &IngestOptions) -> (ScanSummary, Result<IngestOutcome, Comma
 }
 
 fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOutcome, CommandError> {
-    let inputs = resolve_inputs(&opts.inputs)?;
+    let scan = &opts.scan;
+    let runtime = tokio::runtime::Handle::current();
+    let (inputs, pruned) = runtime.block_on(resolve_all(&scan.inputs, &scan.store, &scan.window))?;
+    report.record_pruned(pruned as u64);
+    let fetch = FetchPolicy { concurrency: scan.store.concurrency, skip_failed: scan.store.skip_failed };
     let mut lake = LakeWriter::open(&opts.dest, opts.dedupe)?;
     let columns: Arc<[Column]> = Column::ALL.into();
-    let builder = Arc::new(BatchBuilder::new(columns.clone(), projected_schema(&columns)));
+    let builder = Arc::new(BatchBuilder::new(columns.clone(), projected_schema(&columns)).with_window(scan.window));
     let mut outcome = IngestOutcome::default();
     let mut last_commit = std::time::Instant::now();
     for input in inputs {
-        let Input::File(path) = &input else { return Err(CommandError::StdinIngest) };
-        let (name, version) = source_version(path)?;
+        let (name, version) = match &input {
+            Input::File(path) => source_version(path)?,
+            Input::Object(o) => (o.url.clone(), SourceVersion { size: o.size, modified: o.modified }),
+            Input::Stdin => return Err(CommandError::StdinIngest),
+        };
         if !lake.needs(&name, version) {
             outcome.unchanged += 1;
             continue;
         }
         let before = report.totals();
-        let mut batches = spawn_scan(Arc::from(vec![input.clone()]), builder.clone(), report.clone());
+        let mut batches = spawn_scan(Arc::from(vec![input.clone()]), builder.clone(), report.clone(), fetch);
         let written = lake.write_source(&name, version, std::iter::from_fn(|| batches.blocking_recv()), || {
             report.totals().rejected - before.rejected
         });
@@ -388,6 +459,19 @@ pub fn schema(out: &mut dyn Write) -> io::Result<()> {
 /// every line was a record).
 pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> {
     let t = &summary.totals;
+    for failure in &summary.failures {
+        writeln!(out, "s3logq: skipped object {failure}")?;
+    }
+    if t.failed_objects > 0 || t.pruned_objects > 0 {
+        writeln!(
+            out,
+            "s3logq: {} objects read ({} bytes of log text), {} skipped by their key's time, {} failed",
+            t.inputs - t.failed_objects,
+            t.bytes,
+            t.pruned_objects,
+            t.failed_objects
+        )?;
+    }
     if t.lossy_lines > 0 {
         writeln!(out, "s3logq: {} lines held invalid UTF-8, replaced with U+FFFD", t.lossy_lines)?;
     }

@@ -39,7 +39,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command::ddl(engine, &location, &mut io::stdout().lock()).context("writing the table definition")
         }
         Command::Ingest(args) => {
-            let opts = args.into_options();
+            let opts = args.into_options()?;
             let dest = opts.dest.display().to_string();
             let (summary, result) = tokio::task::spawn_blocking(move || command::ingest(&opts)).await?;
             let _ = command::write_reject_summary(&summary, &mut io::stderr().lock());

@@ -5,4 +5,4 @@ pub mod builder;
 pub mod scan;
 
 pub use builder::{BatchBuilder, ChunkOutput, Rejected};
-pub use scan::{RejectSample, ScanError, ScanReport, ScanTotals, spawn_scan};
+pub use scan::{FetchPolicy, RejectSample, ScanError, ScanReport, ScanTotals, spawn_scan};

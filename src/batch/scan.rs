@@ -3,9 +3,8 @@
 //! and batches flow out through a bounded channel, so memory stays bounded
 //! however large the input. Every line becomes a row or a counted rejection.
 
-use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::RecordBatch;
@@ -15,7 +14,9 @@ use tokio::sync::mpsc;
 
 use super::builder::{BatchBuilder, ChunkOutput};
 use crate::chunk::{CHUNK_BYTES, Chunk, LineChunker};
-use crate::source::{Input, SourceError, open};
+use crate::source::{Input, SourceError, decode, open};
+use futures::StreamExt;
+use object_store::ObjectStoreExt;
 
 /// How many rejected lines are kept as examples for the user.
 pub const REJECT_SAMPLES: usize = 5;
@@ -30,6 +31,23 @@ pub enum ScanError {
     Rejects(io::Error),
     #[error("building a batch failed: {0}")]
     Arrow(#[from] ArrowError),
+    #[error("{url}: fetch failed after retries: {message} (--skip-failed-objects goes on without it)")]
+    Object { url: String, message: String },
+}
+
+/// How remote objects are fetched.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchPolicy {
+    /// Objects fetched at once.
+    pub concurrency: usize,
+    /// Count an object that still fails and go on.
+    pub skip_failed: bool,
+}
+
+impl Default for FetchPolicy {
+    fn default() -> Self {
+        FetchPolicy { concurrency: 64, skip_failed: false }
+    }
 }
 
 /// A rejected line, as shown to the user.
@@ -50,6 +68,10 @@ pub struct ScanTotals {
     pub rejected: u64,
     pub lossy_lines: u64,
     pub outside_window: u64,
+    /// Remote objects given up on (with `--skip-failed-objects`).
+    pub failed_objects: u64,
+    /// Remote objects left unread because their key is outside the window.
+    pub pruned_objects: u64,
 }
 
 /// Counters and rejected lines of the scans of one run, shared by threads.
@@ -62,6 +84,9 @@ pub struct ScanReport {
     rejected: AtomicU64,
     lossy_lines: AtomicU64,
     outside_window: AtomicU64,
+    failed_objects: AtomicU64,
+    pruned_objects: AtomicU64,
+    failures: Mutex<Vec<String>>,
     samples: Mutex<Vec<RejectSample>>,
     reject_sink: Option<Mutex<Box<dyn Write + Send>>>,
 }
@@ -83,6 +108,8 @@ impl ScanReport {
             rejected: get(&self.rejected),
             lossy_lines: get(&self.lossy_lines),
             outside_window: get(&self.outside_window),
+            failed_objects: get(&self.failed_objects),
+            pruned_objects: get(&self.pruned_objects),
         }
     }
 
@@ -96,6 +123,23 @@ impl ScanReport {
         match &self.reject_sink {
             Some(sink) => sink.lock().map_err(|_| io::Error::other("reject sink poisoned"))?.flush(),
             None => Ok(()),
+        }
+    }
+
+    /// The objects given up on, each as `url: error`.
+    pub fn failures(&self) -> Vec<String> {
+        self.failures.lock().map(|f| f.clone()).unwrap_or_default()
+    }
+
+    /// Counts objects skipped by their key.
+    pub fn record_pruned(&self, objects: u64) {
+        self.pruned_objects.fetch_add(objects, Ordering::Relaxed);
+    }
+
+    fn record_failed(&self, url: &str, message: &str) {
+        self.failed_objects.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut f) = self.failures.lock() {
+            f.push(format!("{url}: {message}"));
         }
     }
 
@@ -142,35 +186,42 @@ pub fn spawn_scan(
     inputs: Arc<[Input]>,
     builder: Arc<BatchBuilder>,
     report: Arc<ScanReport>,
+    fetch: FetchPolicy,
 ) -> mpsc::Receiver<Result<RecordBatch, ScanError>> {
     let capacity = rayon::current_num_threads().max(2);
     let (tx, rx) = mpsc::channel(capacity);
-    let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(capacity);
-    let stopped = Arc::new(AtomicBool::new(false));
+    let (chunk_tx, mut chunk_rx) = mpsc::channel::<Chunk>(capacity);
+    let (local, remote): (Vec<Input>, Vec<Input>) =
+        inputs.iter().cloned().partition(|i| !matches!(i, Input::Object(_)));
+    if !remote.is_empty() {
+        spawn_fetcher(remote, fetch, chunk_tx.clone(), tx.clone(), report.clone());
+    }
     let reader_tx = tx.clone();
     let reader_report = report.clone();
-    let reader_stopped = stopped.clone();
     std::thread::spawn(move || {
-        for input in inputs.iter() {
-            if reader_stopped.load(Ordering::Relaxed) {
-                return;
-            }
+        for input in &local {
             reader_report.inputs.fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = read_input(input, &chunk_tx) {
-                let _ = reader_tx.blocking_send(Err(e));
-                return;
+            let name: Arc<str> = input.name().into();
+            let sent = open(input).map_err(ScanError::from).and_then(|r| send_chunks(r, name, &chunk_tx));
+            match sent {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    let _ = reader_tx.blocking_send(Err(e));
+                    return;
+                }
             }
         }
     });
     std::thread::spawn(move || {
-        let _ = chunk_rx.into_iter().par_bridge().try_for_each(|chunk| {
+        let chunks = std::iter::from_fn(|| chunk_rx.blocking_recv());
+        let _ = chunks.par_bridge().try_for_each(|chunk| {
             let result = builder.build(&chunk).map_err(ScanError::from).and_then(|out| {
                 report.record(&chunk, &out).map_err(ScanError::Rejects)?;
                 Ok(out.batch)
             });
             let failed = result.is_err();
             if tx.blocking_send(result).is_err() || failed {
-                stopped.store(true, Ordering::Relaxed);
                 return Err(());
             }
             Ok(())
@@ -179,15 +230,73 @@ pub fn spawn_scan(
     rx
 }
 
-/// Sends the chunks of one input; stops quietly when the parser side is gone.
-fn read_input(input: &Input, chunks: &std::sync::mpsc::SyncSender<Chunk>) -> Result<(), ScanError> {
-    let name: Arc<str> = input.name().into();
-    let reader = open(input)?;
+/// Sends the chunks of one input; false when the parser side is gone.
+fn send_chunks(reader: Box<dyn Read + Send>, name: Arc<str>, chunks: &mpsc::Sender<Chunk>) -> Result<bool, ScanError> {
     for chunk in LineChunker::new(reader, name.clone(), CHUNK_BYTES) {
         let chunk = chunk.map_err(|source| ScanError::Read { path: name.to_string(), source })?;
-        if chunks.send(chunk).is_err() {
-            break;
+        if chunks.blocking_send(chunk).is_err() {
+            return Ok(false);
         }
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Fetches remote objects, `fetch.concurrency` at once, on the async
+/// runtime, and feeds their chunks to the parser.
+fn spawn_fetcher(
+    objects: Vec<Input>,
+    fetch: FetchPolicy,
+    chunks: mpsc::Sender<Chunk>,
+    batches: mpsc::Sender<Result<RecordBatch, ScanError>>,
+    report: Arc<ScanReport>,
+) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        let _ = batches.try_send(Err(ScanError::Object { url: "-".into(), message: "no async runtime".into() }));
+        return;
+    };
+    runtime.spawn(async move {
+        let mut fetched = futures::stream::iter(objects.into_iter().filter_map(|i| match i {
+            Input::Object(o) => Some(o),
+            _ => None,
+        }))
+        .map(|o| async move {
+            let bytes = async { o.store.get(&o.location).await?.bytes().await }.await;
+            (o, bytes)
+        })
+        .buffered(fetch.concurrency.max(1));
+        while let Some((object, bytes)) = fetched.next().await {
+            report.inputs.fetch_add(1, Ordering::Relaxed);
+            let bytes = match bytes {
+                Ok(b) => b,
+                Err(e) if fetch.skip_failed => {
+                    report.record_failed(&object.url, &e.to_string());
+                    continue;
+                }
+                Err(e) => {
+                    let _ = batches.send(Err(ScanError::Object { url: object.url, message: e.to_string() })).await;
+                    return;
+                }
+            };
+            let name: Arc<str> = object.url.clone().into();
+            let reader = decode(object.url.clone(), Box::new(std::io::Cursor::new(bytes)));
+            let chunked = reader.map_err(ScanError::from).and_then(|r| {
+                LineChunker::new(r, name.clone(), CHUNK_BYTES)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|source| ScanError::Read { path: name.to_string(), source })
+            });
+            match chunked {
+                Ok(list) => {
+                    for chunk in list {
+                        if chunks.send(chunk).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = batches.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+    });
 }

@@ -10,7 +10,8 @@ use s3logq::report::render::ReportFormat;
 use s3logq::report::{OutputFormat, Severity};
 use s3logq::sink::lake::Engine;
 use s3logq::sink::slack::DeliveryPolicy;
-use s3logq::window::{TimeWindow, WindowError, now};
+use s3logq::source::StoreOptions;
+use s3logq::window::{TimeWindow, WindowError, now, parse_duration};
 
 /// Turn Amazon S3 server access logs into answers.
 #[derive(Debug, Parser)]
@@ -62,25 +63,13 @@ pub struct IngestArgs {
     /// Drop records S3 delivered twice (same request id, host id, operation and key).
     #[arg(long)]
     pub dedupe: bool,
-    /// Write every rejected line (with file and line number) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-    /// Exit with code 2 when any line is rejected.
-    #[arg(long)]
-    pub strict: bool,
-    /// Log files, folders (read recursively) or glob patterns.
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 impl IngestArgs {
-    pub fn into_options(self) -> IngestOptions {
-        IngestOptions {
-            inputs: self.inputs,
-            dest: self.to,
-            dedupe: self.dedupe,
-            rejects: RejectPolicy { rejects_file: self.rejects, strict: self.strict },
-        }
+    pub fn into_options(self) -> Result<IngestOptions, WindowError> {
+        Ok(IngestOptions { scan: self.scan.into_options()?, dest: self.to, dedupe: self.dedupe })
     }
 }
 
@@ -103,9 +92,52 @@ pub struct ScanArgs {
     /// Exit with code 2 when any line is rejected.
     #[arg(long)]
     pub strict: bool,
-    /// Log files, folders (read recursively), glob patterns, or `-` for stdin.
+    /// No progress bar (there is none when stderr is not a terminal).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Log files, folders (read recursively), glob patterns, `-` for stdin,
+    /// or bucket URLs: s3://bucket/prefix, gs://…, az://…, file://…
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
+}
+
+/// Reaching log buckets.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// AWS region of the log bucket.
+    #[arg(long, env = "AWS_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+    /// S3-compatible endpoint (http:// allowed), path-style addressing.
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Profile of ~/.aws/credentials and ~/.aws/config.
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Objects fetched at once.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub concurrency: usize,
+    /// Report objects that still fail after retries and go on without them.
+    #[arg(long)]
+    pub skip_failed_objects: bool,
+    /// How late S3 may deliver a record, for skipping objects by key time.
+    #[arg(long, default_value = "6h", value_name = "DURATION")]
+    pub late_delivery: String,
+}
+
+impl StoreArgs {
+    fn into_options(self) -> Result<StoreOptions, WindowError> {
+        Ok(StoreOptions {
+            region: self.region,
+            endpoint: self.endpoint_url,
+            profile: self.profile,
+            concurrency: self.concurrency.max(1),
+            skip_failed: self.skip_failed_objects,
+            late_delivery: parse_duration(&self.late_delivery)?,
+            ..StoreOptions::default()
+        })
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -175,6 +207,8 @@ impl ScanArgs {
             inputs: self.inputs,
             window,
             rejects: RejectPolicy { rejects_file: self.rejects, strict: self.strict },
+            store: self.store.into_options()?,
+            quiet: self.quiet,
         })
     }
 }

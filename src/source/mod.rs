@@ -3,16 +3,28 @@
 //! detected by their magic bytes rather than by file name.
 
 pub mod manifest;
+pub mod remote;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use crate::window::TimeWindow;
+use remote::list_objects;
+pub use remote::{RemoteObject, StoreOptions, is_remote};
+
 /// One log object to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Input {
     Stdin,
     File(PathBuf),
+    Object(RemoteObject),
+}
+
+impl PartialEq for Input {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
 }
 
 impl Input {
@@ -21,6 +33,16 @@ impl Input {
         match self {
             Input::Stdin => "-".to_string(),
             Input::File(p) => p.display().to_string(),
+            Input::Object(o) => o.url.clone(),
+        }
+    }
+
+    /// Size as stored (compressed or not); 0 for stdin.
+    pub fn stored_bytes(&self) -> u64 {
+        match self {
+            Input::Stdin => 0,
+            Input::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+            Input::Object(o) => o.size,
         }
     }
 }
@@ -35,6 +57,10 @@ pub enum SourceError {
     BadGlob { pattern: String, source: glob::PatternError },
     #[error("glob pattern `{pattern}` matches no file")]
     NoMatch { pattern: String },
+    #[error("{url}: {message}")]
+    Store { url: String, message: String },
+    #[error("AWS profile `{name}` is not in ~/.aws/credentials or ~/.aws/config")]
+    Profile { name: String },
 }
 
 fn io_error(path: &Path, source: io::Error) -> SourceError {
@@ -45,8 +71,30 @@ fn is_glob(arg: &str) -> bool {
     arg.contains(['*', '?', '['])
 }
 
-/// Expands the command line's inputs, in the order given; a folder's files
-/// are taken recursively in name order, hidden files skipped.
+/// Expands the command line's inputs, local and remote, in the order given;
+/// remote objects that cannot hold records of `window` are left out (their
+/// number is returned too).
+pub async fn resolve_all(
+    args: &[String],
+    opts: &StoreOptions,
+    window: &TimeWindow,
+) -> Result<(Vec<Input>, usize), SourceError> {
+    let mut inputs = Vec::new();
+    let mut skipped = 0;
+    for arg in args {
+        if is_remote(arg) {
+            let (objects, pruned) = list_objects(arg, opts, window).await?;
+            inputs.extend(objects.into_iter().map(Input::Object));
+            skipped += pruned;
+        } else {
+            inputs.extend(resolve_inputs(std::slice::from_ref(arg))?);
+        }
+    }
+    Ok((inputs, skipped))
+}
+
+/// Expands local inputs, in the order given; a folder's files are taken
+/// recursively in name order, hidden files skipped.
 pub fn resolve_inputs(args: &[String]) -> Result<Vec<Input>, SourceError> {
     let mut inputs = Vec::new();
     for arg in args {
@@ -104,14 +152,24 @@ fn collect_path(path: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError>
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
-/// Opens an input as a stream of log text, decompressing gzip (multi-member,
-/// as concatenated log objects are) and zstd.
+/// Opens a local input as a stream of log text, decompressing gzip
+/// (multi-member, as concatenated log objects are) and zstd.
 pub fn open(input: &Input) -> Result<Box<dyn Read + Send>, SourceError> {
-    let name = input.name();
     let raw: Box<dyn Read + Send> = match input {
         Input::Stdin => Box::new(io::stdin()),
         Input::File(path) => Box::new(File::open(path).map_err(|e| io_error(path, e))?),
+        Input::Object(o) => {
+            return Err(SourceError::Store {
+                url: o.url.clone(),
+                message: "remote objects are fetched, not opened".into(),
+            });
+        }
     };
+    decode(input.name(), raw)
+}
+
+/// Log text of `raw`, decompressed by its magic bytes.
+pub fn decode(name: String, raw: Box<dyn Read + Send>) -> Result<Box<dyn Read + Send>, SourceError> {
     let mut reader = BufReader::with_capacity(256 * 1024, raw);
     let head = reader.fill_buf().map_err(|source| SourceError::Io { path: name.clone(), source })?;
     Ok(if head.starts_with(GZIP_MAGIC) {

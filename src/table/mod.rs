@@ -20,10 +20,10 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::prelude::SessionContext;
 
-use crate::batch::{BatchBuilder, ScanReport, spawn_scan};
+use crate::batch::{BatchBuilder, FetchPolicy, ScanReport, spawn_scan};
 use crate::schema::{Column, logs_schema, projected_schema};
 use crate::source::manifest::{Manifest, ManifestError, is_lake};
-use crate::source::{Input, SourceError, resolve_inputs};
+use crate::source::{Input, SourceError, StoreOptions, resolve_all};
 use crate::window::TimeWindow;
 
 /// The name of the table in SQL.
@@ -35,6 +35,7 @@ pub struct LogTable {
     inputs: Arc<[Input]>,
     report: Arc<ScanReport>,
     window: TimeWindow,
+    fetch: FetchPolicy,
 }
 
 impl fmt::Debug for LogTable {
@@ -46,8 +47,8 @@ impl fmt::Debug for LogTable {
 impl LogTable {
     /// Every scan of the table adds its counts and rejected lines to
     /// `report`; records outside `window` are left out.
-    pub fn new(inputs: Vec<Input>, report: Arc<ScanReport>, window: TimeWindow) -> Self {
-        LogTable { inputs: inputs.into(), report, window }
+    pub fn new(inputs: Vec<Input>, report: Arc<ScanReport>, window: TimeWindow, fetch: FetchPolicy) -> Self {
+        LogTable { inputs: inputs.into(), report, window, fetch }
     }
 
     /// The same inputs over the window of the same length that ends where
@@ -55,7 +56,7 @@ impl LogTable {
     pub fn previous_window(&self) -> Option<(LogTable, Arc<ScanReport>)> {
         let window = self.window.previous()?;
         let report = Arc::new(ScanReport::default());
-        Some((LogTable { inputs: self.inputs.clone(), report: report.clone(), window }, report))
+        Some((LogTable { inputs: self.inputs.clone(), report: report.clone(), window, fetch: self.fetch }, report))
     }
 }
 
@@ -82,6 +83,7 @@ impl TableProvider for LogTable {
         };
         let schema = projected_schema(&columns);
         let partition = LogPartition {
+            fetch: self.fetch,
             inputs: self.inputs.clone(),
             builder: Arc::new(BatchBuilder::new(columns, schema.clone()).with_window(self.window)),
             report: self.report.clone(),
@@ -93,6 +95,7 @@ impl TableProvider for LogTable {
 
 /// One scan of the inputs with a fixed projection.
 struct LogPartition {
+    fetch: FetchPolicy,
     inputs: Arc<[Input]>,
     builder: Arc<BatchBuilder>,
     report: Arc<ScanReport>,
@@ -110,7 +113,7 @@ impl PartitionStream for LogPartition {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let rx = spawn_scan(self.inputs.clone(), self.builder.clone(), self.report.clone());
+        let rx = spawn_scan(self.inputs.clone(), self.builder.clone(), self.report.clone(), self.fetch);
         let batches = futures::stream::unfold(rx, |mut rx| async move {
             let next = rx.recv().await?;
             Some((next.map_err(|e| DataFusionError::External(Box::new(e))), rx))
@@ -126,13 +129,24 @@ pub enum Logs {
 }
 
 impl Logs {
-    /// Resolves the command line's inputs; a lake must be the only one.
-    /// What the scan reads is counted in `report`.
-    pub fn open(args: &[String], window: TimeWindow, report: Arc<ScanReport>) -> Result<Logs, LogsError> {
+    /// Resolves the command line's inputs (listing buckets, skipping objects
+    /// outside the window); a lake must be the only input. What the scan
+    /// reads is counted in `report`.
+    pub async fn open(
+        args: &[String],
+        window: TimeWindow,
+        store: &StoreOptions,
+        report: Arc<ScanReport>,
+    ) -> Result<Logs, LogsError> {
         let lakes: Vec<&String> =
             args.iter().filter(|a| is_lake(Path::new(a.strip_prefix("file://").unwrap_or(a)))).collect();
         match (lakes.as_slice(), args.len()) {
-            ([], _) => Ok(Logs::Raw(LogTable::new(resolve_inputs(args)?, report, window))),
+            ([], _) => {
+                let (inputs, pruned) = resolve_all(args, store, &window).await?;
+                report.record_pruned(pruned as u64);
+                let fetch = FetchPolicy { concurrency: store.concurrency, skip_failed: store.skip_failed };
+                Ok(Logs::Raw(LogTable::new(inputs, report, window, fetch)))
+            }
             ([lake], 1) => {
                 let dir = PathBuf::from(lake.strip_prefix("file://").unwrap_or(lake));
                 let manifest = Arc::new(Manifest::load(&dir)?);
@@ -141,6 +155,14 @@ impl Logs {
                 Ok(Logs::Lake { dir, manifest, window })
             }
             _ => Err(LogsError::MixedLake),
+        }
+    }
+
+    /// Bytes of input as stored (for progress).
+    pub fn input_bytes(&self) -> u64 {
+        match self {
+            Logs::Raw(table) => table.inputs.iter().map(Input::stored_bytes).sum(),
+            Logs::Lake { .. } => 0,
         }
     }
 

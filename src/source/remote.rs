@@ -1,0 +1,333 @@
+//! Log buckets through `object_store`: `s3://`, `gs://`, `az://`/`abfss://`
+//! URLs become stores (S3 with the AWS credential chain, `--profile`,
+//! `--region`, `--endpoint-url` for S3-compatible servers), prefixes are
+//! listed, and objects that cannot hold records in the time window are
+//! skipped by the timestamp in their key, before any of them is fetched.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::path::Path as ObjectPath;
+use object_store::{BackoffConfig, ObjectStore, RetryConfig};
+use url::Url;
+
+use super::SourceError;
+use crate::parse::time::{Micros, days_from_civil};
+use crate::window::TimeWindow;
+
+/// How to reach object stores.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub region: Option<String>,
+    /// An S3-compatible endpoint (`http://` allowed).
+    pub endpoint: Option<String>,
+    /// A profile of `~/.aws/credentials` / `~/.aws/config`.
+    pub profile: Option<String>,
+    /// Objects fetched at once.
+    pub concurrency: usize,
+    /// Retries of a throttled, failed (5xx) or timed-out request.
+    pub max_retries: usize,
+    /// Report objects that still fail and go on, instead of failing the run.
+    pub skip_failed: bool,
+    /// How late S3 may deliver a record after its time (µs).
+    pub late_delivery: Micros,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            region: None,
+            endpoint: None,
+            profile: None,
+            concurrency: 64,
+            max_retries: 10,
+            skip_failed: false,
+            late_delivery: 6 * 3600 * 1_000_000,
+        }
+    }
+}
+
+/// One object to read.
+#[derive(Debug, Clone)]
+pub struct RemoteObject {
+    pub store: Arc<dyn ObjectStore>,
+    pub location: ObjectPath,
+    pub size: u64,
+    /// Last modification, nanoseconds since the epoch.
+    pub modified: i128,
+    /// The object's URL, recorded in `source_file`.
+    pub url: String,
+}
+
+/// True for the URL schemes read through `object_store`.
+pub fn is_remote(arg: &str) -> bool {
+    ["s3://", "s3a://", "gs://", "az://", "abfss://", "azure://"].iter().any(|s| arg.starts_with(s))
+}
+
+fn store_error(url: &str, source: object_store::Error) -> SourceError {
+    SourceError::Store { url: url.to_string(), message: source.to_string() }
+}
+
+fn retry(opts: &StoreOptions) -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            base: 2.0,
+        },
+        max_retries: opts.max_retries,
+        retry_timeout: Duration::from_secs(120),
+    }
+}
+
+/// Static credentials and region of a shared-config profile.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Profile {
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    session_token: Option<String>,
+    region: Option<String>,
+}
+
+/// Reads `[name]` (credentials file) or `[profile name]` (config file).
+fn read_profile(text: &str, name: &str, into: &mut Profile) -> bool {
+    let mut in_section = false;
+    let mut found = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let section = section.trim();
+            in_section = section == name || section.strip_prefix("profile ").is_some_and(|s| s.trim() == name);
+            found |= in_section;
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=').filter(|_| in_section) else { continue };
+        let value = Some(value.trim().to_string());
+        match key.trim() {
+            "aws_access_key_id" => into.access_key_id = into.access_key_id.take().or(value),
+            "aws_secret_access_key" => into.secret_access_key = into.secret_access_key.take().or(value),
+            "aws_session_token" => into.session_token = into.session_token.take().or(value),
+            "region" => into.region = into.region.take().or(value),
+            _ => {}
+        }
+    }
+    found
+}
+
+fn aws_file(env: &str, default: &str) -> Option<PathBuf> {
+    std::env::var_os(env)
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(default)))
+}
+
+fn load_profile(name: &str) -> Result<Profile, SourceError> {
+    let mut profile = Profile::default();
+    let mut found = false;
+    for file in
+        [aws_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"), aws_file("AWS_CONFIG_FILE", ".aws/config")]
+            .into_iter()
+            .flatten()
+    {
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            found |= read_profile(&text, name, &mut profile);
+        }
+    }
+    if !found {
+        return Err(SourceError::Profile { name: name.to_string() });
+    }
+    Ok(profile)
+}
+
+fn s3_store(url: &str, opts: &StoreOptions) -> Result<Arc<dyn ObjectStore>, SourceError> {
+    let mut b = AmazonS3Builder::from_env().with_url(url).with_retry(retry(opts));
+    let profile_name = opts.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok());
+    let env_keys = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
+    if let Some(name) = profile_name.filter(|_| opts.profile.is_some() || !env_keys) {
+        let p = load_profile(&name)?;
+        if let (Some(id), Some(secret)) = (p.access_key_id, p.secret_access_key) {
+            b = b.with_access_key_id(id).with_secret_access_key(secret);
+            if let Some(token) = p.session_token {
+                b = b.with_token(token);
+            }
+        }
+        if let Some(region) = p.region.filter(|_| std::env::var_os("AWS_REGION").is_none()) {
+            b = b.with_region(region);
+        }
+    }
+    if let Some(region) = &opts.region {
+        b = b.with_region(region);
+    }
+    let endpoint = opts.endpoint.clone().or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+    if let Some(endpoint) = endpoint {
+        b = b
+            .with_allow_http(endpoint.starts_with("http://"))
+            .with_endpoint(endpoint)
+            .with_virtual_hosted_style_request(false);
+    }
+    Ok(Arc::new(b.build().map_err(|e| store_error(url, e))?))
+}
+
+/// The store and the prefix inside it of a bucket URL.
+pub fn open_store(url: &str, opts: &StoreOptions) -> Result<(Arc<dyn ObjectStore>, ObjectPath), SourceError> {
+    let parsed = Url::parse(url).map_err(|e| SourceError::Store { url: url.to_string(), message: e.to_string() })?;
+    let store: Arc<dyn ObjectStore> = match parsed.scheme() {
+        "s3" | "s3a" => s3_store(url, opts)?,
+        "gs" => Arc::new(
+            GoogleCloudStorageBuilder::from_env()
+                .with_url(url)
+                .with_retry(retry(opts))
+                .build()
+                .map_err(|e| store_error(url, e))?,
+        ),
+        _ => Arc::new(
+            MicrosoftAzureBuilder::from_env()
+                .with_url(url)
+                .with_retry(retry(opts))
+                .build()
+                .map_err(|e| store_error(url, e))?,
+        ),
+    };
+    let prefix = ObjectPath::from_url_path(parsed.path()).map_err(|e| store_error(url, e.into()))?;
+    Ok((store, prefix))
+}
+
+/// What a log object's key says about the time of its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyTime {
+    /// `…YYYY-mm-DD-HH-MM-SS-Unique`: delivered then; records are older.
+    Delivered(Micros),
+    /// `…/YYYY/MM/DD/YYYY-MM-DD-00-00-00-Unique` (partitioned by event
+    /// time): records of that day.
+    EventDay(Micros),
+}
+
+fn number(s: &str, len: usize) -> Option<u32> {
+    (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+}
+
+/// Reads the timestamp of a log object's key (either key format).
+pub fn key_time(key: &str) -> Option<KeyTime> {
+    let name = key.rsplit('/').next()?;
+    let parts: Vec<&str> = name.splitn(7, '-').collect();
+    let [y, mo, d, h, mi, s, unique] = parts.as_slice() else { return None };
+    if unique.is_empty() {
+        return None;
+    }
+    let (year, month, day) = (number(y, 4)?, number(mo, 2)?, number(d, 2)?);
+    let (hour, minute, second) = (number(h, 2)?, number(mi, 2)?, number(s, 2)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    let partitioned = key.contains(&format!("/{y}/{mo}/{d}/"));
+    Some(if partitioned && hour == 0 && minute == 0 && second == 0 {
+        KeyTime::EventDay(secs * 1_000_000)
+    } else {
+        KeyTime::Delivered(secs * 1_000_000)
+    })
+}
+
+/// True unless the key shows the object holds no record of the window.
+pub fn may_hold(key: &str, window: &TimeWindow, late_delivery: Micros) -> bool {
+    const DAY: Micros = 86_400_000_000;
+    let (first, last) = match key_time(key) {
+        None => return true,
+        Some(KeyTime::EventDay(day)) => (day, day + DAY - 1),
+        Some(KeyTime::Delivered(at)) => (at - late_delivery, at),
+    };
+    window.since.is_none_or(|s| last >= s) && window.until.is_none_or(|u| first < u)
+}
+
+/// Lists the objects under `url` that may hold records of `window`; the
+/// second number counts the objects skipped by their key.
+pub async fn list_objects(
+    url: &str,
+    opts: &StoreOptions,
+    window: &TimeWindow,
+) -> Result<(Vec<RemoteObject>, usize), SourceError> {
+    let (store, prefix) = open_store(url, opts)?;
+    let base = url.split_once("://").map_or(url, |(scheme, rest)| {
+        let bucket_end = rest.find('/').unwrap_or(rest.len());
+        &url[..scheme.len() + 3 + bucket_end]
+    });
+    let listed: Vec<_> = store
+        .list(if prefix.as_ref().is_empty() { None } else { Some(&prefix) })
+        .try_collect()
+        .await
+        .map_err(|e| store_error(url, e))?;
+    let total = listed.len();
+    let mut objects: Vec<RemoteObject> = listed
+        .into_iter()
+        .filter(|m| may_hold(m.location.as_ref(), window, opts.late_delivery))
+        .map(|m| RemoteObject {
+            store: store.clone(),
+            url: format!("{base}/{}", m.location),
+            modified: m.last_modified.timestamp_nanos_opt().map_or(0, i128::from),
+            location: m.location,
+            size: m.size,
+        })
+        .collect();
+    objects.sort_by(|a, b| a.location.cmp(&b.location));
+    let skipped = total - objects.len();
+    Ok((objects, skipped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::window::parse_time;
+
+    #[test]
+    fn key_times_of_both_formats() {
+        let t = parse_time("2026-11-20T09:30:12Z").unwrap();
+        assert_eq!(key_time("logs/2026-11-20-09-30-12-4C9F3A7E21B8D650"), Some(KeyTime::Delivered(t)));
+        let day = parse_time("2026-11-20").unwrap();
+        assert_eq!(
+            key_time("p/111122223333/us-east-1/bkt/2026/11/20/2026-11-20-00-00-00-4C9F3A7E21B8D650"),
+            Some(KeyTime::EventDay(day))
+        );
+        assert_eq!(
+            key_time("p/111122223333/us-east-1/bkt/2026/11/20/2026-11-20-09-30-12-ABC"),
+            Some(KeyTime::Delivered(t)),
+            "partitioned by delivery time"
+        );
+        assert_eq!(key_time("logs/readme.txt"), None);
+        assert_eq!(key_time("logs/2026-13-20-09-30-12-X"), None);
+    }
+
+    #[test]
+    fn pruning_by_key_keeps_late_deliveries() {
+        let window = TimeWindow { since: parse_time("2026-11-20").ok(), until: parse_time("2026-11-21").ok() };
+        let slack = 6 * 3600 * 1_000_000;
+        assert!(!may_hold("l/2026-11-19-23-59-59-X", &window, slack), "delivered before the window");
+        assert!(may_hold("l/2026-11-20-00-00-01-X", &window, slack));
+        assert!(may_hold("l/2026-11-21-05-00-00-X", &window, slack), "late delivery of the 20th");
+        assert!(!may_hold("l/2026-11-21-06-00-01-X", &window, slack), "past the slack");
+        assert!(may_hold("p/1/r/b/2026/11/20/2026-11-20-00-00-00-X", &window, slack));
+        assert!(!may_hold("p/1/r/b/2026/11/21/2026-11-21-00-00-00-X", &window, slack));
+        assert!(may_hold("l/unknown-name", &window, slack));
+    }
+
+    #[test]
+    fn profiles_come_from_credentials_and_config() {
+        let mut p = Profile::default();
+        let creds = "[default]\naws_access_key_id = A\n[ops]\naws_access_key_id = OPS\naws_secret_access_key = S\n";
+        assert!(read_profile(creds, "ops", &mut p));
+        assert!(read_profile("[profile ops]\nregion = eu-west-1\n", "ops", &mut p));
+        assert_eq!(
+            p,
+            Profile {
+                access_key_id: Some("OPS".into()),
+                secret_access_key: Some("S".into()),
+                session_token: None,
+                region: Some("eu-west-1".into())
+            }
+        );
+        assert!(!read_profile(creds, "missing", &mut Profile::default()));
+    }
+}

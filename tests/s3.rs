@@ -1,0 +1,302 @@
+//! Reading log buckets through object_store against a real S3-compatible
+//! server (moto) on 127.0.0.1, behind a recording, fault-injecting proxy:
+//! both key formats, pruning by key time (proved from the request log), many
+//! small objects, gzip, 5xx faults with nothing lost, failed objects, wrong
+//! credentials (s3rver checks signatures) and a missing bucket.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use support::{Faults, Proxy, Server};
+
+const BUCKET: &str = "logs-bucket";
+
+/// A 27-field record at `time` (`dd/Mon/yyyy:HH:MM:SS`), numbered `n`.
+fn record(time: &str, n: usize, sig: &str) -> String {
+    format!(
+        "7f3c1a9e2b4d6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081 example-bucket [{time} +0000] 198.51.100.{} \
+         arn:aws:iam::111122223333:user/alice {n:016X} REST.GET.OBJECT k{n} \"GET /k{n} HTTP/1.1\" 200 - 10 10 5 4 \"-\" \
+         \"aws-cli/2.15\" - HOSTID{n}= {sig} ECDHE-RSA-AES128-GCM-SHA256 AuthHeader example-bucket.s3.amazonaws.com TLSv1.2 - - us-east-1\n",
+        n % 250
+    )
+}
+
+fn store(endpoint: &str, bucket: &str) -> Arc<dyn ObjectStore> {
+    Arc::new(
+        AmazonS3Builder::new()
+            .with_endpoint(endpoint)
+            .with_allow_http(true)
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .build()
+            .unwrap(),
+    )
+}
+
+async fn create_bucket(server: &Server) {
+    let status = reqwest::Client::new().put(format!("{}/{BUCKET}", server.endpoint())).send().await.unwrap().status();
+    assert!(status.is_success(), "create bucket: {status}");
+}
+
+async fn upload(store: &Arc<dyn ObjectStore>, objects: Vec<(String, Vec<u8>)>) {
+    futures::stream::iter(objects)
+        .map(|(key, body)| {
+            let store = store.clone();
+            async move { store.put(&ObjectPath::from(key.as_str()), PutPayload::from(body)).await.unwrap() }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await;
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap()
+}
+
+fn s3logq(endpoint: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_s3logq"))
+        .args(args)
+        .args(["--endpoint-url", endpoint])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap()
+}
+
+fn count(endpoint: &str, extra: &[&str], url: &str) -> (Output, String) {
+    let mut args = vec!["query", "--format", "csv"];
+    args.extend_from_slice(extra);
+    args.extend(["SELECT count(*) AS n FROM logs", url]);
+    let out = s3logq(endpoint, &args);
+    let csv = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out, csv)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn no_faults() -> Faults {
+    Box::new(|_, _| None)
+}
+
+/// moto with the bucket created, and a proxy in front of it.
+async fn setup(faults: Faults) -> Option<(Server, Proxy, Arc<dyn ObjectStore>)> {
+    let moto = support::moto()?;
+    create_bucket(&moto).await;
+    let store = store(&moto.endpoint(), BUCKET);
+    let proxy = support::proxy(moto.port, faults);
+    Some((moto, proxy, store))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_key_formats_and_pruning_by_key_time() {
+    let Some((_moto, proxy, store)) = setup(no_faults()).await else { return };
+    let part = "part/111122223333/us-east-1/example-bucket";
+    upload(
+        &store,
+        vec![
+            ("simple/2026-11-20-09-30-12-AAAA".into(), record("20/Nov/2026:09:10:00", 1, "SigV4").into_bytes()),
+            (
+                "simple/2026-11-21-03-00-00-BBBB".into(),
+                (record("20/Nov/2026:23:50:00", 2, "SigV2") + &record("21/Nov/2026:02:00:00", 3, "SigV4")).into_bytes(),
+            ),
+            ("simple/2026-11-10-08-00-00-OLD0".into(), record("10/Nov/2026:07:00:00", 4, "SigV4").into_bytes()),
+            ("simple/2026-11-25-08-00-00-LATE".into(), record("25/Nov/2026:07:00:00", 5, "SigV4").into_bytes()),
+            (
+                format!("{part}/2026/11/20/2026-11-20-00-00-00-CCCC"),
+                record("20/Nov/2026:12:00:00", 6, "SigV2").into_bytes(),
+            ),
+            (
+                format!("{part}/2026/11/09/2026-11-09-00-00-00-DDDD"),
+                record("09/Nov/2026:12:00:00", 7, "SigV2").into_bytes(),
+            ),
+        ],
+    )
+    .await;
+    let url = format!("s3://{BUCKET}/");
+    let (out, csv) = count(&proxy.endpoint(), &["--since", "2026-11-20", "--until", "2026-11-21"], &url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(csv, "n\n3\n", "records 1, 2 and 6 are in the window");
+    assert!(
+        stderr(&out).contains("3 objects read") && stderr(&out).contains("3 skipped by their key's time"),
+        "{}",
+        stderr(&out)
+    );
+    let gets: Vec<String> =
+        proxy.seen().into_iter().filter(|l| l.starts_with("GET ") && !l.contains("list-type")).collect();
+    assert_eq!(gets.len(), 3, "{gets:?}");
+    for pruned in ["OLD0", "LATE", "DDDD"] {
+        assert!(!gets.iter().any(|g| g.contains(pruned)), "{pruned} was fetched: {gets:?}");
+    }
+    // Everything, from a prefix of the partitioned layout.
+    let (_, csv) = count(&proxy.endpoint(), &[], &format!("s3://{BUCKET}/{part}/"));
+    assert_eq!(csv, "n\n2\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_small_objects_and_gzip() {
+    let Some((_moto, proxy, store)) = setup(no_faults()).await else { return };
+    let objects: Vec<(String, Vec<u8>)> = (0..2100)
+        .map(|n| {
+            let text =
+                record("20/Nov/2026:10:00:00", n, "SigV4") + &record("20/Nov/2026:10:00:01", n + 10_000, "SigV2");
+            let body = if n % 7 == 0 { gzip(&text) } else { text.into_bytes() };
+            (format!("many/2026-11-20-10-{:02}-{:02}-{n:06}", n / 60 % 60, n % 60), body)
+        })
+        .collect();
+    upload(&store, objects).await;
+    let sql = "SELECT count(*) AS n, sum(CASE WHEN signature_version = 'SigV2' THEN 1 ELSE 0 END) AS v2 FROM logs";
+    let out = s3logq(&proxy.endpoint(), &["query", "--format", "csv", sql, &format!("s3://{BUCKET}/many/")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n,v2\n4200,2100\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_faults_are_retried_with_nothing_lost() {
+    // Every third request fails with 503 or 500.
+    let faults: Faults = Box::new(|n, _| match n % 3 {
+        1 => Some(503),
+        2 if n % 2 == 0 => Some(500),
+        _ => None,
+    });
+    let Some((_moto, proxy, store)) = setup(faults).await else { return };
+    let objects = (0..300)
+        .map(|n| (format!("f/2026-11-20-11-00-00-{n:05}"), record("20/Nov/2026:11:00:00", n, "SigV4").into_bytes()))
+        .collect();
+    upload(&store, objects).await;
+    let (out, csv) = count(&proxy.endpoint(), &[], &format!("s3://{BUCKET}/f/"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(csv, "n\n300\n");
+    assert!(proxy.failed.load(std::sync::atomic::Ordering::SeqCst) >= 100, "faults were injected");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_object_that_keeps_failing_fails_the_run_or_is_skipped() {
+    let faults: Faults = Box::new(|_, line| (line.starts_with("GET ") && line.contains("BROKEN")).then_some(500));
+    let Some((_moto, proxy, store)) = setup(faults).await else { return };
+    let objects = (0..20)
+        .map(|n| {
+            let key = if n == 7 {
+                format!("s/2026-11-20-12-00-00-BROKEN{n}")
+            } else {
+                format!("s/2026-11-20-12-00-00-{n:05}")
+            };
+            (key, record("20/Nov/2026:12:00:00", n, "SigV4").into_bytes())
+        })
+        .collect();
+    upload(&store, objects).await;
+    let url = format!("s3://{BUCKET}/s/");
+    let (out, _) = count(&proxy.endpoint(), &[], &url);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("s3://{BUCKET}/s/2026-11-20-12-00-00-BROKEN7: fetch failed after retries")),
+        "{}",
+        stderr(&out)
+    );
+    let (out, csv) = count(&proxy.endpoint(), &["--skip-failed-objects"], &url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(csv, "n\n19\n");
+    assert!(stderr(&out).contains("skipped object s3://logs-bucket/s/2026-11-20-12-00-00-BROKEN7"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("19 objects read") && stderr(&out).contains("1 failed"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_bucket_and_wrong_credentials_are_clear() {
+    let Some((moto, _proxy, _store)) = setup(no_faults()).await else { return };
+    let (out, _) = count(&moto.endpoint(), &[], "s3://no-such-bucket/logs/");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("s3://no-such-bucket/logs/") && stderr(&out).contains("NoSuchBucket"),
+        "{}",
+        stderr(&out)
+    );
+    let Some(s3rver) = support::s3rver(BUCKET) else { return };
+    let out = Command::new(env!("CARGO_BIN_EXE_s3logq"))
+        .args(["query", "SELECT count(*) FROM logs", &format!("s3://{BUCKET}/"), "--endpoint-url", &s3rver.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", "WRONG")
+        .env("AWS_SECRET_ACCESS_KEY", "WRONG")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("InvalidAccessKeyId") || stderr(&out).contains("403"), "{}", stderr(&out));
+    let (good, csv) = {
+        let out = Command::new(env!("CARGO_BIN_EXE_s3logq"))
+            .args([
+                "query",
+                "--format",
+                "csv",
+                "SELECT count(*) AS n FROM logs",
+                &format!("s3://{BUCKET}/"),
+                "--endpoint-url",
+                &s3rver.endpoint(),
+            ])
+            .env("AWS_ACCESS_KEY_ID", "S3RVER")
+            .env("AWS_SECRET_ACCESS_KEY", "S3RVER")
+            .env("AWS_REGION", "us-east-1")
+            .output()
+            .unwrap();
+        let csv = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out, csv)
+    };
+    assert!(good.status.success(), "{}", stderr(&good));
+    assert_eq!(csv, "n\n0\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_and_ingest_the_last_day_of_a_bucket() {
+    let Some((_moto, proxy, store)) = setup(no_faults()).await else { return };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let stamp = |secs: i64, fmt: &str| {
+        let out = Command::new("date").args(["-u", "-d", &format!("@{secs}"), fmt]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let recent = stamp(now - 7200, "+%d/%b/%Y:%H:%M:%S");
+    let old = stamp(now - 5 * 86_400, "+%d/%b/%Y:%H:%M:%S");
+    upload(
+        &store,
+        vec![
+            (
+                format!("r/{}-NEW0", stamp(now - 3600, "+%Y-%m-%d-%H-%M-%S")),
+                (record(&recent, 1, "SigV2") + &record(&recent, 2, "SigV4")).into_bytes(),
+            ),
+            (
+                format!("r/{}-OLD0", stamp(now - 5 * 86_400 + 600, "+%Y-%m-%d-%H-%M-%S")),
+                record(&old, 3, "SigV2").into_bytes(),
+            ),
+        ],
+    )
+    .await;
+    let url = format!("s3://{BUCKET}/r/");
+    let out =
+        s3logq(&proxy.endpoint(), &["report", "--only", "sigv2-callers", "--format", "json", "--last", "24h", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["reports"][0]["rows"][0]["requests"], 1);
+    assert_eq!(doc["records"], 2);
+    let lake = tempfile::tempdir().unwrap();
+    let lake_path = lake.path().join("lake");
+    let ingest = |extra: &[&str]| {
+        let mut args = vec!["ingest", "--to", lake_path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        s3logq(&proxy.endpoint(), &args)
+    };
+    let first = ingest(&[]);
+    assert!(stderr(&first).contains("ingested 2 sources (3 records)"), "{}", stderr(&first));
+    assert!(stderr(&ingest(&[])).contains("ingested 0 sources (0 records), 2 unchanged skipped"));
+}

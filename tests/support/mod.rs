@@ -1,0 +1,204 @@
+//! Real local servers for the object-store tests: an S3-compatible server
+//! (moto, from PyPI) started on 127.0.0.1, and a small HTTP proxy in front of
+//! it that records every request and can fail chosen ones.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16, child: &mut Child, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(child.try_wait().unwrap().is_none(), "{name} exited at start");
+        assert!(Instant::now() < deadline, "{name} did not start in 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A server process, killed on drop.
+pub struct Server {
+    pub port: u16,
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Finds a program named by `env` (as `.ci/run` sets it) or on the PATH;
+/// outside CI a missing one skips the test.
+pub fn program(env: &str, name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os(env).map(PathBuf::from).filter(|p| p.exists()).or_else(|| {
+        Command::new("which")
+            .arg(name)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim().to_string()))
+    });
+    if found.is_none() {
+        assert!(std::env::var("CI").is_err(), "CI must provide {name} ({env}): see .ci/run");
+        eprintln!("skipped: {name} not found (set {env})");
+    }
+    found
+}
+
+/// moto's S3 server on a free port.
+pub fn moto() -> Option<Server> {
+    let exe = program("S3LOGQ_MOTO_SERVER", "moto_server")?;
+    let port = free_port();
+    let mut child = Command::new(exe)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, &mut child, "moto_server");
+    Some(Server { port, child })
+}
+
+/// s3rver (npm), which checks SigV4 signatures against S3RVER/S3RVER.
+pub fn s3rver(bucket: &str) -> Option<Server> {
+    let exe = program("S3LOGQ_S3RVER", "s3rver")?;
+    let dir = tempfile::tempdir().unwrap().keep();
+    let port = free_port();
+    let mut child = Command::new(exe)
+        .args(["--address", "127.0.0.1", "--port", &port.to_string(), "--directory"])
+        .arg(&dir)
+        .args(["--configure-bucket", bucket, "--silent"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, &mut child, "s3rver");
+    Some(Server { port, child })
+}
+
+/// Reads one HTTP/1.1 request (head and Content-Length body).
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<String>, Vec<u8>)> {
+    let mut first = String::new();
+    if reader.read_line(&mut first).ok()? == 0 {
+        return None;
+    }
+    let mut headers = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let line = line.trim_end().to_string();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        headers.push(line);
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((first.trim_end().to_string(), headers, body))
+}
+
+/// Decides an answer for request number `n` (from 0) with request line `line`:
+/// `Some(status)` fails it, `None` forwards it.
+pub type Faults = Box<dyn Fn(usize, &str) -> Option<u16> + Send + Sync>;
+
+/// A recording, fault-injecting HTTP proxy to `upstream`.
+pub struct Proxy {
+    pub port: u16,
+    pub requests: Arc<Mutex<Vec<String>>>,
+    pub failed: Arc<AtomicUsize>,
+}
+
+impl Proxy {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Request lines seen (`GET /bucket/key?… HTTP/1.1`).
+    pub fn seen(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+pub fn proxy(upstream: u16, faults: Faults) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let (log, fails, faults) = (requests.clone(), failed.clone(), Arc::new(faults));
+    let counter = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(50_000) {
+            let Ok(stream) = stream else { continue };
+            let (log, fails, faults, counter) = (log.clone(), fails.clone(), faults.clone(), counter.clone());
+            std::thread::spawn(move || serve_connection(stream, upstream, &log, &fails, &faults, &counter));
+        }
+    });
+    Proxy { port, requests, failed }
+}
+
+fn serve_connection(
+    stream: TcpStream,
+    upstream: u16,
+    log: &Mutex<Vec<String>>,
+    fails: &AtomicUsize,
+    faults: &Faults,
+    counter: &AtomicUsize,
+) {
+    let mut reader = BufReader::new(stream);
+    while let Some((line, headers, body)) = read_request(&mut reader) {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        log.lock().unwrap().push(line.clone());
+        let client = reader.get_mut();
+        if let Some(status) = faults(n, &line) {
+            fails.fetch_add(1, Ordering::SeqCst);
+            let body = "<Error><Code>ServiceUnavailable</Code><Message>injected</Message></Error>";
+            let _ = write!(client, "HTTP/1.1 {status} Injected\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+            continue;
+        }
+        let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
+        let mut head = format!("{line}\r\n");
+        for h in headers.iter().filter(|h| !h.to_ascii_lowercase().starts_with("connection:")) {
+            head.push_str(h);
+            head.push_str("\r\n");
+        }
+        head.push_str("Connection: close\r\n\r\n");
+        if up.write_all(head.as_bytes()).and_then(|()| up.write_all(&body)).is_err() {
+            return;
+        }
+        let mut response = Vec::new();
+        let _ = up.read_to_end(&mut response);
+        // Tell the client the connection closes too, so it never reuses it.
+        let split = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |p| p + 4);
+        let (head, rest) = response.split_at(split);
+        let head: String = String::from_utf8_lossy(head)
+            .split("\r\n")
+            .filter(|h| !h.to_ascii_lowercase().starts_with("connection:") && !h.is_empty())
+            .map(|h| format!("{h}\r\n"))
+            .collect();
+        let _ = client.write_all(format!("{head}Connection: close\r\n\r\n").as_bytes());
+        let _ = client.write_all(rest);
+        return;
+    }
+}
