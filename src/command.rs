@@ -178,16 +178,25 @@ where
         }
         Err(e) => Err(e.into()),
     };
-    if let Some(path) = &scan.rejects.rejects_file
-        && let Err(e) = report.flush()
-    {
-        return (ScanSummary::default(), result.and(Err(CommandError::file(path, e))));
-    }
+    finish_scan(&report, &scan.rejects, result)
+}
+
+/// Flushes the rejected-lines file, gathers the summary and applies
+/// `--strict` to the run's result.
+fn finish_scan<T>(
+    report: &ScanReport,
+    policy: &RejectPolicy,
+    result: Result<T, CommandError>,
+) -> (ScanSummary, Result<T, CommandError>) {
     let summary = ScanSummary { totals: report.totals(), samples: report.samples(), failures: report.failures() };
+    let flushed = match &policy.rejects_file {
+        Some(path) => report.flush().map_err(|e| CommandError::file(path, e)),
+        None => Ok(()),
+    };
     let rejected = summary.totals.rejected;
-    let result = result.and_then(|()| match scan.rejects.strict && rejected > 0 {
+    let result = result.and_then(|o| flushed.map(|()| o)).and_then(|o| match policy.strict && rejected > 0 {
         true => Err(CommandError::Strict(rejected)),
-        false => Ok(()),
+        false => Ok(o),
     });
     (summary, result)
 }
@@ -373,17 +382,7 @@ pub fn ingest(opts: &IngestOptions) -> (ScanSummary, Result<IngestOutcome, Comma
         Err(e) => return (ScanSummary::default(), Err(e)),
     };
     let result = run_ingest(opts, &report);
-    let summary = ScanSummary { totals: report.totals(), samples: report.samples(), failures: report.failures() };
-    let flushed = match &opts.scan.rejects.rejects_file {
-        Some(path) => report.flush().map_err(|e| CommandError::file(path, e)),
-        None => Ok(()),
-    };
-    let strict = opts.scan.rejects.strict && summary.totals.rejected > 0;
-    let result = result.and_then(|o| flushed.map(|()| o)).and_then(|o| match strict {
-        true => Err(CommandError::Strict(summary.totals.rejected)),
-        false => Ok(o),
-    });
-    (summary, result)
+    finish_scan(&report, &opts.scan.rejects, result)
 }
 
 fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOutcome, CommandError> {

@@ -55,23 +55,18 @@ pub fn redact_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
 }
 
 fn redact_array(array: &ArrayRef) -> ArrayRef {
-    match array.data_type() {
-        DataType::Utf8View => {
-            let a = array
-                .as_any()
-                .downcast_ref::<StringViewArray>()
-                .map(|a| a.iter().map(|v| v.map(redact)).collect::<StringViewArray>());
-            a.map_or_else(|| array.clone(), |a| Arc::new(a) as ArrayRef)
-        }
-        DataType::Utf8 => {
-            let a = array
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .map(|a| a.iter().map(|v| v.map(redact)).collect::<StringArray>());
-            a.map_or_else(|| array.clone(), |a| Arc::new(a) as ArrayRef)
-        }
-        _ => array.clone(),
-    }
+    let redacted: Option<ArrayRef> = match array.data_type() {
+        DataType::Utf8View => array
+            .as_any()
+            .downcast_ref::<StringViewArray>()
+            .map(|a| Arc::new(a.iter().map(|v| v.map(redact)).collect::<StringViewArray>()) as ArrayRef),
+        DataType::Utf8 => array
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .map(|a| Arc::new(a.iter().map(|v| v.map(redact)).collect::<StringArray>()) as ArrayRef),
+        _ => None,
+    };
+    redacted.unwrap_or_else(|| array.clone())
 }
 
 /// Writes `batches` to `out` in `format`.
