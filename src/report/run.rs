@@ -1,18 +1,27 @@
 //! Running many reports over one input with one parse: each report's plan is
 //! asked which `logs` columns it reads, the input is scanned once for the
-//! union of those columns into memory (string views compacted so the raw
-//! chunks are freed), and every report then runs over that table.
+//! union of those columns, and every batch is handed to all reports at once
+//! (shared, not copied) through bounded channels, so the reports run side by
+//! side over one stream and memory stays bounded.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringViewArray};
+use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::{MemTable, TableProvider};
+use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::error::Result;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use tokio::sync::mpsc;
 
 use super::catalog::Report;
 use super::output::redact_batch;
@@ -28,12 +37,14 @@ pub struct ReportResult {
     pub total_rows: usize,
 }
 
-/// The `logs` columns a plan reads.
-fn scanned_columns(plan: &LogicalPlan, into: &mut BTreeSet<usize>) -> Result<()> {
+/// The `logs` columns a plan reads, and how many times it scans `logs`.
+fn scanned_columns(plan: &LogicalPlan, into: &mut BTreeSet<usize>) -> Result<usize> {
+    let mut scans = 0;
     plan.apply_with_subqueries(|node| {
         if let LogicalPlan::TableScan(scan) = node
             && scan.table_name.table() == TABLE_NAME
         {
+            scans += 1;
             match &scan.projection {
                 Some(p) => into.extend(p.iter().copied()),
                 None => into.extend(0..Column::ALL.len()),
@@ -41,61 +52,141 @@ fn scanned_columns(plan: &LogicalPlan, into: &mut BTreeSet<usize>) -> Result<()>
         }
         Ok(TreeNodeRecursion::Continue)
     })?;
-    Ok(())
+    Ok(scans)
 }
 
-/// Copies the referenced bytes of string views out of the chunk buffers, so
-/// the table keeps only what the reports read.
-fn compact(batch: &RecordBatch) -> Result<RecordBatch> {
-    let columns = batch
-        .columns()
-        .iter()
-        .map(|c| match c.as_any().downcast_ref::<StringViewArray>() {
-            Some(views) => Arc::new(views.gc()) as ArrayRef,
-            None => c.clone(),
-        })
-        .collect();
-    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+type Feed = mpsc::Receiver<Result<RecordBatch>>;
+
+/// Batches this many deep per report before the scan waits for it.
+const FEED_DEPTH: usize = 4;
+
+/// `logs` for one report: each scan takes the next feed of batches.
+struct FedTable {
+    schema: SchemaRef,
+    feeds: Mutex<Vec<Feed>>,
 }
 
-/// Runs `reports` over `table`. With `gather`, the columns they need are
-/// first read into memory once (for raw text: one parse for all reports).
-/// Results are redacted.
-pub async fn run_reports(reports: &[Report], table: Arc<dyn TableProvider>, gather: bool) -> Result<Vec<ReportResult>> {
+impl fmt::Debug for FedTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FedTable")
+    }
+}
+
+#[async_trait]
+impl TableProvider for FedTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let feed = self
+            .feeds
+            .lock()
+            .map_err(|_| DataFusionError::Internal("feed lock poisoned".into()))?
+            .pop()
+            .ok_or_else(|| DataFusionError::Internal("a report scanned `logs` more often than planned".into()))?;
+        let projection: Vec<usize> = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        let schema = Arc::new(self.schema.project(&projection)?);
+        let partition = FedPartition { schema: schema.clone(), projection, feed: Mutex::new(Some(feed)) };
+        Ok(Arc::new(StreamingTableExec::try_new(schema, vec![Arc::new(partition)], None, [], false, None)?))
+    }
+}
+
+struct FedPartition {
+    schema: SchemaRef,
+    projection: Vec<usize>,
+    feed: Mutex<Option<Feed>>,
+}
+
+impl fmt::Debug for FedPartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FedPartition")
+    }
+}
+
+impl PartitionStream for FedPartition {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let feed = self.feed.lock().ok().and_then(|mut f| f.take());
+        let projection = self.projection.clone();
+        let batches = futures::stream::unfold(feed, move |feed| {
+            let projection = projection.clone();
+            async move {
+                let mut feed = feed?;
+                let next = feed.recv().await?;
+                Some((next.and_then(|b| Ok(b.project(&projection)?)), Some(feed)))
+            }
+        });
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches))
+    }
+}
+
+/// Runs `reports` over `table`. With `one_pass`, the input is scanned once
+/// and fed to every report (raw text: one parse for all); otherwise each
+/// report reads the table itself (a Parquet lake). Results are redacted.
+pub async fn run_reports(reports: &[Report], table: Arc<dyn TableProvider>, one_pass: bool) -> Result<Vec<ReportResult>> {
     let planning = session(table)?;
-    if !gather {
-        return run_all(&planning, reports).await;
+    if !one_pass {
+        let mut results = Vec::with_capacity(reports.len());
+        for report in reports {
+            results.push(run_one(&planning, report).await?);
+        }
+        return Ok(results);
     }
     let mut columns = BTreeSet::new();
+    let mut scans = Vec::with_capacity(reports.len());
     for report in reports {
         let plan = planning.sql(&report.sql).await?.into_optimized_plan()?;
-        scanned_columns(&plan, &mut columns)?;
+        scans.push(scanned_columns(&plan, &mut columns)?);
     }
     let list = columns.iter().map(|&i| format!("\"{}\"", Column::ALL[i].name())).collect::<Vec<_>>();
-    let select = if list.is_empty() { "count(*) AS n".to_string() } else { list.join(", ") };
-    let df = planning.sql(&format!("SELECT {select} FROM {TABLE_NAME}")).await?;
-    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?.iter().map(compact).collect::<Result<Vec<_>>>()?;
-    let partitions = spread(batches, planning.copied_config().target_partitions());
-    let memory = MemTable::try_new(schema, partitions)?;
-    run_all(&session(Arc::new(memory))?, reports).await
-}
-
-async fn run_all(ctx: &SessionContext, reports: &[Report]) -> Result<Vec<ReportResult>> {
-    let mut results = Vec::with_capacity(reports.len());
-    for report in reports {
-        results.push(run_one(ctx, report).await?);
+    let select = if list.is_empty() { "1 AS one".to_string() } else { list.join(", ") };
+    let source = planning.sql(&format!("SELECT {select} FROM {TABLE_NAME}")).await?;
+    let schema: SchemaRef = Arc::new(source.schema().as_arrow().clone());
+    let mut senders = Vec::new();
+    let mut runs = Vec::with_capacity(reports.len());
+    for (report, &count) in reports.iter().zip(&scans) {
+        let mut feeds = Vec::with_capacity(count);
+        for _ in 0..count {
+            // A report that scans `logs` twice (a self-join) may hold one
+            // side back until the other ends: give it room for all.
+            let (tx, rx) = mpsc::channel(if count > 1 { 1 << 20 } else { FEED_DEPTH });
+            senders.push(tx);
+            feeds.push(rx);
+        }
+        let ctx = session(Arc::new(FedTable { schema: schema.clone(), feeds: Mutex::new(feeds) }))?;
+        runs.push(async move { run_one(&ctx, report).await });
     }
-    Ok(results)
-}
-
-fn spread(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBatch>> {
-    let mut out = vec![Vec::new(); partitions.max(1)];
-    for (i, b) in batches.into_iter().enumerate() {
-        let n = out.len();
-        out[i % n].push(b);
-    }
-    out
+    let mut stream = source.execute_stream().await?;
+    let feeder = async move {
+        while let Some(batch) = stream.next().await {
+            let failed = batch.is_err();
+            let batch = batch.map_err(Arc::new);
+            let mut listening = 0;
+            for tx in &senders {
+                // A report that finished early (or failed) no longer listens.
+                listening += usize::from(tx.send(batch.clone().map_err(DataFusionError::Shared)).await.is_ok());
+            }
+            if failed || listening == 0 {
+                break;
+            }
+        }
+    };
+    let (results, ()) = tokio::join!(futures::future::try_join_all(runs), feeder);
+    results
 }
 
 async fn run_one(ctx: &SessionContext, report: &Report) -> Result<ReportResult> {
