@@ -36,11 +36,11 @@ with cf.ThreadPoolExecutor(16) as pool:
 PY
 bytes=$(stat -c %s "$work/all.log")
 for run in 1 2 3; do
-  /usr/bin/time -f "%e %M" -o "$work/t" env AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+  /usr/bin/time -f "%e %M %P" -o "$work/t" env AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
     "$bin" query --quiet --format csv --endpoint-url "http://127.0.0.1:$port" \
     "SELECT count(*) AS records FROM logs" s3://bench/logs/ >"$work/out" 2>"$work/err"
-  read -r wall rss <"$work/t"
-  python3 -c "import sys; o,b,w,r=int(sys.argv[1]),int(sys.argv[2]),float(sys.argv[3]),int(sys.argv[4]); print(f'run {sys.argv[5]}: {o} objects, {b/1e6:.0f} MB in {w:.2f} s: {o/w:.0f} objects/s, {b/1e6/w:.0f} MB/s, peak RSS {r/1024:.0f} MiB')" \
-    "$objects" "$bytes" "$wall" "$rss" "$run"
+  read -r wall rss cpu <"$work/t"
+  python3 -c "import sys; o,b,w,r=int(sys.argv[1]),int(sys.argv[2]),float(sys.argv[3]),int(sys.argv[4]); print(f'run {sys.argv[5]}: {o} objects, {b/1e6:.0f} MB in {w:.2f} s: {o/w:.0f} objects/s, {b/1e6/w:.0f} MB/s, peak RSS {r/1024:.0f} MiB, s3logq CPU {sys.argv[6]}')" \
+    "$objects" "$bytes" "$wall" "$rss" "$run" "$cpu"
 done
 cat "$work/out"
