@@ -137,7 +137,11 @@ impl PartitionStream for FedPartition {
 /// Runs `reports` over `table`. With `one_pass`, the input is scanned once
 /// and fed to every report (raw text: one parse for all); otherwise each
 /// report reads the table itself (a Parquet lake). Results are redacted.
-pub async fn run_reports(reports: &[Report], table: Arc<dyn TableProvider>, one_pass: bool) -> Result<Vec<ReportResult>> {
+pub async fn run_reports(
+    reports: &[Report],
+    table: Arc<dyn TableProvider>,
+    one_pass: bool,
+) -> Result<Vec<ReportResult>> {
     let planning = session(table)?;
     if !one_pass {
         let mut results = Vec::with_capacity(reports.len());
