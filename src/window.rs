@@ -1,7 +1,7 @@
 //! The time window a run is limited to (`--since`, `--until`, `--last`):
 //! parsing the user's times and durations, and testing a record's time.
 
-use crate::parse::time::{Micros, days_from_civil};
+use crate::parse::time::{Micros, days_from_civil, digits};
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 
@@ -67,8 +67,7 @@ pub enum WindowError {
 }
 
 fn two(s: &[u8], at: usize) -> Option<u32> {
-    let d = s.get(at..at + 2)?;
-    d.iter().all(u8::is_ascii_digit).then(|| u32::from(d[0] - b'0') * 10 + u32::from(d[1] - b'0'))
+    s.get(at..).and_then(digits::<2>)
 }
 
 /// `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS]` with `Z`, `±HH:MM` or nothing (UTC).

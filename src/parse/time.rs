@@ -19,7 +19,8 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
+/// The first `N` bytes of `b` as a decimal number, if they are all digits.
+pub fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
     let b = b.get(..N)?;
     b.iter().try_fold(0u32, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0')))
 }

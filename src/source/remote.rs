@@ -17,7 +17,7 @@ use object_store::{BackoffConfig, ObjectStore, RetryConfig};
 use url::Url;
 
 use super::SourceError;
-use crate::parse::time::{Micros, days_from_civil};
+use crate::parse::time::{Micros, days_from_civil, digits};
 use crate::window::TimeWindow;
 
 /// How to reach object stores.
@@ -205,8 +205,8 @@ pub enum KeyTime {
     EventDay(Micros),
 }
 
-fn number(s: &str, len: usize) -> Option<u32> {
-    (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+fn number<const N: usize>(s: &str) -> Option<u32> {
+    (s.len() == N).then(|| digits::<N>(s.as_bytes())).flatten()
 }
 
 /// Reads the timestamp of a log object's key (either key format).
@@ -217,8 +217,8 @@ pub fn key_time(key: &str) -> Option<KeyTime> {
     if unique.is_empty() {
         return None;
     }
-    let (year, month, day) = (number(y, 4)?, number(mo, 2)?, number(d, 2)?);
-    let (hour, minute, second) = (number(h, 2)?, number(mi, 2)?, number(s, 2)?);
+    let (year, month, day) = (number::<4>(y)?, number::<2>(mo)?, number::<2>(d)?);
+    let (hour, minute, second) = (number::<2>(h)?, number::<2>(mi)?, number::<2>(s)?);
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
