@@ -13,7 +13,9 @@ WITH by_address AS (
     -- One row per URL and client address; aggregating in steps keeps every
     -- count a plain hash aggregate, even with a signature per request.
     SELECT
-        signature_id(request_uri) AS url_id,
+        -- CASE: the hash is computed for presigned requests only, even where
+        -- `url_id IS NOT NULL` is pushed down into the scan's filter.
+        CASE WHEN authentication_type = 'QueryString' THEN signature_id(request_uri) END AS url_id,
         presign_access_key_id AS access_key,
         bucket,
         key,

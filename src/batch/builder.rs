@@ -6,14 +6,14 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions, StringViewBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 use memchr::memchr_iter;
 
+use super::text::{TextColumn, TextSource};
 use crate::chunk::Chunk;
 use crate::parse::{Derived, LogRecord, ParseError, parse_line};
 use crate::schema::{Column, ColumnKind};
@@ -39,36 +39,18 @@ pub struct ChunkOutput {
     pub outside_window: u64,
 }
 
-/// Where a record's text lives: in the chunk (zero-copy views) or in a
-/// repaired copy of a line that held invalid UTF-8.
-#[derive(Clone, Copy)]
-enum TextHome {
-    Chunk { base: usize, len: usize },
-    Copied,
-}
-
 enum ColumnBuilder {
-    Text(StringViewBuilder),
+    Text(TextColumn),
     Timestamp(TimestampMicrosecondBuilder),
     Int32(Int32Builder),
     Int64(Int64Builder),
     Boolean(BooleanBuilder),
 }
 
-/// Block indices every text builder shares: the chunk, then the file name.
-const CHUNK_BLOCK: u32 = 0;
-const SOURCE_BLOCK: u32 = 1;
-
 impl ColumnBuilder {
-    fn new(kind: ColumnKind, chunk: &Buffer, source: &Buffer, rows: usize) -> Self {
+    fn new(kind: ColumnKind, rows: usize) -> Self {
         match kind {
-            ColumnKind::Text => {
-                let mut b = StringViewBuilder::with_capacity(rows);
-                let chunk_block = b.append_block(chunk.clone());
-                let source_block = b.append_block(source.clone());
-                debug_assert_eq!((chunk_block, source_block), (CHUNK_BLOCK, SOURCE_BLOCK));
-                ColumnBuilder::Text(b)
-            }
+            ColumnKind::Text => ColumnBuilder::Text(TextColumn::with_capacity(rows)),
             ColumnKind::Timestamp => ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::with_capacity(rows)),
             ColumnKind::Int32 => ColumnBuilder::Int32(Int32Builder::with_capacity(rows)),
             ColumnKind::Int64 => ColumnBuilder::Int64(Int64Builder::with_capacity(rows)),
@@ -76,37 +58,15 @@ impl ColumnBuilder {
         }
     }
 
-    fn finish(self) -> ArrayRef {
+    fn finish(self, chunk: &Buffer, source: &Buffer) -> ArrayRef {
         match self {
-            ColumnBuilder::Text(mut b) => Arc::new(b.finish()),
+            ColumnBuilder::Text(b) => b.finish(chunk, source),
             ColumnBuilder::Timestamp(mut b) => Arc::new(b.finish().with_timezone("UTC")),
             ColumnBuilder::Int32(mut b) => Arc::new(b.finish()),
             ColumnBuilder::Int64(mut b) => Arc::new(b.finish()),
             ColumnBuilder::Boolean(mut b) => Arc::new(b.finish()),
         }
     }
-}
-
-/// Appends `value` to a text builder: a view into the chunk when the bytes
-/// are the chunk's own, else a copy.
-fn append_text(b: &mut StringViewBuilder, value: Option<&[u8]>, home: TextHome) {
-    let Some(v) = value else {
-        b.append_null();
-        return;
-    };
-    if let TextHome::Chunk { base, len } = home {
-        let offset = (v.as_ptr() as usize).wrapping_sub(base);
-        if offset <= len && v.len() <= len - offset {
-            debug_assert!(std::str::from_utf8(v).is_ok());
-            // SAFETY: block CHUNK_BLOCK is the chunk buffer, `offset..offset+len`
-            // lies inside it (checked above), the chunk was validated as UTF-8
-            // and every field boundary sits next to an ASCII delimiter, so the
-            // slice is valid UTF-8.
-            unsafe { b.append_view_unchecked(CHUNK_BLOCK, offset as u32, v.len() as u32) };
-            return;
-        }
-    }
-    b.append_value(String::from_utf8_lossy(v));
 }
 
 /// Builds batches of a fixed projection.
@@ -122,8 +82,6 @@ struct Row<'r, 'a> {
     record: &'r LogRecord<'a>,
     derived: Option<&'r Derived<'a>>,
     line: u64,
-    home: TextHome,
-    source_len: u32,
 }
 
 impl BatchBuilder {
@@ -146,12 +104,11 @@ impl BatchBuilder {
     /// Parses every line of `chunk` into one batch.
     pub fn build(&self, chunk: &Chunk) -> Result<ChunkOutput, ArrowError> {
         let data = chunk.data.as_slice();
-        let chunk_is_utf8 = std::str::from_utf8(data).is_ok();
+        let chunk_is_utf8 = simdutf8::basic::from_utf8(data).is_ok();
         let rows_hint = data.len() / 400 + 1;
-        let source = Buffer::from(chunk.source.as_bytes());
-        let source_len = chunk.source.len() as u32;
+        let text = TextSource::new(data, &chunk.source);
         let mut builders: Vec<ColumnBuilder> =
-            self.columns.iter().map(|c| ColumnBuilder::new(c.kind(), &chunk.data, &source, rows_hint)).collect();
+            self.columns.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect();
         let mut out = ChunkOutput {
             batch: RecordBatch::new_empty(self.schema.clone()),
             lines: 0,
@@ -159,7 +116,6 @@ impl BatchBuilder {
             lossy_lines: 0,
             outside_window: 0,
         };
-        let chunk_home = TextHome::Chunk { base: data.as_ptr() as usize, len: data.len() };
         let mut rows = 0usize;
         let mut start = 0usize;
         let ends = memchr_iter(b'\n', data).chain((!data.ends_with(b"\n") && !data.is_empty()).then_some(data.len()));
@@ -168,12 +124,12 @@ impl BatchBuilder {
             let line_no = chunk.first_line + out.lines;
             out.lines += 1;
             start = end + 1;
-            let appended = if chunk_is_utf8 || std::str::from_utf8(line).is_ok() {
-                self.append_line(&mut builders, line, line_no, chunk_home, source_len)
+            let appended = if chunk_is_utf8 || simdutf8::basic::from_utf8(line).is_ok() {
+                self.append_line(&mut builders, line, line_no, &text)
             } else {
                 out.lossy_lines += 1;
                 let repaired = String::from_utf8_lossy(line);
-                self.append_line(&mut builders, repaired.as_bytes(), line_no, TextHome::Copied, source_len)
+                self.append_line(&mut builders, repaired.as_bytes(), line_no, &text)
             };
             match appended {
                 Ok(true) => rows += 1,
@@ -181,7 +137,8 @@ impl BatchBuilder {
                 Err(error) => out.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
             }
         }
-        let arrays: Vec<ArrayRef> = builders.into_iter().map(ColumnBuilder::finish).collect();
+        let source = Buffer::from(chunk.source.as_bytes());
+        let arrays: Vec<ArrayRef> = builders.into_iter().map(|b| b.finish(&chunk.data, &source)).collect();
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         out.batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
         Ok(out)
@@ -192,8 +149,7 @@ impl BatchBuilder {
         builders: &mut [ColumnBuilder],
         line: &[u8],
         line_no: u64,
-        home: TextHome,
-        source_len: u32,
+        text: &TextSource<'_>,
     ) -> Result<bool, ParseError> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let record = parse_line(line)?;
@@ -201,26 +157,22 @@ impl BatchBuilder {
             return Ok(false);
         }
         let derived = self.needs_derived.then(|| Derived::of(&record));
-        let row = Row { record: &record, derived: derived.as_ref(), line: line_no, home, source_len };
+        let row = Row { record: &record, derived: derived.as_ref(), line: line_no };
         for (column, builder) in self.columns.iter().zip(builders.iter_mut()) {
-            append_value(builder, *column, &row);
+            append_value(builder, *column, &row, text);
         }
         Ok(true)
     }
 }
 
-fn append_value(builder: &mut ColumnBuilder, column: Column, row: &Row<'_, '_>) {
+fn append_value(builder: &mut ColumnBuilder, column: Column, row: &Row<'_, '_>, text: &TextSource<'_>) {
     let r = row.record;
     match builder {
         ColumnBuilder::Text(b) => match column {
-            Column::SourceFile => {
-                // SAFETY: block SOURCE_BLOCK is the file name, a `str` of
-                // `source_len` bytes.
-                unsafe { b.append_view_unchecked(SOURCE_BLOCK, 0, row.source_len) }
-            }
-            Column::ExtraFields => append_text(b, r.extra_fields, row.home),
-            c if !c.is_derived() => append_text(b, r.text(c), row.home),
-            c => append_text(b, derived_text(c, row.derived), row.home),
+            Column::SourceFile => b.append_source(text),
+            Column::ExtraFields => b.append(r.extra_fields, text),
+            c if !c.is_derived() => b.append(r.text(c), text),
+            c => b.append(derived_text(c, row.derived), text),
         },
         ColumnBuilder::Timestamp(b) => b.append_option(match column {
             Column::Time => Some(r.time),

@@ -3,6 +3,7 @@
 
 pub mod builder;
 pub mod scan;
+mod text;
 
 pub use builder::{BatchBuilder, ChunkOutput, Rejected};
 pub use scan::{FetchPolicy, RejectSample, ScanError, ScanReport, ScanTotals, spawn_scan};

@@ -5,6 +5,8 @@
 
 use memchr::{memchr, memrchr};
 
+use super::find;
+
 use super::LogRecord;
 use super::time::{Micros, epoch_seconds_to_micros, parse_amz_date};
 use crate::schema::Column;
@@ -62,7 +64,7 @@ struct RequestLine<'a> {
 
 impl<'a> RequestLine<'a> {
     fn split(line: &'a [u8]) -> Self {
-        let Some(sp) = memchr(b' ', line) else {
+        let Some(sp) = find::space(line) else {
             return RequestLine { method: Some(line), ..Default::default() };
         };
         let method = &line[..sp];
@@ -99,7 +101,7 @@ impl<'a> PresignParams<'a> {
     fn read(query: &'a [u8]) -> Self {
         let mut p = PresignParams::default();
         for pair in query.split(|b| *b == b'&') {
-            let (name, value) = match memchr(b'=', pair) {
+            let (name, value) = match find::byte(b'=', pair) {
                 Some(e) => (&pair[..e], &pair[e + 1..]),
                 None => (pair, &b""[..]),
             };
@@ -140,11 +142,10 @@ fn parse_u64(v: &[u8]) -> Option<i64> {
 /// The access key id at the start of `X-Amz-Credential`
 /// (`AKID/20190206/us-east-1/s3/aws4_request`, slashes often `%2F`).
 fn credential_access_key(credential: &[u8]) -> &[u8] {
-    let slash = memchr(b'/', credential).unwrap_or(credential.len());
-    let encoded = memchr::memmem::find(credential, b"%2F")
-        .or_else(|| memchr::memmem::find(credential, b"%2f"))
-        .unwrap_or(credential.len());
-    &credential[..slash.min(encoded)]
+    let ends_here =
+        |at: usize| credential[at] == b'/' || credential[at..].get(..3).is_some_and(|s| s.eq_ignore_ascii_case(b"%2F"));
+    let end = (0..credential.len()).find(|at| ends_here(*at)).unwrap_or(credential.len());
+    &credential[..end]
 }
 
 fn presign(query: &[u8]) -> Option<Presign<'_>> {
@@ -180,6 +181,8 @@ fn presign(query: &[u8]) -> Option<Presign<'_>> {
 /// The signature of a presigned request URI (`X-Amz-Signature` or SigV2
 /// `Signature`), as written.
 pub fn presign_signature(request_uri: &[u8]) -> Option<&[u8]> {
+    // Most requests carry no query string: one vector scan says so.
+    memchr(b'?', request_uri)?;
     let query = RequestLine::split(request_uri).query?;
     let p = PresignParams::read(query);
     p.v4_signature.or(p.v2_signature).filter(|s| !s.is_empty())
@@ -189,7 +192,7 @@ pub fn presign_signature(request_uri: &[u8]) -> Option<&[u8]> {
 pub fn query_param<'a>(request_uri: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     let query = RequestLine::split(request_uri).query?;
     query.split(|b| *b == b'&').find_map(|pair| {
-        let (n, v) = pair.split_at(memchr(b'=', pair)?);
+        let (n, v) = pair.split_at(find::byte(b'=', pair)?);
         (n == name).then_some(&v[1..])
     })
 }

@@ -8,12 +8,12 @@
 //! follow it, never by the first `" ` (see [`quoted`]).
 
 pub mod derive;
+mod find;
 mod quoted;
 pub mod time;
 
 use std::fmt;
 
-use memchr::memchr;
 use nom::{IResult, Parser, bytes::complete::take, character::complete::char, sequence::delimited};
 
 use crate::schema::Column;
@@ -103,7 +103,7 @@ type Res<'a, T> = Result<(&'a [u8], T), ParseError>;
 
 /// A non-empty run of bytes up to the next space.
 fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    let end = memchr(b' ', i).unwrap_or(i.len());
+    let end = find::space(i).unwrap_or(i.len());
     if end == 0 {
         return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::TakeTill1)));
     }
@@ -149,7 +149,7 @@ fn bracketed_time(i: &[u8]) -> Res<'_, Micros> {
 /// True for an Operation value: `REST.GET.OBJECT`, `SOAP.CreateBucket`,
 /// `S3.EXPIRE.OBJECT`, `BATCH.DELETE.OBJECT`, `WEBSITE.GET.OBJECT`, ...
 fn is_operation(v: &[u8]) -> bool {
-    let Some(dot) = memchr(b'.', v) else {
+    let Some(dot) = find::byte(b'.', v) else {
         return false;
     };
     dot > 0
@@ -164,7 +164,7 @@ const MAX_EXTRA_WORDS: usize = 8;
 /// The end of the next word of `i` starting at `from` (which is a space).
 fn next_word_end(i: &[u8], from: usize) -> Option<usize> {
     let start = from + 1;
-    let len = memchr(b' ', i.get(start..)?).unwrap_or(i.len() - start);
+    let len = find::space(i.get(start..)?).unwrap_or(i.len() - start);
     (len > 0).then_some(start + len)
 }
 

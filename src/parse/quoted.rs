@@ -13,7 +13,9 @@
 //! * Referer and User-Agent are split at the first `" "` between them; a
 //!   client can only move bytes between those two fields, never into others.
 
-use memchr::{memchr, memchr_iter, memmem, memrchr_iter};
+use memchr::{memchr_iter, memrchr_iter};
+
+use super::find;
 
 use super::{ParseError, Res};
 use crate::schema::Column;
@@ -45,17 +47,15 @@ impl<'a> Words<'a> {
         self.pos > self.s.len()
     }
 
-    fn next_word(&mut self) -> Option<&'a [u8]> {
-        let rest = self.s.get(self.pos..)?;
-        let len = memchr(b' ', rest).unwrap_or(rest.len());
-        let word = &rest[..len];
-        self.pos += len + 1;
-        (!word.is_empty()).then_some(word)
-    }
-
     /// A word S3 writes itself: never quoted.
     fn next_bare(&mut self) -> Option<&'a [u8]> {
-        self.next_word().filter(|w| memchr(b'"', w).is_none())
+        let rest = self.s.get(self.pos..)?;
+        let len = find::either(b' ', b'"', rest).unwrap_or(rest.len());
+        if rest.get(len) == Some(&b'"') {
+            return None;
+        }
+        self.pos += len + 1;
+        (len > 0).then_some(&rest[..len])
     }
 
     fn rest(&self) -> Option<&'a [u8]> {
@@ -185,9 +185,14 @@ fn split_referer_agent(s: &[u8]) -> Option<(Option<&[u8]>, &[u8])> {
         return Some((None, agent));
     }
     let inner = s.strip_prefix(b"\"")?;
-    let k = memmem::find(inner, b"\" \"")?;
+    let k = quote_followed_by(inner, b" \"")?;
     let referer = &inner[..k];
     Some(((referer != b"-").then_some(referer), &inner[k + 3..]))
+}
+
+/// The first `"` of `hay` that `follow` comes right after.
+fn quote_followed_by(hay: &[u8], follow: &[u8]) -> Option<usize> {
+    memchr_iter(b'"', hay).find(|q| hay[q + 1..].starts_with(follow))
 }
 
 fn dash_is_null(v: &[u8]) -> Option<&[u8]> {
@@ -232,7 +237,7 @@ fn bare_dash_agent(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_>),
     let (referer, rest) = if let Some(rest) = i.strip_prefix(b"- ") {
         (None, rest)
     } else if let Some(inner) = i.strip_prefix(b"\"") {
-        let k = memmem::find(inner, b"\" ").ok_or(missing)?;
+        let k = quote_followed_by(inner, b" ").ok_or(missing)?;
         (dash_is_null(&inner[..k]), &inner[k + 2..])
     } else {
         return Err(ParseError::new(Column::Referer, "expected a quoted value or `-`"));

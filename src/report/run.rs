@@ -19,14 +19,14 @@ use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::catalog::Report;
 use super::output::redact_batch;
 use crate::schema::Column;
-use crate::table::{TABLE_NAME, session};
+use crate::table::{TABLE_NAME, session, session_with};
 
 /// One report's result rows.
 #[derive(Debug, Clone)]
@@ -160,6 +160,11 @@ pub async fn run_reports(
     let select = if list.is_empty() { "1 AS one".to_string() } else { list.join(", ") };
     let source = planning.sql(&format!("SELECT {select} FROM {TABLE_NAME}")).await?;
     let schema: SchemaRef = Arc::new(source.schema().as_arrow().clone());
+    // Reports side by side already keep the cores busy; splitting each plan
+    // into as many partitions as there are cores as well would make every
+    // aggregate run twice (partial, then final) for no more parallelism.
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let config = SessionConfig::new().with_target_partitions((cores / reports.len().max(1)).max(1));
     let mut senders = Vec::new();
     let mut runs = Vec::with_capacity(reports.len());
     for (report, &count) in reports.iter().zip(&scans) {
@@ -171,8 +176,12 @@ pub async fn run_reports(
             senders.push(tx);
             feeds.push(rx);
         }
-        let ctx = session(Arc::new(FedTable { schema: schema.clone(), feeds: Mutex::new(feeds) }))?;
-        runs.push(async move { run_one(&ctx, report).await });
+        let fed = FedTable { schema: schema.clone(), feeds: Mutex::new(feeds) };
+        let ctx = session_with(Arc::new(fed), config.clone())?;
+        // Spawned, so that the reports' plans run on all the runtime's
+        // workers rather than all on the task that polls them.
+        let report = report.clone();
+        runs.push(tokio::spawn(async move { run_one(&ctx, &report).await }));
     }
     let mut stream = source.execute_stream().await?;
     let feeder = async move {
@@ -189,8 +198,8 @@ pub async fn run_reports(
             }
         }
     };
-    let (results, ()) = tokio::join!(futures::future::try_join_all(runs), feeder);
-    results
+    let (results, ()) = tokio::join!(futures::future::join_all(runs), feeder);
+    results.into_iter().map(|joined| joined.map_err(|e| DataFusionError::External(Box::new(e)))?).collect()
 }
 
 async fn run_one(ctx: &SessionContext, report: &Report) -> Result<ReportResult> {

@@ -18,7 +18,7 @@ use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::batch::{BatchBuilder, FetchPolicy, ScanReport, spawn_scan};
 use crate::schema::{Column, logs_schema, projected_schema};
@@ -203,7 +203,13 @@ pub enum LogsError {
 
 /// A session with s3logq's UDFs and `table` as `logs`.
 pub fn session(table: Arc<dyn TableProvider>) -> Result<SessionContext> {
-    let ctx = SessionContext::new();
+    session_with(table, SessionConfig::new())
+}
+
+/// [`session`] with a configuration of its own (how many partitions plans
+/// run as, say).
+pub fn session_with(table: Arc<dyn TableProvider>, config: SessionConfig) -> Result<SessionContext> {
+    let ctx = SessionContext::new_with_config(config);
     ctx.register_table(TABLE_NAME, table)?;
     udf::register(&ctx);
     Ok(ctx)

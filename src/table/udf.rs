@@ -30,7 +30,9 @@ pub fn register(ctx: &SessionContext) {
 
 /// First 16 hex digits of the SHA-256 of a signature.
 pub fn signature_id(signature: &[u8]) -> String {
-    Sha256::digest(signature).iter().take(8).map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(signature);
+    digest.iter().take(8).flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]).map(char::from).collect()
 }
 
 /// `198.51.100.7` → `198.51.100.0/24`; `2001:db8:1:2::1` → `2001:db8:1::/48`.

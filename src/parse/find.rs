@@ -1,0 +1,81 @@
+//! Byte search for the short spans between separators. Most fields are a few
+//! to a few dozen bytes long, and at that size a call into `memchr` (runtime
+//! dispatch, vector set-up) costs more than the search itself; this looks at
+//! eight bytes at a time in a register and inlines into the parser. Long
+//! scans (a quoted field's closing quote) still use `memchr`.
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The high bit of each byte of `word` equal to the byte of `pattern`; the
+/// lowest one is exact (borrows only run upwards from a match).
+#[inline]
+fn matches(word: u64, pattern: u64) -> u64 {
+    let x = word ^ pattern;
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Position of the first byte of `hay` equal to `a` or `b`.
+#[inline]
+pub fn either(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    let (pattern_a, pattern_b) = (ONES * u64::from(a), ONES * u64::from(b));
+    let (words, rest) = hay.as_chunks::<8>();
+    for (n, word) in words.iter().enumerate() {
+        let word = u64::from_le_bytes(*word);
+        let flagged = matches(word, pattern_a) | matches(word, pattern_b);
+        if flagged != 0 {
+            return Some(n * 8 + (flagged.trailing_zeros() / 8) as usize);
+        }
+    }
+    let tail = words.len() * 8;
+    rest.iter().position(|x| *x == a || *x == b).map(|p| tail + p)
+}
+
+/// Position of the first `needle` in `hay`.
+#[inline]
+pub fn byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    either(needle, needle, hay)
+}
+
+/// Position of the first space in `hay`.
+#[inline]
+pub fn space(hay: &[u8]) -> Option<usize> {
+    byte(b' ', hay)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_first_match_at_every_position_and_length() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut hay = vec![b'a'; len];
+                hay[at] = b' ';
+                if at + 2 < len {
+                    hay[at + 2] = b' ';
+                }
+                assert_eq!(space(&hay), Some(at), "len {len} at {at}");
+            }
+            assert_eq!(space(&vec![b'a'; len]), None);
+        }
+    }
+
+    #[test]
+    fn high_bytes_and_neighbours_are_not_matches() {
+        // 0x20 + 0x80 and bytes one above/below the needle must not match.
+        let hay = [0xa0, 0x21, 0x1f, 0xff, 0x00, 0x80, 0xe2, 0x9c, b'"', b' '];
+        assert_eq!(space(&hay), Some(9));
+        assert_eq!(byte(b'"', &hay), Some(8));
+        assert_eq!(byte(0x00, &hay), Some(4));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_a_plain_search(hay in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), needle: u8) {
+            proptest::prop_assert_eq!(byte(needle, &hay), hay.iter().position(|b| *b == needle));
+            proptest::prop_assert_eq!(either(needle, b'"', &hay), hay.iter().position(|b| *b == needle || *b == b'"'));
+        }
+    }
+}
