@@ -8,7 +8,6 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions, TimestampMicrosecondBuilder,
 };
-use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 use memchr::memchr_iter;
@@ -58,9 +57,9 @@ impl ColumnBuilder {
         }
     }
 
-    fn finish(self, chunk: &Buffer, source: &Buffer) -> ArrayRef {
+    fn finish(self, text: &TextSource) -> ArrayRef {
         match self {
-            ColumnBuilder::Text(b) => b.finish(chunk, source),
+            ColumnBuilder::Text(b) => b.finish(text),
             ColumnBuilder::Timestamp(mut b) => Arc::new(b.finish().with_timezone("UTC")),
             ColumnBuilder::Int32(mut b) => Arc::new(b.finish()),
             ColumnBuilder::Int64(mut b) => Arc::new(b.finish()),
@@ -106,7 +105,7 @@ impl BatchBuilder {
         let data = chunk.data.as_slice();
         let chunk_is_utf8 = simdutf8::basic::from_utf8(data).is_ok();
         let rows_hint = data.len() / 400 + 1;
-        let text = TextSource::new(data, &chunk.source);
+        let text = TextSource::new(&chunk.data, &chunk.source);
         let mut builders: Vec<ColumnBuilder> =
             self.columns.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect();
         let mut out = ChunkOutput {
@@ -137,8 +136,7 @@ impl BatchBuilder {
                 Err(error) => out.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
             }
         }
-        let source = Buffer::from(chunk.source.as_bytes());
-        let arrays: Vec<ArrayRef> = builders.into_iter().map(|b| b.finish(&chunk.data, &source)).collect();
+        let arrays: Vec<ArrayRef> = builders.into_iter().map(|b| b.finish(&text)).collect();
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         out.batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
         Ok(out)
@@ -149,7 +147,7 @@ impl BatchBuilder {
         builders: &mut [ColumnBuilder],
         line: &[u8],
         line_no: u64,
-        text: &TextSource<'_>,
+        text: &TextSource,
     ) -> Result<bool, ParseError> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let record = parse_line(line)?;
@@ -165,7 +163,7 @@ impl BatchBuilder {
     }
 }
 
-fn append_value(builder: &mut ColumnBuilder, column: Column, row: &Row<'_, '_>, text: &TextSource<'_>) {
+fn append_value(builder: &mut ColumnBuilder, column: Column, row: &Row<'_, '_>, text: &TextSource) {
     let r = row.record;
     match builder {
         ColumnBuilder::Text(b) => match column {

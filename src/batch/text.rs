@@ -48,25 +48,27 @@ fn inline_bytes(v: &[u8]) -> u128 {
     }
 }
 
-/// Where the text values of one chunk's records live.
-#[derive(Clone, Copy)]
-pub struct TextSource<'c> {
-    /// The chunk, valid UTF-8 (checked before any view points into it).
-    pub chunk: &'c [u8],
+/// Where the text values of one chunk's records live: the chunk (valid
+/// UTF-8, checked before any view points into it) and the file name.
+pub struct TextSource {
+    chunk: Buffer,
+    source: Buffer,
     /// The file name's view, the same on every row.
-    pub source_view: u128,
+    source_view: u128,
 }
 
-impl<'c> TextSource<'c> {
-    pub fn new(chunk: &'c [u8], source: &str) -> Self {
-        TextSource { chunk, source_view: view(source.as_bytes(), SOURCE_BLOCK, 0) }
+impl TextSource {
+    pub fn new(chunk: &Buffer, source: &str) -> Self {
+        let source_view = view(source.as_bytes(), SOURCE_BLOCK, 0);
+        TextSource { chunk: chunk.clone(), source: Buffer::from(source.as_bytes()), source_view }
     }
 
     /// `value`'s offset in the chunk, when it is a slice of it.
     #[inline]
     fn offset_of(&self, value: &[u8]) -> Option<u32> {
-        let offset = (value.as_ptr() as usize).wrapping_sub(self.chunk.as_ptr() as usize);
-        (offset <= self.chunk.len() && value.len() <= self.chunk.len() - offset).then_some(offset as u32)
+        let chunk = self.chunk.as_slice();
+        let offset = (value.as_ptr() as usize).wrapping_sub(chunk.as_ptr() as usize);
+        (offset <= chunk.len() && value.len() <= chunk.len() - offset).then_some(offset as u32)
     }
 }
 
@@ -82,29 +84,29 @@ impl TextColumn {
     }
 
     #[inline]
-    pub fn append_null(&mut self) {
+    fn append_null(&mut self) {
         self.views.push(0);
         self.nulls.append_null();
     }
 
     /// The record's file name.
     #[inline]
-    pub fn append_source(&mut self, source: &TextSource<'_>) {
-        self.views.push(source.source_view);
+    pub fn append_source(&mut self, text: &TextSource) {
+        self.views.push(text.source_view);
         self.nulls.append_non_null();
     }
 
     /// A value that is valid UTF-8: a view into the chunk when it is a slice
     /// of the chunk, else inlined or copied.
     #[inline]
-    pub fn append(&mut self, value: Option<&[u8]>, source: &TextSource<'_>) {
+    pub fn append(&mut self, value: Option<&[u8]>, text: &TextSource) {
         let Some(value) = value else {
             self.append_null();
             return;
         };
         let view = if value.len() <= MAX_INLINE {
             view(value, 0, 0)
-        } else if let Some(offset) = source.offset_of(value) {
+        } else if let Some(offset) = text.offset_of(value) {
             view(value, CHUNK_BLOCK, offset)
         } else {
             let offset = self.copies.len() as u32;
@@ -115,10 +117,10 @@ impl TextColumn {
         self.nulls.append_non_null();
     }
 
-    /// The column, pointing into `chunk` and `source` (the buffers of the
-    /// [`TextSource`] it was filled from).
-    pub fn finish(mut self, chunk: &Buffer, source: &Buffer) -> ArrayRef {
-        let buffers = vec![chunk.clone(), source.clone(), Buffer::from_vec(self.copies)];
+    /// The column, pointing into the buffers of `text`, the source it was
+    /// filled from.
+    pub fn finish(mut self, text: &TextSource) -> ArrayRef {
+        let buffers = vec![text.chunk.clone(), text.source.clone(), Buffer::from_vec(self.copies)];
         let views = ScalarBuffer::from(self.views);
         // SAFETY: every view was made by `view` over bytes that are valid
         // UTF-8 (the chunk was validated and fields end next to ASCII
@@ -143,8 +145,7 @@ mod tests {
     #[test]
     fn views_point_at_chunk_source_copies_or_inline_bytes() {
         let chunk = Buffer::from("short a value longer than twelve bytes".as_bytes());
-        let source = Buffer::from("s3://bucket/a/long/object/key".as_bytes());
-        let text = TextSource::new(chunk.as_slice(), "s3://bucket/a/long/object/key");
+        let text = TextSource::new(&chunk, "s3://bucket/a/long/object/key");
         let mut column = TextColumn::with_capacity(4);
         let bytes = chunk.as_slice();
         column.append(Some(&bytes[..5]), &text);
@@ -153,7 +154,7 @@ mod tests {
         column.append_source(&text);
         column.append(Some("canonical_user".as_bytes()), &text);
         column.append(Some("iam_user".as_bytes()), &text);
-        let array = column.finish(&chunk, &source);
+        let array = column.finish(&text);
         let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
         let values: Vec<Option<&str>> = strings.iter().collect();
         assert_eq!(
