@@ -13,8 +13,7 @@ WITH by_address AS (
     -- One row per URL and client address; aggregating in steps keeps every
     -- count a plain hash aggregate, even with a signature per request.
     SELECT
-        -- CASE: the hash is computed for presigned requests only, even where
-        -- `url_id IS NOT NULL` is pushed down into the scan's filter.
+        -- CASE: the hash is computed for presigned requests only.
         CASE WHEN authentication_type = 'QueryString' THEN signature_id(request_uri) END AS url_id,
         presign_access_key_id AS access_key,
         bucket,
@@ -33,7 +32,6 @@ by_network AS (
     SELECT url_id, access_key, bucket, key, network, count(*) AS addresses, sum(requests) AS requests,
            sum(uploads) AS uploads, min(first_seen) AS first_seen, max(last_seen) AS last_seen
     FROM by_address
-    WHERE url_id IS NOT NULL
     GROUP BY url_id, access_key, bucket, key, network
 )
 SELECT
@@ -49,5 +47,7 @@ SELECT
     max(last_seen) AS last_seen
 FROM by_network
 GROUP BY url_id, access_key, bucket, key
-HAVING sum(addresses) > 1 OR (sum(uploads) > 0 AND sum(requests) > 1)
+-- URLs without a signature are left out here, after the aggregates: a filter
+-- on `url_id` would be pushed down to the scan and hash every URL twice.
+HAVING count(url_id) > 0 AND (sum(addresses) > 1 OR (sum(uploads) > 0 AND sum(requests) > 1))
 ORDER BY client_networks DESC, requests DESC, url_id

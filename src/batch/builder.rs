@@ -14,6 +14,7 @@ use memchr::memchr_iter;
 
 use super::text::{TextColumn, TextSource};
 use crate::chunk::Chunk;
+use crate::parse::derive::DerivedParts;
 use crate::parse::{Derived, LogRecord, ParseError, parse_line};
 use crate::schema::{Column, ColumnKind};
 use crate::window::TimeWindow;
@@ -72,7 +73,7 @@ impl ColumnBuilder {
 pub struct BatchBuilder {
     columns: Arc<[Column]>,
     schema: SchemaRef,
-    needs_derived: bool,
+    derived_parts: DerivedParts,
     window: TimeWindow,
 }
 
@@ -86,8 +87,8 @@ struct Row<'r, 'a> {
 impl BatchBuilder {
     /// `schema` must be the projected schema of `columns`.
     pub fn new(columns: Arc<[Column]>, schema: SchemaRef) -> Self {
-        let needs_derived = columns.iter().any(|c| c.is_derived());
-        BatchBuilder { columns, schema, needs_derived, window: TimeWindow::default() }
+        let derived_parts = DerivedParts::of(&columns);
+        BatchBuilder { columns, schema, derived_parts, window: TimeWindow::default() }
     }
 
     /// Keeps only records whose time lies in `window`.
@@ -154,7 +155,7 @@ impl BatchBuilder {
         if !self.window.contains(record.time) {
             return Ok(false);
         }
-        let derived = self.needs_derived.then(|| Derived::of(&record));
+        let derived = self.derived_parts.any().then(|| Derived::of(&record, self.derived_parts));
         let row = Row { record: &record, derived: derived.as_ref(), line: line_no };
         for (column, builder) in self.columns.iter().zip(builders.iter_mut()) {
             append_value(builder, *column, &row, text);

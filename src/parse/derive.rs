@@ -34,22 +34,48 @@ pub struct Presign<'a> {
     pub has_session_token: bool,
 }
 
-impl<'a> Derived<'a> {
-    pub fn of(record: &LogRecord<'a>) -> Self {
-        let request = record.text(Column::RequestUri).map(RequestLine::split).unwrap_or_default();
-        let presign = request.query.and_then(presign);
-        let requester = record.text(Column::Requester);
-        let (requester_kind, requester_account) = requester_kind(requester);
-        let credential_failure = credential_failure(record, presign.as_ref());
-        Derived {
-            request_method: request.method,
-            request_path: request.path,
-            http_version: request.version,
-            presign,
-            requester_kind,
-            requester_account,
-            credential_failure,
+/// Which parts of [`Derived`] to compute: each costs a pass over a field,
+/// and a query seldom asks for all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DerivedParts {
+    /// Request method, path, version, the presign columns and
+    /// `credential_failure` (which needs the presigned expiry).
+    pub request: bool,
+    /// `requester_kind` and `requester_account`.
+    pub requester: bool,
+}
+
+impl DerivedParts {
+    /// The parts that `columns` need.
+    pub fn of(columns: &[Column]) -> Self {
+        let requester = |c: &Column| matches!(c, Column::RequesterKind | Column::RequesterAccount);
+        DerivedParts {
+            request: columns.iter().any(|c| c.is_derived() && !requester(c)),
+            requester: columns.iter().any(requester),
         }
+    }
+
+    pub fn any(self) -> bool {
+        self.request || self.requester
+    }
+}
+
+impl<'a> Derived<'a> {
+    /// The `parts` of what `record` implies; the others are left empty.
+    pub fn of(record: &LogRecord<'a>, parts: DerivedParts) -> Self {
+        let mut derived = Derived::default();
+        if parts.request {
+            let request = record.text(Column::RequestUri).map(RequestLine::split).unwrap_or_default();
+            derived.request_method = request.method;
+            derived.request_path = request.path;
+            derived.http_version = request.version;
+            derived.presign = request.query.and_then(presign);
+            derived.credential_failure = credential_failure(record, derived.presign.as_ref());
+        }
+        if parts.requester {
+            (derived.requester_kind, derived.requester_account) = requester_kind(record.text(Column::Requester));
+        }
+        derived
     }
 }
 
@@ -324,5 +350,26 @@ mod tests {
         assert_eq!(kind("79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"), ("canonical_user", None));
         assert_eq!(requester_kind(None), ("anonymous", None));
         assert_eq!(kind("somebody"), ("other", None));
+    }
+
+    #[test]
+    fn only_the_asked_for_parts_are_derived() {
+        let line = b"owner example-bucket [21/Nov/2026:02:05:00 +0000] 198.51.100.50 arn:aws:iam::111122223333:user/alice D435 REST.GET.OBJECT k \"GET /k?X-Amz-Credential=AKIAEXAMPLE%2F20261121%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261121T020000Z&X-Amz-Expires=60&X-Amz-Signature=abc HTTP/1.1\" 403 AccessDenied 243 - 8 - \"-\" \"curl/8.0\" - hostid SigV4 ECDHE-RSA-AES128-GCM-SHA256 QueryString example-bucket.s3.amazonaws.com TLSv1.2";
+        let record = super::super::parse_line(line).unwrap();
+        let parts = |columns: &[Column]| DerivedParts::of(columns);
+        assert_eq!(parts(&[Column::Bucket, Column::SourceLine]), DerivedParts::default());
+        assert_eq!(parts(&[Column::RequesterKind]), DerivedParts { request: false, requester: true });
+        assert_eq!(parts(&[Column::CredentialFailure]), DerivedParts { request: true, requester: false });
+
+        let requester_only = Derived::of(&record, parts(&[Column::RequesterAccount]));
+        assert_eq!(requester_only.requester_kind, "iam_user");
+        assert_eq!(requester_only.requester_account, Some(&b"111122223333"[..]));
+        assert_eq!((requester_only.request_method, requester_only.presign), (None, None));
+
+        let request_only = Derived::of(&record, parts(&[Column::RequestMethod]));
+        assert_eq!(request_only.request_method, Some(&b"GET"[..]));
+        assert_eq!(request_only.credential_failure, Some("presigned_expired"));
+        assert_eq!(request_only.presign.map(|p| p.expires_seconds), Some(Some(60)));
+        assert_eq!((request_only.requester_kind, request_only.requester_account), ("", None));
     }
 }

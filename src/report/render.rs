@@ -57,11 +57,7 @@ pub fn render(format: ReportFormat, doc: &ReportDocument<'_>, out: &mut dyn Writ
     match format {
         ReportFormat::Text => text(doc, out),
         ReportFormat::Markdown => markdown(doc, out),
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json_document(doc)?).map_err(std::io::Error::from)?;
-            writeln!(out)?;
-            Ok(())
-        }
+        ReportFormat::Json => json_document(doc, out),
         ReportFormat::Csv => csv_sections(doc, out),
         ReportFormat::Html => html(doc, out),
     }
@@ -223,40 +219,57 @@ fn markdown(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderE
     Ok(())
 }
 
-fn rows_as_json(batches: &[RecordBatch]) -> Result<Value, RenderError> {
-    let mut buf = Vec::new();
-    write_json::<json::writer::JsonArray>(batches, &mut buf)?;
-    if buf.is_empty() {
-        return Ok(Value::Array(vec![]));
-    }
-    serde_json::from_slice(&buf).map_err(|e| RenderError::Io(e.into()))
+/// A JSON string literal.
+fn json_text(s: &str) -> String {
+    Value::from(s).to_string()
 }
 
-fn json_document(doc: &ReportDocument<'_>) -> Result<Value, RenderError> {
-    let reports = doc
-        .results
-        .iter()
-        .map(|r| {
-            Ok(json!({
-                "name": r.report.name,
-                "title": r.report.title,
-                "severity": r.report.severity.as_str(),
-                "description": r.report.description,
-                "remedy": r.report.remedy,
-                "total_rows": r.total_rows,
-                "rows": rows_as_json(&r.batches)?,
-            }))
-        })
-        .collect::<Result<Vec<_>, RenderError>>()?;
+/// A report's rows as a JSON array, one object per line, keys in column
+/// order, written as Arrow's JSON writer makes them (not rebuilt as a tree).
+fn json_rows(batches: &[RecordBatch], indent: &str, out: &mut dyn Write) -> Result<(), RenderError> {
+    let mut buf = Vec::new();
+    write_json::<json::writer::LineDelimited>(batches, &mut buf)?;
+    write!(out, "[")?;
+    for (i, row) in buf.split(|b| *b == b'\n').filter(|row| !row.is_empty()).enumerate() {
+        write!(out, "{}\n{indent}  ", if i > 0 { "," } else { "" })?;
+        out.write_all(row)?;
+    }
+    if !buf.is_empty() {
+        write!(out, "\n{indent}")?;
+    }
+    write!(out, "]")?;
+    Ok(())
+}
+
+/// `{"reports": [{"name", "title", "severity", "description", "remedy",
+/// "total_rows", "rows"}, ...], "rejected_lines", "lines_read", "records",
+/// "inputs", "window"}`, written as it goes: a run over a big input can
+/// have tens of thousands of rows.
+fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
+    write!(out, "{{\n  \"reports\": [")?;
+    for (i, r) in doc.results.iter().enumerate() {
+        let report = &r.report;
+        let remedy = report.remedy.as_deref().map_or_else(|| "null".to_string(), json_text);
+        write!(out, "{}\n    {{\n", if i > 0 { "," } else { "" })?;
+        writeln!(out, "      \"name\": {},", json_text(&report.name))?;
+        writeln!(out, "      \"title\": {},", json_text(&report.title))?;
+        writeln!(out, "      \"severity\": {},", json_text(report.severity.as_str()))?;
+        writeln!(out, "      \"description\": {},", json_text(&report.description))?;
+        writeln!(out, "      \"remedy\": {remedy},")?;
+        writeln!(out, "      \"total_rows\": {},", r.total_rows)?;
+        write!(out, "      \"rows\": ")?;
+        json_rows(&r.batches, "      ", out)?;
+        write!(out, "\n    }}")?;
+    }
     let t = &doc.totals;
-    Ok(json!({
-        "reports": reports,
-        "rejected_lines": t.rejected,
-        "lines_read": t.lines,
-        "records": t.rows,
-        "inputs": t.inputs,
-        "window": {"since": time_text(doc.window.since), "until": time_text(doc.window.until)},
-    }))
+    let window = json!({"since": time_text(doc.window.since), "until": time_text(doc.window.until)});
+    writeln!(out, "{}],", if doc.results.is_empty() { "" } else { "\n  " })?;
+    writeln!(out, "  \"rejected_lines\": {},", t.rejected)?;
+    writeln!(out, "  \"lines_read\": {},", t.lines)?;
+    writeln!(out, "  \"records\": {},", t.rows)?;
+    writeln!(out, "  \"inputs\": {},", t.inputs)?;
+    writeln!(out, "  \"window\": {window}\n}}")?;
+    Ok(())
 }
 
 fn csv_sections(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
@@ -386,6 +399,8 @@ fn html(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -401,5 +416,53 @@ mod tests {
         let svg = bar_chart(&headers, &rows).unwrap();
         assert!(svg.contains(">alice<") && svg.contains(">(none)<") && svg.contains("width=\"380\""));
         assert!(bar_chart(&["who".to_string()], &[vec!["x".to_string()]]).is_none());
+    }
+
+    fn result(name: &str, batches: Vec<RecordBatch>) -> ReportResult {
+        use datafusion::arrow::datatypes::Schema;
+        let report = crate::report::catalog::Report {
+            name: name.into(),
+            title: format!("{name} \"quoted\""),
+            severity: crate::report::catalog::Severity::Low,
+            description: "line one\nline two".into(),
+            remedy: None,
+            sql: String::new(),
+        };
+        let total_rows = batches.iter().map(RecordBatch::num_rows).sum();
+        ReportResult { report, schema: Arc::new(Schema::empty()), batches, total_rows }
+    }
+
+    fn json_of(results: &[ReportResult]) -> Value {
+        let doc = ReportDocument {
+            results,
+            totals: ScanTotals { lines: 3, rows: 2, rejected: 1, ..Default::default() },
+            window: TimeWindow::default(),
+            max_rows: 10,
+        };
+        let mut out = Vec::new();
+        render(ReportFormat::Json, &doc, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn json_is_one_valid_document_with_or_without_rows() {
+        use datafusion::arrow::array::{Int64Array, StringArray};
+        let batch = RecordBatch::try_from_iter([
+            ("who", Arc::new(StringArray::from(vec![Some("a\"b"), None])) as _),
+            ("requests", Arc::new(Int64Array::from(vec![2, 1])) as _),
+        ])
+        .unwrap();
+        let doc = json_of(&[result("first", vec![batch]), result("second", vec![])]);
+        let reports = doc["reports"].as_array().unwrap();
+        assert_eq!(reports[0]["title"], "first \"quoted\"");
+        assert_eq!(reports[0]["total_rows"], 2);
+        assert_eq!(reports[0]["rows"], json!([{"who": "a\"b", "requests": 2}, {"who": null, "requests": 1}]));
+        assert_eq!(reports[1]["rows"], json!([]));
+        assert_eq!(reports[1]["remedy"], Value::Null);
+        assert_eq!(
+            (doc["rejected_lines"].clone(), doc["lines_read"].clone(), doc["records"].clone()),
+            (json!(1), json!(3), json!(2))
+        );
+        assert_eq!(json_of(&[])["reports"], json!([]));
     }
 }

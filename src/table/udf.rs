@@ -5,10 +5,11 @@
 //! signature (never the signature itself), and `ip_network(ip)` gives the
 //! /24 (IPv4) or /48 (IPv6) network of an address.
 
+use std::fmt::Write;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, StringViewArray};
+use datafusion::arrow::array::{Array, ArrayRef, StringViewArray, StringViewBuilder};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::cast::as_string_view_array;
@@ -22,30 +23,48 @@ use crate::redact::redact;
 
 /// Registers s3logq's functions on `ctx`.
 pub fn register(ctx: &SessionContext) {
-    ctx.register_udf(text_udf("redact", |t| Some(redact(t).into_owned())));
-    ctx.register_udf(text_udf("signature_id", |uri| presign_signature(uri.as_bytes()).map(signature_id)));
-    ctx.register_udf(text_udf("ip_network", ip_network));
+    ctx.register_udf(text_udf("redact", |text, out| {
+        out.push_str(&redact(text));
+        true
+    }));
+    ctx.register_udf(text_udf("signature_id", |uri, out| {
+        presign_signature(uri.as_bytes()).map(|signature| push_signature_id(signature, out)).is_some()
+    }));
+    ctx.register_udf(text_udf("ip_network", push_ip_network));
     ctx.register_udf(url_param_udf());
 }
 
-/// First 16 hex digits of the SHA-256 of a signature.
-pub fn signature_id(signature: &[u8]) -> String {
+/// Appends the first 16 hex digits of the SHA-256 of a signature.
+pub fn push_signature_id(signature: &[u8], out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(signature);
-    digest.iter().take(8).flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]).map(char::from).collect()
+    for b in digest.iter().take(8) {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
 }
 
-/// `198.51.100.7` → `198.51.100.0/24`; `2001:db8:1:2::1` → `2001:db8:1::/48`.
-pub fn ip_network(ip: &str) -> Option<String> {
-    match ip.parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            Some(format!("{a}.{b}.{c}.0/24"))
-        }
-        IpAddr::V6(v6) => {
+/// Appends the network of an address, if it is one: `198.51.100.7` →
+/// `198.51.100.0/24`; `2001:db8:1:2::1` → `2001:db8:1::/48`.
+pub fn push_ip_network(ip: &str, out: &mut String) -> bool {
+    match ip.parse::<IpAddr>() {
+        // A parsed IPv4 address is four plain decimal numbers: its network is
+        // its text up to the last dot.
+        Ok(IpAddr::V4(_)) => match ip.rfind('.') {
+            Some(dot) => {
+                out.push_str(&ip[..dot]);
+                out.push_str(".0/24");
+                true
+            }
+            None => false,
+        },
+        Ok(IpAddr::V6(v6)) => {
             let s = v6.segments();
-            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]);
+            true
         }
+        Err(_) => false,
     }
 }
 
@@ -53,8 +72,9 @@ fn text_arrays(args: &[ColumnarValue]) -> Result<Vec<ArrayRef>> {
     ColumnarValue::values_to_arrays(args)?.iter().map(|a| Ok(cast(a, &DataType::Utf8View)?)).collect()
 }
 
-/// A one-argument text → text function.
-fn text_udf(name: &str, f: fn(&str) -> Option<String>) -> ScalarUDF {
+/// A one-argument text → text function: `f` appends the value for one input
+/// to a buffer reused across rows and says whether there is one (else null).
+fn text_udf(name: &str, f: fn(&str, &mut String) -> bool) -> ScalarUDF {
     create_udf(
         name,
         vec![DataType::Utf8View],
@@ -63,8 +83,16 @@ fn text_udf(name: &str, f: fn(&str) -> Option<String>) -> ScalarUDF {
         Arc::new(move |args: &[ColumnarValue]| {
             let arrays = text_arrays(args)?;
             let input = as_string_view_array(&arrays[0])?;
-            let out: StringViewArray = input.iter().map(|t| t.and_then(f)).collect();
-            Ok(ColumnarValue::Array(Arc::new(out)))
+            let mut values = StringViewBuilder::with_capacity(input.len());
+            let mut value = String::new();
+            for text in input.iter() {
+                value.clear();
+                match text {
+                    Some(text) if f(text, &mut value) => values.append_value(&value),
+                    _ => values.append_null(),
+                }
+            }
+            Ok(ColumnarValue::Array(Arc::new(values.finish())))
         }),
     )
 }
@@ -98,10 +126,24 @@ fn url_param_udf() -> ScalarUDF {
 mod tests {
     use super::*;
 
+    fn ip_network(ip: &str) -> Option<String> {
+        let mut out = String::new();
+        push_ip_network(ip, &mut out).then_some(out)
+    }
+
+    fn signature_id(signature: &[u8]) -> String {
+        let mut out = String::new();
+        push_signature_id(signature, &mut out);
+        out
+    }
+
     #[test]
     fn networks_of_addresses() {
         assert_eq!(ip_network("198.51.100.7").as_deref(), Some("198.51.100.0/24"));
         assert_eq!(ip_network("2001:db8:1:2::42").as_deref(), Some("2001:db8:1::/48"));
+        assert_eq!(ip_network("10.0.0.255").as_deref(), Some("10.0.0.0/24"));
+        assert_eq!(ip_network("::ffff:192.0.2.1").as_deref(), Some("0:0:0::/48"));
+        assert_eq!(ip_network("010.1.2.3"), None);
         assert_eq!(ip_network("-"), None);
     }
 
