@@ -7,8 +7,8 @@ use memchr::{memchr, memrchr};
 
 use super::find;
 
-use super::LogRecord;
 use super::time::{Micros, epoch_seconds_to_micros, parse_amz_date};
+use super::{LogRecord, whole_number};
 use crate::schema::Column;
 
 /// Everything derived from one record; slices borrow from the line.
@@ -158,13 +158,6 @@ impl<'a> PresignParams<'a> {
     }
 }
 
-fn parse_u64(v: &[u8]) -> Option<i64> {
-    if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(v.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
-}
-
 /// The access key id at the start of `X-Amz-Credential`
 /// (`AKID/20190206/us-east-1/s3/aws4_request`, slashes often `%2F`).
 fn credential_access_key(credential: &[u8]) -> &[u8] {
@@ -178,7 +171,7 @@ fn presign(query: &[u8]) -> Option<Presign<'_>> {
     let p = PresignParams::read(query);
     if p.v4_credential.is_some() || (p.v4_signature.is_some() && p.v4_date.is_some()) {
         let signed_at = p.v4_date.and_then(parse_amz_date);
-        let expires_seconds = p.v4_expires.and_then(parse_u64);
+        let expires_seconds = p.v4_expires.and_then(whole_number);
         let expires_at = signed_at
             .zip(expires_seconds)
             .and_then(|(at, secs)| epoch_seconds_to_micros(secs).and_then(|d| at.checked_add(d)));
@@ -196,7 +189,7 @@ fn presign(query: &[u8]) -> Option<Presign<'_>> {
             version: "v2",
             access_key_id: p.v2_access_key.filter(|k| !k.is_empty()),
             signed_at: None,
-            expires_at: p.v2_expires.and_then(parse_u64).and_then(epoch_seconds_to_micros),
+            expires_at: p.v2_expires.and_then(whole_number).and_then(epoch_seconds_to_micros),
             expires_seconds: None,
             has_session_token: p.session_token,
         });

@@ -123,15 +123,20 @@ fn field_token(i: &[u8], column: Column) -> Res<'_, &[u8]> {
     token(i).map_err(|_| ParseError::new(column, "empty (two spaces in a row)"))
 }
 
+/// 1 to 18 decimal digits (so that the value fits an `i64`).
+fn whole_number(v: &[u8]) -> Option<i64> {
+    if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+}
+
 /// `-` or a decimal integer.
 fn optional_int(v: &[u8], column: Column) -> Result<Option<i64>, ParseError> {
     if v == b"-" {
         return Ok(None);
     }
-    if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
-        return Err(ParseError::new(column, "expected a whole number or `-`"));
-    }
-    Ok(Some(v.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))))
+    whole_number(v).map(Some).ok_or(ParseError::new(column, "expected a whole number or `-`"))
 }
 
 /// `[dd/Mon/yyyy:HH:MM:SS ±hhmm]`.
