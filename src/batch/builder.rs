@@ -15,7 +15,7 @@ use memchr::memchr_iter;
 use super::text::{TextColumn, TextSource};
 use crate::chunk::Chunk;
 use crate::parse::derive::DerivedParts;
-use crate::parse::{Derived, LogRecord, ParseError, parse_line};
+use crate::parse::{Derived, KNOWN_FIELDS, LogRecord, ParseError, parse_line};
 use crate::schema::{Column, ColumnKind};
 use crate::window::TimeWindow;
 
@@ -72,9 +72,24 @@ impl ColumnBuilder {
 /// Builds batches of a fixed projection.
 pub struct BatchBuilder {
     columns: Arc<[Column]>,
+    /// The projected fields that are text as written: filled in one plain
+    /// loop, without choosing a builder per value.
+    raw_text: Vec<Column>,
+    /// Every other projected column (typed, derived, file name, extras).
+    computed: Vec<Column>,
     schema: SchemaRef,
     derived_parts: DerivedParts,
     window: TimeWindow,
+}
+
+/// The builders of one batch, split as [`BatchBuilder`] splits its columns.
+struct Builders {
+    raw_text: Vec<TextColumn>,
+    computed: Vec<ColumnBuilder>,
+}
+
+fn is_raw_text(column: Column) -> bool {
+    (column as usize) < KNOWN_FIELDS && column.kind() == ColumnKind::Text
 }
 
 /// One row's inputs while appending.
@@ -88,7 +103,8 @@ impl BatchBuilder {
     /// `schema` must be the projected schema of `columns`.
     pub fn new(columns: Arc<[Column]>, schema: SchemaRef) -> Self {
         let derived_parts = DerivedParts::of(&columns);
-        BatchBuilder { columns, schema, derived_parts, window: TimeWindow::default() }
+        let (raw_text, computed) = columns.iter().partition(|c| is_raw_text(**c));
+        BatchBuilder { columns, raw_text, computed, schema, derived_parts, window: TimeWindow::default() }
     }
 
     /// Keeps only records whose time lies in `window`.
@@ -107,8 +123,10 @@ impl BatchBuilder {
         let chunk_is_utf8 = simdutf8::basic::from_utf8(data).is_ok();
         let rows_hint = data.len() / 400 + 1;
         let text = TextSource::new(&chunk.data, &chunk.source);
-        let mut builders: Vec<ColumnBuilder> =
-            self.columns.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect();
+        let mut builders = Builders {
+            raw_text: self.raw_text.iter().map(|_| TextColumn::with_capacity(rows_hint)).collect(),
+            computed: self.computed.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect(),
+        };
         let mut out = ChunkOutput {
             batch: RecordBatch::new_empty(self.schema.clone()),
             lines: 0,
@@ -137,15 +155,23 @@ impl BatchBuilder {
                 Err(error) => out.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
             }
         }
-        let arrays: Vec<ArrayRef> = builders.into_iter().map(|b| b.finish(&text)).collect();
+        let arrays = self.finish(builders, &text);
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         out.batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
         Ok(out)
     }
 
+    /// The arrays of the projection, in its order: both builder lists keep
+    /// that order, so each column takes the next array of its list.
+    fn finish(&self, builders: Builders, text: &TextSource) -> Vec<ArrayRef> {
+        let mut raw_text = builders.raw_text.into_iter().map(|b| b.finish(text));
+        let mut computed = builders.computed.into_iter().map(|b| b.finish(text));
+        self.columns.iter().filter_map(|c| if is_raw_text(*c) { raw_text.next() } else { computed.next() }).collect()
+    }
+
     fn append_line(
         &self,
-        builders: &mut [ColumnBuilder],
+        builders: &mut Builders,
         line: &[u8],
         line_no: u64,
         text: &TextSource,
@@ -157,7 +183,10 @@ impl BatchBuilder {
         }
         let derived = self.derived_parts.any().then(|| Derived::of(&record, self.derived_parts));
         let row = Row { record: &record, derived: derived.as_ref(), line: line_no };
-        for (column, builder) in self.columns.iter().zip(builders.iter_mut()) {
+        for (column, builder) in self.raw_text.iter().zip(builders.raw_text.iter_mut()) {
+            builder.append(record.text(*column), text);
+        }
+        for (column, builder) in self.computed.iter().zip(builders.computed.iter_mut()) {
             append_value(builder, *column, &row, text);
         }
         Ok(true)
@@ -170,7 +199,6 @@ fn append_value(builder: &mut ColumnBuilder, column: Column, row: &Row<'_, '_>, 
         ColumnBuilder::Text(b) => match column {
             Column::SourceFile => b.append_source(text),
             Column::ExtraFields => b.append(r.extra_fields, text),
-            c if !c.is_derived() => b.append(r.text(c), text),
             c => b.append(derived_text(c, row.derived), text),
         },
         ColumnBuilder::Timestamp(b) => b.append_option(match column {

@@ -6,9 +6,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::builder::NullBufferBuilder;
 use datafusion::arrow::array::{ArrayRef, StringViewArray};
-use datafusion::arrow::buffer::{Buffer, ScalarBuffer};
+use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 
 /// The buffers every view column of a batch points into, by index.
 const CHUNK_BLOCK: u32 = 0;
@@ -17,6 +16,30 @@ const COPIES_BLOCK: u32 = 2;
 
 /// Values up to this long live in the view itself.
 const MAX_INLINE: usize = 12;
+
+/// By value length (capped at [`MAX_INLINE`]): the bytes of a view's first
+/// four value bytes that belong to the value...
+const HEAD_MASKS: [u64; MAX_INLINE + 1] = byte_masks(0, 4);
+/// ...and of its next eight.
+const TAIL_MASKS: [u64; MAX_INLINE + 1] = byte_masks(4, 8);
+
+/// For each length, a mask of the bytes `from..from + width` of a value of
+/// that length, as they lie in a `u64` loaded from `from`.
+const fn byte_masks(from: usize, width: usize) -> [u64; MAX_INLINE + 1] {
+    let mut masks = [0u64; MAX_INLINE + 1];
+    let mut len = 0;
+    while len <= MAX_INLINE {
+        let mut byte = 0;
+        while byte < width {
+            if from + byte < len {
+                masks[len] |= 0xff << (8 * byte);
+            }
+            byte += 1;
+        }
+        len += 1;
+    }
+    masks
+}
 
 /// The view of `value`, which lies at `offset` in buffer `block` when it is
 /// longer than [`MAX_INLINE`].
@@ -63,6 +86,33 @@ impl TextSource {
         TextSource { chunk: chunk.clone(), source: Buffer::from(source.as_bytes()), source_view }
     }
 
+    /// The view of `value` when it is a slice of the chunk with 12 bytes of
+    /// the chunk from its start: the same two loads give an inline value
+    /// and a long one's prefix, masked by length from a table and chosen
+    /// between with a mask rather than a branch on the length (which varies
+    /// from row to row and would be mispredicted).
+    #[inline]
+    fn chunk_view(&self, value: &[u8]) -> Option<u128> {
+        let chunk = self.chunk.as_slice();
+        let offset = (value.as_ptr() as usize).wrapping_sub(chunk.as_ptr() as usize);
+        let loaded = chunk.get(offset..offset.checked_add(MAX_INLINE)?)?;
+        if value.len() > chunk.len() - offset {
+            return None;
+        }
+        let (head, tail) = (loaded.first_chunk::<8>()?, loaded.last_chunk::<8>()?);
+        let len = value.len();
+        let kept = len.min(MAX_INLINE);
+        // Low half: length, then the first four bytes (all of them but an
+        // inline value's padding).
+        let low = len as u64 | (u64::from_le_bytes(*head) & HEAD_MASKS[kept]) << 32;
+        // High half: bytes 4..12 of an inline value, or where a long one is.
+        let inline = u64::from_le_bytes(*tail) & TAIL_MASKS[kept];
+        let pointed = u64::from(CHUNK_BLOCK) | (offset as u64) << 32;
+        let inline_mask = 0u64.wrapping_sub(u64::from(len <= MAX_INLINE));
+        let high = inline & inline_mask | pointed & !inline_mask;
+        Some(u128::from(high) << 64 | u128::from(low))
+    }
+
     /// `value`'s offset in the chunk, when it is a slice of it.
     #[inline]
     fn offset_of(&self, value: &[u8]) -> Option<u32> {
@@ -72,39 +122,77 @@ impl TextSource {
     }
 }
 
+/// One validity bit per value, set with arithmetic rather than a branch on
+/// whether the value is null (which varies from row to row).
+struct Validity {
+    words: Vec<u64>,
+    current: u64,
+    len: usize,
+}
+
+impl Validity {
+    fn with_capacity(rows: usize) -> Self {
+        Validity { words: Vec::with_capacity(rows.div_ceil(64)), current: 0, len: 0 }
+    }
+
+    #[inline]
+    fn push(&mut self, valid: bool) {
+        self.current |= u64::from(valid) << (self.len % 64);
+        self.len += 1;
+        if self.len.is_multiple_of(64) {
+            self.words.push(self.current.to_le());
+            self.current = 0;
+        }
+    }
+
+    /// The null mask, or `None` when every value is valid.
+    fn finish(mut self) -> Option<NullBuffer> {
+        if !self.len.is_multiple_of(64) {
+            self.words.push(self.current.to_le());
+        }
+        let mask = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(self.words), 0, self.len));
+        (mask.null_count() > 0).then_some(mask)
+    }
+}
+
 pub struct TextColumn {
     views: Vec<u128>,
-    nulls: NullBufferBuilder,
+    validity: Validity,
     copies: Vec<u8>,
 }
 
 impl TextColumn {
     pub fn with_capacity(rows: usize) -> Self {
-        TextColumn { views: Vec::with_capacity(rows), nulls: NullBufferBuilder::new(rows), copies: vec![] }
-    }
-
-    #[inline]
-    fn append_null(&mut self) {
-        self.views.push(0);
-        self.nulls.append_null();
+        TextColumn { views: Vec::with_capacity(rows), validity: Validity::with_capacity(rows), copies: vec![] }
     }
 
     /// The record's file name.
     #[inline]
     pub fn append_source(&mut self, text: &TextSource) {
         self.views.push(text.source_view);
-        self.nulls.append_non_null();
+        self.validity.push(true);
     }
 
     /// A value that is valid UTF-8: a view into the chunk when it is a slice
-    /// of the chunk, else inlined or copied.
-    #[inline]
+    /// of the chunk, else inlined or copied. A null is an empty view at the
+    /// chunk's start, so that it takes the same path as a value.
+    #[inline(always)]
     pub fn append(&mut self, value: Option<&[u8]>, text: &TextSource) {
-        let Some(value) = value else {
-            self.append_null();
-            return;
+        let valid = value.is_some();
+        let value = value.unwrap_or(&text.chunk.as_slice()[..0]);
+        let view = match text.chunk_view(value) {
+            Some(view) => view,
+            None => self.view_outside_chunk(value, text),
         };
-        let view = if value.len() <= MAX_INLINE {
+        self.views.push(view);
+        self.validity.push(valid);
+    }
+
+    /// The view of a value that is not in the chunk (or too near its end
+    /// for [`TextSource::chunk_view`]): inlined, pointing into the chunk, or
+    /// copied.
+    fn view_outside_chunk(&mut self, value: &[u8], text: &TextSource) -> u128 {
+        if value.len() <= MAX_INLINE {
             view(value, 0, 0)
         } else if let Some(offset) = text.offset_of(value) {
             view(value, CHUNK_BLOCK, offset)
@@ -112,14 +200,12 @@ impl TextColumn {
             let offset = self.copies.len() as u32;
             self.copies.extend_from_slice(value);
             view(value, COPIES_BLOCK, offset)
-        };
-        self.views.push(view);
-        self.nulls.append_non_null();
+        }
     }
 
     /// The column, pointing into the buffers of `text`, the source it was
     /// filled from.
-    pub fn finish(mut self, text: &TextSource) -> ArrayRef {
+    pub fn finish(self, text: &TextSource) -> ArrayRef {
         let buffers = vec![text.chunk.clone(), text.source.clone(), Buffer::from_vec(self.copies)];
         let views = ScalarBuffer::from(self.views);
         // SAFETY: every view was made by `view` over bytes that are valid
@@ -127,7 +213,7 @@ impl TextColumn {
         // delimiters; copies and the file name are `str`s), lying at the
         // stated offset of the stated buffer, and there is one null-mask bit
         // per view.
-        let array = unsafe { StringViewArray::new_unchecked(views, buffers, self.nulls.finish()) };
+        let array = unsafe { StringViewArray::new_unchecked(views, buffers, self.validity.finish()) };
         #[cfg(debug_assertions)]
         if let Err(e) = datafusion::arrow::array::Array::to_data(&array).validate_full() {
             panic!("invalid view column: {e}");
@@ -169,6 +255,44 @@ mod tests {
             ]
         );
         assert_eq!(strings.data_buffers()[2].len(), "canonical_user".len(), "only the long outside value is copied");
+    }
+
+    #[test]
+    fn nulls_land_on_their_rows_across_mask_words() {
+        let chunk = Buffer::from("a value longer than twelve bytes, then more".as_bytes());
+        let text = TextSource::new(&chunk, "f");
+        let null_rows = [0, 63, 64, 129];
+        let mut column = TextColumn::with_capacity(130);
+        for row in 0..130 {
+            column.append((!null_rows.contains(&row)).then_some(&chunk.as_slice()[2..30]), &text);
+        }
+        let array = column.finish(&text);
+        assert_eq!(array.null_count(), null_rows.len());
+        let nulls: Vec<usize> = (0..130).filter(|r| array.is_null(*r)).collect();
+        assert_eq!(nulls, null_rows);
+        let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
+        assert_eq!(strings.value(1), "value longer than twelve byt");
+
+        let mut all_valid = TextColumn::with_capacity(64);
+        (0..64).for_each(|_| all_valid.append(Some(&chunk.as_slice()[..1]), &text));
+        assert!(all_valid.finish(&text).nulls().is_none(), "no mask without nulls");
+    }
+
+    #[test]
+    fn views_near_the_chunk_end_match_views_elsewhere() {
+        let chunk = Buffer::from("0123456789abcdefghij".as_bytes());
+        let text = TextSource::new(&chunk, "f");
+        let bytes = chunk.as_slice();
+        for start in 0..bytes.len() {
+            for end in start..=bytes.len() {
+                let mut column = TextColumn::with_capacity(1);
+                column.append(Some(&bytes[start..end]), &text);
+                let array = column.finish(&text);
+                let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
+                assert_eq!(strings.value(0).as_bytes(), &bytes[start..end], "{start}..{end}");
+                assert_eq!(strings.views()[0], view(&bytes[start..end], CHUNK_BLOCK, start as u32));
+            }
+        }
     }
 
     #[test]
