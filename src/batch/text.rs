@@ -94,7 +94,7 @@ impl TextSource {
     #[inline]
     fn chunk_view(&self, value: &[u8]) -> Option<u128> {
         let chunk = self.chunk.as_slice();
-        let offset = (value.as_ptr() as usize).wrapping_sub(chunk.as_ptr() as usize);
+        let offset = self.distance_from_chunk(value);
         let loaded = chunk.get(offset..offset.checked_add(MAX_INLINE)?)?;
         if value.len() > chunk.len() - offset {
             return None;
@@ -113,11 +113,18 @@ impl TextSource {
         Some(u128::from(high) << 64 | u128::from(low))
     }
 
+    /// How far `value` starts after the chunk's start: its offset when it
+    /// is a slice of the chunk, else a number past the chunk's end.
+    #[inline]
+    fn distance_from_chunk(&self, value: &[u8]) -> usize {
+        (value.as_ptr() as usize).wrapping_sub(self.chunk.as_ptr() as usize)
+    }
+
     /// `value`'s offset in the chunk, when it is a slice of it.
     #[inline]
     fn offset_of(&self, value: &[u8]) -> Option<u32> {
         let chunk = self.chunk.as_slice();
-        let offset = (value.as_ptr() as usize).wrapping_sub(chunk.as_ptr() as usize);
+        let offset = self.distance_from_chunk(value);
         (offset <= chunk.len() && value.len() <= chunk.len() - offset).then_some(offset as u32)
     }
 }
