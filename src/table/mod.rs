@@ -2,6 +2,7 @@
 //! batches of [`crate::batch::spawn_scan`], building only the columns a query
 //! uses, plus the UDFs that SQL cannot express well.
 
+mod count_distinct;
 pub mod lake;
 pub mod udf;
 
@@ -212,5 +213,6 @@ pub fn session_with(table: Arc<dyn TableProvider>, config: SessionConfig) -> Res
     let ctx = SessionContext::new_with_config(config);
     ctx.register_table(TABLE_NAME, table)?;
     udf::register(&ctx);
+    ctx.register_udaf(count_distinct::count_udaf());
     Ok(ctx)
 }
