@@ -2,7 +2,7 @@
 //! keys, addresses and requesters. DataFusion 55 has a grouped accumulator
 //! for distinct integers only; for text it keeps one accumulator object per
 //! group and feeds each group its slice of every batch, which cost about a
-//! sixth of all reports' time together. Here one hash table holds every
+//! seventh of the CPU time of all reports together. Here one hash table holds every
 //! (group, value) pair seen, with the values' bytes in one arena.
 //!
 //! `count` stays DataFusion's own in every other case: this wraps it and
@@ -111,6 +111,12 @@ struct Seen {
     hash: u64,
 }
 
+impl Seen {
+    fn bytes<'a>(&self, arena: &'a [u8]) -> &'a [u8] {
+        &arena[self.start..self.start + self.len]
+    }
+}
+
 /// Distinct text values counted per group index.
 #[derive(Debug, Default)]
 struct DistinctTextCounts {
@@ -124,7 +130,7 @@ impl DistinctTextCounts {
     fn insert(&mut self, group: usize, value: &[u8]) {
         let hash = self.hasher.hash_one((group, value));
         let arena = &self.arena;
-        let found = self.seen.find(hash, |s| s.group == group && &arena[s.start..s.start + s.len] == value);
+        let found = self.seen.find(hash, |s| s.group == group && s.bytes(arena) == value);
         if found.is_none() {
             let seen = Seen { group, start: self.arena.len(), len: value.len(), hash };
             self.arena.extend_from_slice(value);
@@ -141,10 +147,6 @@ impl DistinctTextCounts {
         }
     }
 
-    fn value(&self, seen: &Seen) -> &[u8] {
-        &self.arena[seen.start..seen.start + seen.len]
-    }
-
     /// Forgets the first `n` groups (all of them for `EmitTo::All`) and
     /// numbers the rest from 0.
     fn forget(&mut self, emit_to: EmitTo) {
@@ -157,7 +159,7 @@ impl DistinctTextCounts {
         let counts = self.counts.split_off(n.min(self.counts.len()));
         self.counts = vec![0; counts.len()];
         for seen in kept.iter().filter(|s| s.group >= n) {
-            self.insert(seen.group - n, &arena[seen.start..seen.start + seen.len]);
+            self.insert(seen.group - n, seen.bytes(&arena));
         }
     }
 
@@ -176,7 +178,7 @@ impl DistinctTextCounts {
         let mut values = StringViewBuilder::with_capacity(order.len());
         for seen in order {
             // Values were UTF-8 when they came in, as `Utf8View` must be.
-            values.append_value(std::str::from_utf8(self.value(seen)).unwrap_or_default());
+            values.append_value(std::str::from_utf8(seen.bytes(&self.arena)).unwrap_or_default());
         }
         Ok(ListArray::try_new(list_item(), OffsetBuffer::new(offsets.into()), Arc::new(values.finish()), None)?)
     }
