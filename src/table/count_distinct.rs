@@ -156,8 +156,7 @@ impl DistinctTextCounts {
         };
         let kept = std::mem::take(&mut self.seen);
         let arena = std::mem::take(&mut self.arena);
-        let counts = self.counts.split_off(n.min(self.counts.len()));
-        self.counts = vec![0; counts.len()];
+        self.counts = vec![0; self.counts.len().saturating_sub(n)];
         for seen in kept.iter().filter(|s| s.group >= n) {
             self.insert(seen.group - n, seen.bytes(&arena));
         }
@@ -166,12 +165,11 @@ impl DistinctTextCounts {
     /// The first groups' distinct values, one list per group.
     fn lists(&self, groups: usize) -> Result<ListArray> {
         let mut offsets = Vec::with_capacity(groups + 1);
-        offsets.push(0i32);
+        let mut total = 0i32;
+        offsets.push(total);
         for &count in &self.counts[..groups] {
-            let last = offsets[offsets.len() - 1];
-            let count =
-                i32::try_from(count).map_err(|_| exec_datafusion_err!("too many distinct values for a list"))?;
-            offsets.push(last + count);
+            total += i32::try_from(count).map_err(|_| exec_datafusion_err!("too many distinct values for a list"))?;
+            offsets.push(total);
         }
         let mut order: Vec<&Seen> = self.seen.iter().filter(|s| s.group < groups).collect();
         order.sort_unstable_by_key(|s| s.group);
