@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use s3logq::batch::BatchBuilder;
-use s3logq::chunk::{CHUNK_BYTES, Chunk, LineChunker};
+use s3logq::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker};
 use s3logq::schema::{Column, projected_schema};
 
 fn bench_log() -> PathBuf {
@@ -33,7 +33,9 @@ fn bench_log() -> PathBuf {
 
 fn chunks(path: &Path) -> Vec<Chunk> {
     let file = std::fs::File::open(path).unwrap();
-    LineChunker::new(file, path.display().to_string().into(), CHUNK_BYTES).collect::<Result<_, _>>().unwrap()
+    // Every chunk is kept for the whole benchmark: no buffer comes back.
+    let pool = BufferPool::new(0);
+    LineChunker::new(file, path.display().to_string().into(), CHUNK_BYTES, pool).collect::<Result<_, _>>().unwrap()
 }
 
 fn parse_to_arrow(c: &mut Criterion) {

@@ -1,10 +1,13 @@
 //! Cuts a stream of log text into line-aligned chunks of a few MiB, so that
 //! one huge file and thousands of small ones both become units of parallel
 //! work. Each chunk knows its file and the number of its first line, and owns
-//! its bytes in an Arrow buffer that string columns can point into.
+//! its bytes in an Arrow buffer that string columns can point into. Chunk
+//! buffers come back to a [`BufferPool`] when the last array pointing into
+//! them is dropped, so a scan reuses a few buffers instead of faulting in
+//! (and having the kernel zero) fresh pages for every chunk.
 
 use std::io::{self, Read};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use datafusion::arrow::buffer::Buffer;
 use memchr::{memchr_iter, memrchr};
@@ -21,10 +24,70 @@ pub struct Chunk {
     pub data: Buffer,
 }
 
+/// Free chunk buffers, shared by the chunkers of one scan.
+#[derive(Clone)]
+pub struct BufferPool {
+    free: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// At most this many free buffers are kept; more are freed.
+    keep: usize,
+}
+
+impl BufferPool {
+    pub fn new(keep: usize) -> Self {
+        BufferPool { free: Arc::default(), keep }
+    }
+
+    /// An empty buffer, with the capacity of a returned one when there is
+    /// one.
+    fn take(&self) -> Vec<u8> {
+        self.free.lock().ok().and_then(|mut free| free.pop()).unwrap_or_default()
+    }
+
+    /// `bytes` as an Arrow buffer that returns to this pool when dropped.
+    fn share(&self, bytes: Vec<u8>) -> Buffer {
+        let pooled = Pooled { bytes, pool: Arc::downgrade(&self.free), keep: self.keep };
+        Buffer::from(bytes::Bytes::from_owner(pooled))
+    }
+
+    /// How many free buffers the pool holds.
+    #[cfg(test)]
+    fn free_buffers(&self) -> usize {
+        self.free.lock().map_or(0, |free| free.len())
+    }
+}
+
+/// A chunk's bytes, owned by the Arrow buffers that point into them.
+struct Pooled {
+    bytes: Vec<u8>,
+    pool: Weak<Mutex<Vec<Vec<u8>>>>,
+    keep: usize,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let Some(pool) = self.pool.upgrade() else { return };
+        if let Ok(mut free) = pool.lock()
+            && free.len() < self.keep
+        {
+            let mut bytes = std::mem::take(&mut self.bytes);
+            bytes.clear();
+            free.push(bytes);
+        }
+    }
+}
+
 /// Iterator of line-aligned chunks over a reader.
 pub struct LineChunker<R> {
     reader: R,
     source: Arc<str>,
+    pool: BufferPool,
+    /// The start of a line that the previous chunk could not end with.
     carry: Vec<u8>,
     next_line: u64,
     target: usize,
@@ -32,8 +95,8 @@ pub struct LineChunker<R> {
 }
 
 impl<R: Read> LineChunker<R> {
-    pub fn new(reader: R, source: Arc<str>, target: usize) -> Self {
-        LineChunker { reader, source, carry: Vec::new(), next_line: 1, target: target.max(1), done: false }
+    pub fn new(reader: R, source: Arc<str>, target: usize, pool: BufferPool) -> Self {
+        LineChunker { reader, source, pool, carry: Vec::new(), next_line: 1, target: target.max(1), done: false }
     }
 
     /// Reads until `buf` holds at least one newline past `target` bytes or
@@ -58,11 +121,13 @@ impl<R: Read> LineChunker<R> {
         if self.done {
             return Ok(None);
         }
-        let mut buf = std::mem::take(&mut self.carry);
+        let mut buf = self.pool.take();
         buf.reserve(self.target + self.target / 8);
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
         let ended = self.fill(&mut buf)?;
         if !ended && let Some(nl) = memrchr(b'\n', &buf) {
-            self.carry = buf[nl + 1..].to_vec();
+            self.carry.extend_from_slice(&buf[nl + 1..]);
             buf.truncate(nl + 1);
         }
         self.done = ended;
@@ -71,7 +136,7 @@ impl<R: Read> LineChunker<R> {
         }
         let newlines = memchr_iter(b'\n', &buf).count() as u64;
         let lines = newlines + u64::from(!buf.ends_with(b"\n"));
-        let chunk = Chunk { source: self.source.clone(), first_line: self.next_line, data: Buffer::from_vec(buf) };
+        let chunk = Chunk { source: self.source.clone(), first_line: self.next_line, data: self.pool.share(buf) };
         self.next_line += lines;
         Ok(Some(chunk))
     }
@@ -90,7 +155,7 @@ mod tests {
     use super::*;
 
     fn chunks(text: &str, target: usize) -> Vec<(u64, String)> {
-        LineChunker::new(text.as_bytes(), "t".into(), target)
+        LineChunker::new(text.as_bytes(), "t".into(), target, BufferPool::new(2))
             .map(|c| c.map(|c| (c.first_line, String::from_utf8(c.data.to_vec()).unwrap())))
             .collect::<io::Result<_>>()
             .unwrap()
@@ -122,5 +187,26 @@ mod tests {
         let got = chunks(&text, 16);
         assert!(got[0].1.starts_with(&format!("{long}\n")));
         assert_eq!(got.iter().map(|(_, c)| c.as_str()).collect::<String>(), text);
+    }
+
+    #[test]
+    fn a_dropped_chunk_lends_its_buffer_to_a_later_one() {
+        // Lines longer than one read, so that each chunk is one line.
+        let lines: Vec<String> = "abcd".chars().map(|c| format!("{}\n", c.to_string().repeat(70_000))).collect();
+        let text = lines.concat();
+        let pool = BufferPool::new(1);
+        let mut chunker = LineChunker::new(text.as_bytes(), "t".into(), 1, pool.clone());
+        let mut next = || chunker.next().map(|c| c.unwrap());
+        let (first, second) = (next().unwrap(), next().unwrap());
+        let first_at = first.data.as_ptr();
+        assert_eq!(pool.free_buffers(), 0, "both chunks are still held");
+        drop(first);
+        drop(second);
+        assert_eq!(pool.free_buffers(), 1, "one buffer kept, the other freed");
+        let third = next().unwrap();
+        assert_eq!(third.data.as_ptr(), first_at, "the kept buffer is reused");
+        assert_eq!((third.first_line, third.data.as_slice()), (3, lines[2].as_bytes()));
+        assert_eq!(next().unwrap().data.as_slice(), lines[3].as_bytes());
+        assert!(next().is_none());
     }
 }

@@ -13,7 +13,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use tokio::sync::mpsc;
 
 use super::builder::{BatchBuilder, ChunkOutput};
-use crate::chunk::{CHUNK_BYTES, Chunk, LineChunker};
+use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker};
 use crate::source::{Input, SourceError, decode, open};
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
@@ -191,10 +191,13 @@ pub fn spawn_scan(
     let capacity = rayon::current_num_threads().max(2);
     let (tx, rx) = mpsc::channel(capacity);
     let (chunk_tx, mut chunk_rx) = mpsc::channel::<Chunk>(capacity);
+    // Chunks wait in the channel, are parsed, and live on in the batches
+    // waiting downstream: enough free buffers for all of those.
+    let pool = BufferPool::new(4 * capacity);
     let (local, remote): (Vec<Input>, Vec<Input>) =
         inputs.iter().cloned().partition(|i| !matches!(i, Input::Object(_)));
     if !remote.is_empty() {
-        spawn_fetcher(remote, fetch, chunk_tx.clone(), tx.clone(), report.clone());
+        spawn_fetcher(remote, fetch, pool.clone(), chunk_tx.clone(), tx.clone(), report.clone());
     }
     let reader_tx = tx.clone();
     let reader_report = report.clone();
@@ -202,7 +205,7 @@ pub fn spawn_scan(
         for input in &local {
             reader_report.inputs.fetch_add(1, Ordering::Relaxed);
             let name: Arc<str> = input.name().into();
-            let sent = open(input).map_err(ScanError::from).and_then(|r| send_chunks(r, name, &chunk_tx));
+            let sent = open(input).map_err(ScanError::from).and_then(|r| send_chunks(r, name, &pool, &chunk_tx));
             match sent {
                 Ok(true) => {}
                 Ok(false) => return,
@@ -231,8 +234,13 @@ pub fn spawn_scan(
 }
 
 /// Sends the chunks of one input; false when the parser side is gone.
-fn send_chunks(reader: Box<dyn Read + Send>, name: Arc<str>, chunks: &mpsc::Sender<Chunk>) -> Result<bool, ScanError> {
-    for chunk in LineChunker::new(reader, name.clone(), CHUNK_BYTES) {
+fn send_chunks(
+    reader: Box<dyn Read + Send>,
+    name: Arc<str>,
+    pool: &BufferPool,
+    chunks: &mpsc::Sender<Chunk>,
+) -> Result<bool, ScanError> {
+    for chunk in LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone()) {
         let chunk = chunk.map_err(|source| ScanError::Read { path: name.to_string(), source })?;
         if chunks.blocking_send(chunk).is_err() {
             return Ok(false);
@@ -246,6 +254,7 @@ fn send_chunks(reader: Box<dyn Read + Send>, name: Arc<str>, chunks: &mpsc::Send
 fn spawn_fetcher(
     objects: Vec<Input>,
     fetch: FetchPolicy,
+    pool: BufferPool,
     chunks: mpsc::Sender<Chunk>,
     batches: mpsc::Sender<Result<RecordBatch, ScanError>>,
     report: Arc<ScanReport>,
@@ -280,7 +289,7 @@ fn spawn_fetcher(
             let name: Arc<str> = object.url.clone().into();
             let reader = decode(object.url.clone(), Box::new(std::io::Cursor::new(bytes)));
             let chunked = reader.map_err(ScanError::from).and_then(|r| {
-                LineChunker::new(r, name.clone(), CHUNK_BYTES)
+                LineChunker::new(r, name.clone(), CHUNK_BYTES, pool.clone())
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|source| ScanError::Read { path: name.to_string(), source })
             });
