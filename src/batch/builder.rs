@@ -15,7 +15,7 @@ use memchr::memchr_iter;
 use super::text::{TextColumn, TextSource};
 use crate::chunk::Chunk;
 use crate::parse::derive::DerivedParts;
-use crate::parse::{Derived, KNOWN_FIELDS, LogRecord, ParseError, parse_line};
+use crate::parse::{Derived, KNOWN_FIELDS, LogRecord, ParseError, parse_line_into};
 use crate::schema::{Column, ColumnKind};
 use crate::window::TimeWindow;
 
@@ -177,7 +177,8 @@ impl BatchBuilder {
         text: &TextSource,
     ) -> Result<bool, ParseError> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let record = parse_line(line)?;
+        let mut record = LogRecord::default();
+        parse_line_into(line, &mut record)?;
         if !self.window.contains(record.time) {
             return Ok(false);
         }

@@ -42,8 +42,8 @@ impl ParseError {
 }
 
 /// One parsed record. Text fields borrow from the line; `None` is `-`, `"-"`
-/// or a field the record is too old to have.
-#[derive(Clone, PartialEq, Eq)]
+/// or a field the record is too old to have. The default is all null.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct LogRecord<'a> {
     text: [Option<&'a [u8]>; KNOWN_FIELDS],
     pub time: Micros,
@@ -69,20 +69,6 @@ impl fmt::Debug for LogRecord<'_> {
 }
 
 impl<'a> LogRecord<'a> {
-    fn empty() -> Self {
-        LogRecord {
-            text: [None; KNOWN_FIELDS],
-            time: 0,
-            http_status: None,
-            bytes_sent: None,
-            object_size: None,
-            total_time_ms: None,
-            turn_around_time_ms: None,
-            extra_fields: None,
-            field_count: 0,
-        }
-    }
-
     /// The raw bytes of one of the 27 fields, `None` when null. Typed
     /// fields (time, status, sizes) are returned as written.
     pub fn text(&self, column: Column) -> Option<&'a [u8]> {
@@ -221,8 +207,17 @@ fn key(i: &[u8]) -> Res<'_, &[u8]> {
 /// Parses one line (without its newline; trailing `\r` and spaces are
 /// ignored).
 pub fn parse_line(line: &[u8]) -> Result<LogRecord<'_>, ParseError> {
+    let mut record = LogRecord::default();
+    parse_line_into(line, &mut record)?;
+    Ok(record)
+}
+
+/// [`parse_line`] into a record the caller holds, so that the record (a few
+/// hundred bytes) is written in place rather than copied out on return.
+/// Every field of `r` is overwritten.
+pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>) -> Result<(), ParseError> {
     let line = line.trim_ascii_end();
-    let mut r = LogRecord::empty();
+    *r = LogRecord::default();
     let (i, v) = token(line).map_err(|_| ParseError::new(Column::BucketOwner, "empty line"))?;
     r.set(Column::BucketOwner, v);
     let (i, v) = field_token(i, Column::Bucket)?;
@@ -242,13 +237,13 @@ pub fn parse_line(line: &[u8]) -> Result<LogRecord<'_>, ParseError> {
     let i = separator(i, Column::RequestUri)?;
     let (i, (uri, status)) = request_uri(i)?;
     r.text[Column::RequestUri as usize] = uri;
-    read_status_block(&mut r, status)?;
+    read_status_block(r, status)?;
     let i = separator(i, Column::Referer)?;
     let (referer, agent, tail) = agent_and_tail(i)?;
     r.text[Column::Referer as usize] = referer;
     r.text[Column::UserAgent as usize] = agent;
-    read_tail(&mut r, tail);
-    Ok(r)
+    read_tail(r, tail);
+    Ok(())
 }
 
 /// Status, Error Code, Bytes Sent, Object Size, Total Time, Turn-Around Time.

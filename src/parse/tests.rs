@@ -14,6 +14,23 @@ fn line(uri: &str, referer: &str, agent: &str, tail: &str) -> String {
 }
 
 #[test]
+fn parsing_into_a_used_record_leaves_nothing_of_the_old_one() {
+    let long = line(
+        "\"GET /bucket/key.txt HTTP/1.1\"",
+        "\"https://example.com/\"",
+        "\"aws-cli/2.0\"",
+        &format!("{TAIL24} arn:aws:s3:us-east-1:1:accesspoint/ap Yes us-east-1 extra"),
+    );
+    let short = format!("{HEAD} - 404 NoSuchKey - - 7 - - - -");
+    let mut record = parse_line(long.as_bytes()).unwrap();
+    assert_eq!((record.field_count, text(&record, Column::SourceRegion)), (27, Some("us-east-1")));
+    parse_line_into(short.as_bytes(), &mut record).unwrap();
+    assert_eq!(record, parse_line(short.as_bytes()).unwrap());
+    assert_eq!((record.field_count, record.http_status, record.extra_fields), (18, Some(404), None));
+    assert_eq!((text(&record, Column::UserAgent), text(&record, Column::SourceRegion)), (None, None));
+}
+
+#[test]
 fn a_27_field_record_maps_every_field() {
     let l = line(
         "\"GET /bucket/key.txt HTTP/1.1\"",
