@@ -129,70 +129,59 @@ impl TextSource {
     }
 }
 
-/// One validity bit per value, set with arithmetic rather than a branch on
-/// whether the value is null (which varies from row to row).
-struct Validity {
-    words: Vec<u64>,
-    current: u64,
-    len: usize,
-}
+/// Set in the length of a null's view while a column is built, so that
+/// appending a value is one store whether or not it is null (rather than a
+/// read-modify-write of a validity bit as well); [`take_nulls`] turns the
+/// flags into the null mask. No value is 2 GiB long, so no length has it.
+const NULL_FLAG: u128 = 1 << 31;
 
-impl Validity {
-    fn with_capacity(rows: usize) -> Self {
-        Validity { words: Vec::with_capacity(rows.div_ceil(64)), current: 0, len: 0 }
-    }
-
-    #[inline]
-    fn push(&mut self, valid: bool) {
-        self.current |= u64::from(valid) << (self.len % 64);
-        self.len += 1;
-        if self.len.is_multiple_of(64) {
-            self.words.push(self.current.to_le());
-            self.current = 0;
+/// Clears the null flags of `views` (a null's view becomes all zeros, as
+/// Arrow expects) and returns the null mask, or `None` when every value is
+/// valid.
+fn take_nulls(views: &mut [u128]) -> Option<NullBuffer> {
+    let mut words = Vec::with_capacity(views.len().div_ceil(64));
+    for group in views.chunks_mut(64) {
+        let mut valid = 0u64;
+        for (bit, view) in group.iter_mut().enumerate() {
+            valid |= u64::from(*view & NULL_FLAG == 0) << bit;
+            *view &= !NULL_FLAG;
         }
+        words.push(valid.to_le());
     }
-
-    /// The null mask, or `None` when every value is valid.
-    fn finish(mut self) -> Option<NullBuffer> {
-        if !self.len.is_multiple_of(64) {
-            self.words.push(self.current.to_le());
-        }
-        let mask = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(self.words), 0, self.len));
-        (mask.null_count() > 0).then_some(mask)
-    }
+    let mask = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(words), 0, views.len()));
+    (mask.null_count() > 0).then_some(mask)
 }
 
 pub struct TextColumn {
+    /// Views, nulls flagged with [`NULL_FLAG`] until `finish`.
     views: Vec<u128>,
-    validity: Validity,
     copies: Vec<u8>,
 }
 
 impl TextColumn {
     pub fn with_capacity(rows: usize) -> Self {
-        TextColumn { views: Vec::with_capacity(rows), validity: Validity::with_capacity(rows), copies: vec![] }
+        TextColumn { views: Vec::with_capacity(rows), copies: vec![] }
     }
 
     /// The record's file name.
     #[inline]
     pub fn append_source(&mut self, text: &TextSource) {
         self.views.push(text.source_view);
-        self.validity.push(true);
     }
 
     /// A value that is valid UTF-8: a view into the chunk when it is a slice
     /// of the chunk, else inlined or copied. A null is an empty view at the
-    /// chunk's start, so that it takes the same path as a value.
+    /// chunk's start (an all-zero view), so that it takes the same path as
+    /// a value, and then flagged.
     #[inline(always)]
     pub fn append(&mut self, value: Option<&[u8]>, text: &TextSource) {
-        let valid = value.is_some();
+        let null_flag = NULL_FLAG * u128::from(value.is_none());
         let value = value.unwrap_or(&text.chunk.as_slice()[..0]);
         let view = match text.chunk_view(value) {
             Some(view) => view,
             None => self.view_outside_chunk(value, text),
         };
-        self.views.push(view);
-        self.validity.push(valid);
+        self.views.push(view | null_flag);
     }
 
     /// The view of a value that is not in the chunk (or too near its end
@@ -212,7 +201,8 @@ impl TextColumn {
 
     /// The column, pointing into the buffers of `text`, the source it was
     /// filled from.
-    pub fn finish(self, text: &TextSource) -> ArrayRef {
+    pub fn finish(mut self, text: &TextSource) -> ArrayRef {
+        let nulls = take_nulls(&mut self.views);
         let buffers = vec![text.chunk.clone(), text.source.clone(), Buffer::from_vec(self.copies)];
         let views = ScalarBuffer::from(self.views);
         // SAFETY: every view was made by `view` over bytes that are valid
@@ -220,7 +210,7 @@ impl TextColumn {
         // delimiters; copies and the file name are `str`s), lying at the
         // stated offset of the stated buffer, and there is one null-mask bit
         // per view.
-        let array = unsafe { StringViewArray::new_unchecked(views, buffers, self.validity.finish()) };
+        let array = unsafe { StringViewArray::new_unchecked(views, buffers, nulls) };
         #[cfg(debug_assertions)]
         if let Err(e) = datafusion::arrow::array::Array::to_data(&array).validate_full() {
             panic!("invalid view column: {e}");
@@ -279,10 +269,15 @@ mod tests {
         assert_eq!(nulls, null_rows);
         let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
         assert_eq!(strings.value(1), "value longer than twelve byt");
+        assert!(null_rows.iter().all(|r| strings.views()[*r] == 0), "a null's view is all zeros");
 
         let mut all_valid = TextColumn::with_capacity(64);
         (0..64).for_each(|_| all_valid.append(Some(&chunk.as_slice()[..1]), &text));
-        assert!(all_valid.finish(&text).nulls().is_none(), "no mask without nulls");
+        all_valid.append(Some(&chunk.as_slice()[..0]), &text);
+        let all_valid = all_valid.finish(&text);
+        assert!(all_valid.nulls().is_none(), "no mask without nulls");
+        let strings = all_valid.as_any().downcast_ref::<StringViewArray>().unwrap();
+        assert_eq!((strings.value(64), strings.views()[64]), ("", 0), "an empty value is not a null");
     }
 
     #[test]
