@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Cost of running every built-in report together against the dearest one
-# alone, on one log file: whole-process wall time and peak RSS of
-# `s3logq report --format json`, each report alone (--only NAME) and all of
-# them in one run, best of RUNS interleaved rounds.
+# alone, on one log file: whole-process wall time, CPU time (user + system)
+# and peak RSS of `s3logq report --format json`, each report alone
+# (--only NAME) and all of them in one run, in RUNS interleaved rounds. The
+# ratio is given three ways: best wall times, best CPU times, and the median
+# over rounds of each round's own ratio (a slow spell of a shared machine
+# moves a whole round, not one run in it).
 #   benches/reports/run.sh LOG [RUNS] [S3LOGQ_BINARY]
 set -euo pipefail
 log=${1:?usage: run.sh LOG [RUNS] [S3LOGQ_BINARY]}
@@ -12,16 +15,16 @@ bin=${3:-${CARGO_TARGET_DIR:-$here/../../target}/release/s3logq}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-measure() { # name args... -> appends "name wall_s peak_rss_kb" to $out/times
+measure() { # name args... -> appends "round name wall_s peak_rss_kb user_s sys_s" to $out/times
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$out/t" "$bin" report --quiet --format json "$@" "$log" >/dev/null 2>"$out/err" || true
-  echo "$name $(cat "$out/t")" >>"$out/times"
+  /usr/bin/time -f "%e %M %U %S" -o "$out/t" "$bin" report --quiet --format json "$@" "$log" >/dev/null 2>"$out/err" || true
+  echo "$round $name $(cat "$out/t")" >>"$out/times"
 }
 
 # Rounds interleave every configuration, so that a slow spell of a shared
 # machine hits them all alike; each keeps its best round.
 names=$("$bin" reports | awk '{ print $1 }')
-for _ in $(seq "$runs"); do
+for round in $(seq "$runs"); do
   for name in $names; do
     measure "$name" --only "$name"
   done
@@ -29,15 +32,21 @@ for _ in $(seq "$runs"); do
 done
 
 python3 - "$out/times" <<'PY'
-import collections, sys
-best = collections.defaultdict(lambda: (float("inf"), 0))
+import collections, statistics, sys
+runs = collections.defaultdict(dict)  # round -> name -> (wall, cpu, rss)
 for line in open(sys.argv[1]):
-    name, wall, rss = line.split()
-    best[name] = min(best[name], (float(wall), int(rss)))
-print(f"{'report':<34} {'wall s':>8} {'RSS MiB':>8}")
-for name, (wall, rss) in best.items():
-    print(f"{name:<34} {wall:8.2f} {rss / 1024:8.0f}")
-alone = {n: w for n, (w, _) in best.items() if n != "all-together"}
-dearest = max(alone, key=alone.get)
-print(f"all together / dearest ({dearest}): {best['all-together'][0] / alone[dearest]:.2f}x")
+    rnd, name, wall, rss, user, system = line.split()
+    runs[rnd][name] = (float(wall), float(user) + float(system), int(rss))
+names = list(next(iter(runs.values())))
+best = {n: tuple(min(r[n][k] for r in runs.values()) for k in (0, 1)) + (max(r[n][2] for r in runs.values()),) for n in names}
+print(f"{'report':<34} {'wall s':>8} {'CPU s':>8} {'RSS MiB':>8}")
+for name, (wall, cpu, rss) in best.items():
+    print(f"{name:<34} {wall:8.2f} {cpu:8.2f} {rss / 1024:8.0f}")
+alone = [n for n in names if n != "all-together"]
+for label, k in (("wall", 0), ("CPU", 1)):
+    dearest = max(alone, key=lambda n: best[n][k])
+    print(f"all together / dearest, best {label} times ({dearest}): {best['all-together'][k] / best[dearest][k]:.2f}x")
+per_round = [r["all-together"][0] / max(r[n][0] for n in alone) for r in runs.values()]
+print(f"all together / dearest, median of each round's wall ratio: {statistics.median(per_round):.2f}x "
+      f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
 PY
