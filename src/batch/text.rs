@@ -139,12 +139,16 @@ const NULL_FLAG: u128 = 1 << 31;
 /// Arrow expects) and returns the null mask, or `None` when every value is
 /// valid.
 fn take_nulls(views: &mut [u128]) -> Option<NullBuffer> {
+    // Read every view, write only the nulls' views: most values are valid,
+    // and rewriting them all would send the whole column through the cache
+    // again.
     let mut words = Vec::with_capacity(views.len().div_ceil(64));
     for group in views.chunks_mut(64) {
-        let mut valid = 0u64;
-        for (bit, view) in group.iter_mut().enumerate() {
-            valid |= u64::from(*view & NULL_FLAG == 0) << bit;
-            *view &= !NULL_FLAG;
+        let valid = group.iter().enumerate().fold(0u64, |w, (bit, v)| w | u64::from(v & NULL_FLAG == 0) << bit);
+        let mut nulls = !valid & (u64::MAX >> (64 - group.len()));
+        while nulls != 0 {
+            group[nulls.trailing_zeros() as usize] = 0;
+            nulls &= nulls - 1;
         }
         words.push(valid.to_le());
     }
