@@ -1,8 +1,9 @@
-//! Running many reports over one input with one parse: each report's plan is
-//! asked which `logs` columns it reads, the input is scanned once for the
-//! union of those columns, and every batch is handed to all reports at once
-//! (shared, not copied) through bounded channels, so the reports run side by
-//! side over one stream and memory stays bounded.
+//! Running many reports over one input with one parse: each report is
+//! planned once against a `logs` that records which columns it reads, the
+//! input is scanned once for the union of those columns, and every batch is
+//! handed to all reports at once (shared, not copied) through bounded
+//! channels, so the reports run side by side over one stream and memory
+//! stays bounded.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -12,13 +13,12 @@ use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use tokio::sync::mpsc;
@@ -37,39 +37,34 @@ pub struct ReportResult {
     pub total_rows: usize,
 }
 
-/// The `logs` columns a plan reads, and how many times it scans `logs`.
-fn scanned_columns(plan: &LogicalPlan, into: &mut BTreeSet<usize>) -> Result<usize> {
-    let mut scans = 0;
-    plan.apply_with_subqueries(|node| {
-        if let LogicalPlan::TableScan(scan) = node
-            && scan.table_name.table() == TABLE_NAME
-        {
-            scans += 1;
-            match &scan.projection {
-                Some(p) => into.extend(p.iter().copied()),
-                None => into.extend(0..Column::ALL.len()),
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
-    })?;
-    Ok(scans)
-}
-
 type Feed = mpsc::Receiver<Result<RecordBatch>>;
 
 /// Batches this many deep per report before the scan waits for it.
 const FEED_DEPTH: usize = 4;
 
-/// `logs` for one report: each scan takes the next feed of batches.
+/// `logs` for one report. Planning the report calls [`FedTable::scan`] once
+/// for each time it reads `logs`, which records the columns read; the
+/// batches come later, when every report is planned and the input is
+/// scanned once for all their columns.
 struct FedTable {
     schema: SchemaRef,
-    feeds: Mutex<Vec<Feed>>,
+    scans: Mutex<Vec<Arc<FedPartition>>>,
 }
 
 impl fmt::Debug for FedTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("FedTable")
     }
+}
+
+impl FedTable {
+    fn scans(&self) -> Result<Vec<Arc<FedPartition>>> {
+        Ok(self.scans.lock().map_err(|_| lock_poisoned())?.clone())
+    }
+}
+
+fn lock_poisoned() -> DataFusionError {
+    DataFusionError::Internal("fed table lock poisoned".into())
 }
 
 #[async_trait]
@@ -89,28 +84,42 @@ impl TableProvider for FedTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let feed = self
-            .feeds
-            .lock()
-            .map_err(|_| DataFusionError::Internal("feed lock poisoned".into()))?
-            .pop()
-            .ok_or_else(|| DataFusionError::Internal("a report scanned `logs` more often than planned".into()))?;
-        let projection: Vec<usize> = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
-        let schema = Arc::new(self.schema.project(&projection)?);
-        let partition = FedPartition { schema: schema.clone(), projection, feed: Mutex::new(Some(feed)) };
-        Ok(Arc::new(StreamingTableExec::try_new(schema, vec![Arc::new(partition)], None, [], false, None)?))
+        let columns: Vec<usize> = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        let schema = Arc::new(self.schema.project(&columns)?);
+        let partition = Arc::new(FedPartition { schema: schema.clone(), columns, feed: Mutex::new(None) });
+        self.scans.lock().map_err(|_| lock_poisoned())?.push(partition.clone());
+        Ok(Arc::new(StreamingTableExec::try_new(schema, vec![partition], None, [], false, None)?))
     }
 }
 
+/// One scan of `logs` in a planned report.
 struct FedPartition {
     schema: SchemaRef,
-    projection: Vec<usize>,
-    feed: Mutex<Option<Feed>>,
+    /// The `logs` columns it reads.
+    columns: Vec<usize>,
+    /// Its batches, of the union of all reports' columns, and where its own
+    /// columns are in them; set once the union is known.
+    feed: Mutex<Option<(Feed, Vec<usize>)>>,
 }
 
 impl fmt::Debug for FedPartition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("FedPartition")
+    }
+}
+
+impl FedPartition {
+    /// Connects the scan to `feed`, whose batches hold the `union` columns.
+    fn attach(&self, feed: Feed, union: &[usize]) -> Result<()> {
+        let positions = self
+            .columns
+            .iter()
+            .map(|c| {
+                union.binary_search(c).map_err(|_| DataFusionError::Internal("a scanned column was not read".into()))
+            })
+            .collect::<Result<_>>()?;
+        *self.feed.lock().map_err(|_| lock_poisoned())? = Some((feed, positions));
+        Ok(())
     }
 }
 
@@ -121,67 +130,85 @@ impl PartitionStream for FedPartition {
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let feed = self.feed.lock().ok().and_then(|mut f| f.take());
-        let projection = self.projection.clone();
-        let batches = futures::stream::unfold(feed, move |feed| {
-            let projection = projection.clone();
-            async move {
-                let mut feed = feed?;
-                let next = feed.recv().await?;
-                Some((next.and_then(|b| Ok(b.project(&projection)?)), Some(feed)))
-            }
+        let batches = futures::stream::unfold(feed, |feed| async move {
+            let (mut feed, positions) = feed?;
+            let next = feed.recv().await?.and_then(|b| Ok(b.project(&positions)?));
+            Some((next, Some((feed, positions))))
         });
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches))
     }
 }
 
-/// Runs `reports` over `table`. With `one_pass`, the input is scanned once
-/// and fed to every report (raw text: one parse for all); otherwise each
+/// A report planned against its [`FedTable`], ready to run once fed.
+struct PlannedReport {
+    report: Report,
+    ctx: SessionContext,
+    schema: SchemaRef,
+    plan: Arc<dyn ExecutionPlan>,
+    scans: Vec<Arc<FedPartition>>,
+}
+
+async fn plan_fed(report: &Report, logs: &SchemaRef, config: &SessionConfig) -> Result<PlannedReport> {
+    let fed = Arc::new(FedTable { schema: logs.clone(), scans: Mutex::default() });
+    let ctx = session_with(fed.clone(), config.clone())?;
+    let df = ctx.sql(&report.sql).await?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let plan = df.create_physical_plan().await?;
+    Ok(PlannedReport { report: report.clone(), ctx, schema, plan, scans: fed.scans()? })
+}
+
+/// Runs `reports` over `table`. With `one_pass`, every report is planned
+/// first, the input is scanned once for the union of the columns they read
+/// and fed to all of them (raw text: one parse for all); otherwise each
 /// report reads the table itself (a Parquet lake). Results are redacted.
 pub async fn run_reports(
     reports: &[Report],
     table: Arc<dyn TableProvider>,
     one_pass: bool,
 ) -> Result<Vec<ReportResult>> {
-    let planning = session(table)?;
+    let logs = table.schema();
+    let source_session = session(table)?;
     if !one_pass {
         let mut results = Vec::with_capacity(reports.len());
         for report in reports {
-            results.push(run_one(&planning, report).await?);
+            results.push(run_one(&source_session, report).await?);
         }
         return Ok(results);
     }
-    let mut columns = BTreeSet::new();
-    let mut scans = Vec::with_capacity(reports.len());
-    for report in reports {
-        let plan = planning.sql(&report.sql).await?.into_optimized_plan()?;
-        scans.push(scanned_columns(&plan, &mut columns)?);
-    }
-    let list = columns.iter().map(|&i| format!("\"{}\"", Column::ALL[i].name())).collect::<Vec<_>>();
-    let select = if list.is_empty() { "1 AS one".to_string() } else { list.join(", ") };
-    let source = planning.sql(&format!("SELECT {select} FROM {TABLE_NAME}")).await?;
-    let schema: SchemaRef = Arc::new(source.schema().as_arrow().clone());
     // Reports side by side already keep the cores busy; splitting each plan
     // into as many partitions as there are cores as well would make every
     // aggregate run twice (partial, then final) for no more parallelism.
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let config = SessionConfig::new().with_target_partitions((cores / reports.len().max(1)).max(1));
+    let mut planned = Vec::with_capacity(reports.len());
+    for report in reports {
+        planned.push(plan_fed(report, &logs, &config).await?);
+    }
+    let union: Vec<usize> = planned
+        .iter()
+        .flat_map(|p| p.scans.iter().flat_map(|s| s.columns.iter().copied()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let list = union.iter().map(|&i| format!("\"{}\"", Column::ALL[i].name())).collect::<Vec<_>>();
+    let select = if list.is_empty() { "1 AS one".to_string() } else { list.join(", ") };
+    let source = source_session.sql(&format!("SELECT {select} FROM {TABLE_NAME}")).await?;
     let mut senders = Vec::new();
-    let mut runs = Vec::with_capacity(reports.len());
-    for (report, &count) in reports.iter().zip(&scans) {
-        let mut feeds = Vec::with_capacity(count);
-        for _ in 0..count {
+    let mut runs = Vec::with_capacity(planned.len());
+    for p in planned {
+        for scan in &p.scans {
             // A report that scans `logs` twice (a self-join) may hold one
             // side back until the other ends: give it room for all.
-            let (tx, rx) = mpsc::channel(if count > 1 { 1 << 20 } else { FEED_DEPTH });
+            let (tx, rx) = mpsc::channel(if p.scans.len() > 1 { 1 << 20 } else { FEED_DEPTH });
             senders.push(tx);
-            feeds.push(rx);
+            scan.attach(rx, &union)?;
         }
-        let fed = FedTable { schema: schema.clone(), feeds: Mutex::new(feeds) };
-        let ctx = session_with(Arc::new(fed), config.clone())?;
         // Spawned, so that the reports' plans run on all the runtime's
         // workers rather than all on the task that polls them.
-        let report = report.clone();
-        runs.push(tokio::spawn(async move { run_one(&ctx, &report).await }));
+        runs.push(tokio::spawn(async move {
+            let batches = collect(p.plan, p.ctx.task_ctx()).await?;
+            redacted_result(p.report, p.schema, &batches)
+        }));
     }
     let mut stream = source.execute_stream().await?;
     let feeder = async move {
@@ -205,7 +232,11 @@ pub async fn run_reports(
 async fn run_one(ctx: &SessionContext, report: &Report) -> Result<ReportResult> {
     let df = ctx.sql(&report.sql).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?.iter().map(redact_batch).collect::<Result<Vec<_>, _>>()?;
+    redacted_result(report.clone(), schema, &df.collect().await?)
+}
+
+fn redacted_result(report: Report, schema: SchemaRef, batches: &[RecordBatch]) -> Result<ReportResult> {
+    let batches = batches.iter().map(redact_batch).collect::<Result<Vec<_>, _>>()?;
     let total_rows = batches.iter().map(RecordBatch::num_rows).sum();
-    Ok(ReportResult { report: report.clone(), schema, batches, total_rows })
+    Ok(ReportResult { report, schema, batches, total_rows })
 }
