@@ -173,3 +173,48 @@ fn output_file_and_json_array() {
         [("anonymous", 13), ("assumed_role", 7), ("iam_user", 27), ("service", 4)].map(|(k, n)| (k.to_string(), n))
     );
 }
+
+/// Runs `s3logq` with `args`, failing the test if it has not ended within
+/// `limit` (a hang is a failure, not a stuck test run).
+fn s3logq_within(args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3logq"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let poll = std::time::Duration::from_millis(50);
+    for _ in 0..limit.as_millis() / poll.as_millis() {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(poll);
+    }
+    child.kill().unwrap();
+    panic!("s3logq {args:?} still running after {limit:?}");
+}
+
+#[test]
+fn a_self_join_over_many_files_ends() {
+    // Each file is a chunk, more of them than the parser's channels hold:
+    // the join reads one side to its end before the other, whose parse must
+    // then wait without taking the workers the first side needs.
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..96 {
+        let (id, bucket) = (i / 2, (i / 2) % 3);
+        let line = format!(
+            "owner b{bucket} [21/Nov/2026:02:05:00 +0000] 192.0.2.{i} - R{id} REST.GET.OBJECT key \
+             \"GET /key HTTP/1.1\" 200 - 10 10 1 1 \"-\" \"curl/8\" -\n"
+        );
+        std::fs::write(dir.path().join(format!("{i:03}.log")), line).unwrap();
+    }
+    let sql = "SELECT a.bucket, count(*) AS pairs FROM logs a JOIN logs b ON a.request_id = b.request_id \
+               GROUP BY a.bucket ORDER BY a.bucket";
+    let out = s3logq_within(
+        &["query", "--format", "csv", sql, dir.path().to_str().unwrap()],
+        std::time::Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // 48 request ids, each on two lines (4 pairs), 16 ids per bucket.
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "bucket,pairs\nb0,64\nb1,64\nb2,64\n");
+}

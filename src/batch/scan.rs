@@ -31,6 +31,8 @@ pub enum ScanError {
     Rejects(io::Error),
     #[error("building a batch failed: {0}")]
     Arrow(#[from] ArrowError),
+    #[error("starting the parser threads failed: {0}")]
+    Threads(rayon::ThreadPoolBuildError),
     #[error("{url}: fetch failed after retries: {message} (--skip-failed-objects goes on without it)")]
     Object { url: String, message: String },
 }
@@ -188,7 +190,8 @@ pub fn spawn_scan(
     report: Arc<ScanReport>,
     fetch: FetchPolicy,
 ) -> mpsc::Receiver<Result<RecordBatch, ScanError>> {
-    let capacity = rayon::current_num_threads().max(2);
+    let threads = rayon::current_num_threads();
+    let capacity = threads.max(2);
     let (tx, rx) = mpsc::channel(capacity);
     let (chunk_tx, mut chunk_rx) = mpsc::channel::<Chunk>(capacity);
     // Chunks wait in the channel, are parsed, and live on in the batches
@@ -217,17 +220,31 @@ pub fn spawn_scan(
         }
     });
     std::thread::spawn(move || {
-        let chunks = std::iter::from_fn(|| chunk_rx.blocking_recv());
-        let _ = chunks.par_bridge().try_for_each(|chunk| {
-            let result = builder.build(&chunk).map_err(ScanError::from).and_then(|out| {
-                report.record(&chunk, &out).map_err(ScanError::Rejects)?;
-                Ok(out.batch)
-            });
-            let failed = result.is_err();
-            if tx.blocking_send(result).is_err() || failed {
-                return Err(());
+        // A rayon pool of this scan's own: a plan that reads `logs` twice (a
+        // self-join) may leave one scan's batches unread until the other
+        // ends, and that scan's workers then wait on its full channel. On
+        // the shared pool they would be every worker, and the other scan
+        // could never run.
+        let workers = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(workers) => workers,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(ScanError::Threads(e)));
+                return;
             }
-            Ok(())
+        };
+        let chunks = std::iter::from_fn(|| chunk_rx.blocking_recv());
+        let _ = workers.install(|| {
+            chunks.par_bridge().try_for_each(|chunk| {
+                let result = builder.build(&chunk).map_err(ScanError::from).and_then(|out| {
+                    report.record(&chunk, &out).map_err(ScanError::Rejects)?;
+                    Ok(out.batch)
+                });
+                let failed = result.is_err();
+                if tx.blocking_send(result).is_err() || failed {
+                    return Err(());
+                }
+                Ok(())
+            })
         });
     });
     rx
