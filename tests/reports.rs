@@ -81,6 +81,30 @@ impl Rec<'_> {
     }
 }
 
+#[test]
+fn a_report_that_reads_logs_twice_runs_in_the_one_parse() {
+    let queries = tempfile::tempdir().unwrap();
+    let sql = "SELECT a.operation, count(*) AS requests, count(DISTINCT b.http_status) AS statuses \
+               FROM logs a JOIN logs b ON a.bucket = b.bucket AND a.operation = b.operation \
+               GROUP BY a.operation ORDER BY a.operation";
+    std::fs::write(
+        queries.path().join("pairs.sql"),
+        format!("-- title: Request pairs\n-- severity: info\n-- description: pairs of requests.\n{sql}\n"),
+    )
+    .unwrap();
+    let folder = queries.path().to_str().unwrap();
+    let extra = ["--queries", folder, "--only", "pairs", "--only", "top-talkers"];
+    let doc: Value = serde_json::from_str(&report("json", &extra, &sample_logs())).unwrap();
+    let out = s3logq(&["query", "--format", "json", sql, sample_logs().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let alone: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows(&doc, "pairs"), &alone, "the same rows as the query on its own");
+    // 40 GET lines in one bucket pair with each other: 40².
+    let gets = alone.iter().find(|r| r["operation"] == "REST.GET.OBJECT").unwrap();
+    assert_eq!((gets["requests"].as_i64(), alone.len()), (Some(1600), 7));
+    assert!(!rows(&doc, "top-talkers").is_empty());
+}
+
 fn presigned_get(signed: &str, expires: u32, signature: &str) -> String {
     format!(
         "GET /k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261120%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={signed}&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host&X-Amz-Signature={signature} HTTP/1.1"
