@@ -214,10 +214,10 @@ pub fn parse_line(line: &[u8]) -> Result<LogRecord<'_>, ParseError> {
 
 /// [`parse_line`] into a record the caller holds, so that the record (a few
 /// hundred bytes) is written in place rather than copied out on return.
-/// Every field of `r` is overwritten.
+/// On success every field of `r` is overwritten (the Time field's text is
+/// never set); on error `r` holds what was read before it.
 pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>) -> Result<(), ParseError> {
     let line = line.trim_ascii_end();
-    *r = LogRecord::default();
     let (i, v) = token(line).map_err(|_| ParseError::new(Column::BucketOwner, "empty line"))?;
     r.set(Column::BucketOwner, v);
     let (i, v) = field_token(i, Column::Bucket)?;
@@ -265,10 +265,9 @@ fn read_status_block<'a>(r: &mut LogRecord<'a>, words: [&'a [u8]; 6]) -> Result<
 /// Everything after the User-Agent: Version Id, then (24+ fields) Host Id
 /// through TLS version, then the optional newer fields and unknown extras.
 fn read_tail<'a>(r: &mut LogRecord<'a>, tail: quoted::Tail<'a>) {
+    // Every slot, so that fields an older record lacks are null.
     for (offset, value) in tail.known.iter().enumerate() {
-        if let Some(v) = value {
-            r.set(Column::ALL[Column::VersionId as usize + offset], v);
-        }
+        r.text[Column::VersionId as usize + offset] = value.and_then(null_if_dash);
     }
     r.field_count = Column::VersionId as usize + tail.count;
     r.extra_fields = tail.extra;
