@@ -27,40 +27,54 @@ pub struct Chunk {
 /// Free chunk buffers, shared by the chunkers of one scan.
 #[derive(Clone)]
 pub struct BufferPool {
-    free: Arc<Mutex<Vec<Vec<u8>>>>,
+    free: Arc<FreeBuffers>,
+}
+
+struct FreeBuffers {
+    buffers: Mutex<Vec<Vec<u8>>>,
     /// At most this many free buffers are kept; more are freed.
     keep: usize,
 }
 
+impl FreeBuffers {
+    /// Keeps `bytes` for a later chunk, unless enough are kept already.
+    fn give_back(&self, mut bytes: Vec<u8>) {
+        if let Ok(mut buffers) = self.buffers.lock()
+            && buffers.len() < self.keep
+        {
+            bytes.clear();
+            buffers.push(bytes);
+        }
+    }
+}
+
 impl BufferPool {
     pub fn new(keep: usize) -> Self {
-        BufferPool { free: Arc::default(), keep }
+        BufferPool { free: Arc::new(FreeBuffers { buffers: Mutex::default(), keep }) }
     }
 
     /// An empty buffer, with the capacity of a returned one when there is
     /// one.
     fn take(&self) -> Vec<u8> {
-        self.free.lock().ok().and_then(|mut free| free.pop()).unwrap_or_default()
+        self.free.buffers.lock().ok().and_then(|mut buffers| buffers.pop()).unwrap_or_default()
     }
 
     /// `bytes` as an Arrow buffer that returns to this pool when dropped.
     fn share(&self, bytes: Vec<u8>) -> Buffer {
-        let pooled = Pooled { bytes, pool: Arc::downgrade(&self.free), keep: self.keep };
-        Buffer::from(bytes::Bytes::from_owner(pooled))
+        Buffer::from(bytes::Bytes::from_owner(Pooled { bytes, pool: Arc::downgrade(&self.free) }))
     }
 
     /// How many free buffers the pool holds.
     #[cfg(test)]
     fn free_buffers(&self) -> usize {
-        self.free.lock().map_or(0, |free| free.len())
+        self.free.buffers.lock().map_or(0, |buffers| buffers.len())
     }
 }
 
 /// A chunk's bytes, owned by the Arrow buffers that point into them.
 struct Pooled {
     bytes: Vec<u8>,
-    pool: Weak<Mutex<Vec<Vec<u8>>>>,
-    keep: usize,
+    pool: Weak<FreeBuffers>,
 }
 
 impl AsRef<[u8]> for Pooled {
@@ -71,13 +85,8 @@ impl AsRef<[u8]> for Pooled {
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        let Some(pool) = self.pool.upgrade() else { return };
-        if let Ok(mut free) = pool.lock()
-            && free.len() < self.keep
-        {
-            let mut bytes = std::mem::take(&mut self.bytes);
-            bytes.clear();
-            free.push(bytes);
+        if let Some(pool) = self.pool.upgrade() {
+            pool.give_back(std::mem::take(&mut self.bytes));
         }
     }
 }
