@@ -2,7 +2,7 @@
 //! batches of [`crate::batch::spawn_scan`], building only the columns a query
 //! uses, plus the UDFs that SQL cannot express well.
 
-mod count_distinct;
+mod distinct_text;
 pub mod lake;
 pub mod udf;
 
@@ -213,6 +213,7 @@ pub fn session_with(table: Arc<dyn TableProvider>, config: SessionConfig) -> Res
     let ctx = SessionContext::new_with_config(config);
     ctx.register_table(TABLE_NAME, table)?;
     udf::register(&ctx);
-    ctx.register_udaf(count_distinct::count_udaf());
+    ctx.register_udaf(distinct_text::count_udaf());
+    ctx.register_udaf(distinct_text::array_agg_udaf());
     Ok(ctx)
 }
