@@ -2,7 +2,9 @@
 //! to a few dozen bytes long, and at that size a call into `memchr` (runtime
 //! dispatch, vector set-up) costs more than the search itself; this looks at
 //! eight bytes at a time in a register and inlines into the parser. Long
-//! scans (a quoted field's closing quote) still use `memchr`.
+//! scans (a quoted field's closing quote) still use `memchr`. A run of
+//! fields read one after another takes its separators from a bitmap of 64
+//! bytes at a time ([`separators`]).
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -43,6 +45,47 @@ pub fn space(hay: &[u8]) -> Option<usize> {
     byte(b' ', hay)
 }
 
+/// Bit `i` set where byte `i` of the first 64 bytes of `hay` is a space or
+/// a double quote (the bytes S3 separates and quotes fields with).
+#[inline]
+pub fn separators(hay: &[u8]) -> u64 {
+    match hay.first_chunk::<64>() {
+        Some(block) => block_separators(block),
+        None => {
+            // Zero bytes are neither, so padding adds no bits.
+            let mut block = [0u8; 64];
+            block[..hay.len()].copy_from_slice(hay);
+            block_separators(&block)
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn block_separators(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
+    let (chunks, _) = block.as_chunks::<16>();
+    let mut bits = 0u64;
+    for (n, chunk) in chunks.iter().enumerate() {
+        // SAFETY: SSE2 is part of every x86-64 CPU, and the load reads the
+        // 16 bytes of `chunk`.
+        let matched = unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast());
+            let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8));
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            _mm_movemask_epi8(_mm_or_si128(space, quote))
+        };
+        bits |= u64::from(matched as u16) << (16 * n);
+    }
+    bits
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn block_separators(block: &[u8; 64]) -> u64 {
+    block.iter().enumerate().fold(0, |bits, (i, b)| bits | u64::from(*b == b' ' || *b == b'"') << i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +115,12 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn separator_bits_agree_with_a_plain_search(hay in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100)) {
+            let expected = hay.iter().take(64).enumerate().fold(0u64, |bits, (i, b)| bits | u64::from(*b == b' ' || *b == b'"') << i);
+            proptest::prop_assert_eq!(separators(&hay), expected);
+        }
+
         #[test]
         fn agrees_with_a_plain_search(hay in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), needle: u8) {
             proptest::prop_assert_eq!(byte(needle, &hay), hay.iter().position(|b| *b == needle));

@@ -98,10 +98,7 @@ fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
 
 /// The single space that separates fields, before `column`.
 fn separator(i: &[u8], column: Column) -> Result<&[u8], ParseError> {
-    char::<_, nom::error::Error<&[u8]>>(' ')
-        .parse(i)
-        .map(|(rest, _)| rest)
-        .map_err(|_| ParseError::new(column, "missing (the line ends or the separator is not one space)"))
+    i.strip_prefix(b" ").ok_or(ParseError::new(column, "missing (the line ends or the separator is not one space)"))
 }
 
 fn field_token(i: &[u8], column: Column) -> Res<'_, &[u8]> {
@@ -111,10 +108,13 @@ fn field_token(i: &[u8], column: Column) -> Res<'_, &[u8]> {
 
 /// 1 to 18 decimal digits (so that the value fits an `i64`).
 fn whole_number(v: &[u8]) -> Option<i64> {
-    if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
+    if v.is_empty() || v.len() > 18 {
         return None;
     }
-    Some(v.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+    v.iter().try_fold(0i64, |acc, d| {
+        let digit = d.wrapping_sub(b'0');
+        (digit < 10).then(|| acc * 10 + i64::from(digit))
+    })
 }
 
 /// `-` or a decimal integer.

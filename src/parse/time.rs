@@ -26,9 +26,21 @@ pub fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
 }
 
 fn month_number(m: &[u8]) -> Option<u32> {
-    const MONTHS: [&[u8; 3]; 12] =
-        [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
-    MONTHS.iter().position(|name| name.as_slice() == m).map(|i| i as u32 + 1)
+    Some(match m {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
 }
 
 fn valid_clock(month: u32, day: u32, hour: u32, minute: u32, second: u32) -> bool {
