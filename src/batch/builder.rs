@@ -15,7 +15,7 @@ use memchr::memchr_iter;
 use super::text::{TextColumn, TextSource};
 use crate::chunk::Chunk;
 use crate::parse::derive::DerivedParts;
-use crate::parse::{Derived, KNOWN_FIELDS, LogRecord, ParseError, parse_line_into};
+use crate::parse::{DayCache, Derived, KNOWN_FIELDS, LogRecord, ParseError, parse_line_into};
 use crate::schema::{Column, ColumnKind};
 use crate::window::TimeWindow;
 
@@ -86,6 +86,7 @@ pub struct BatchBuilder {
 struct Builders {
     raw_text: Vec<TextColumn>,
     computed: Vec<ColumnBuilder>,
+    days: DayCache,
 }
 
 fn is_raw_text(column: Column) -> bool {
@@ -126,6 +127,7 @@ impl BatchBuilder {
         let mut builders = Builders {
             raw_text: self.raw_text.iter().map(|_| TextColumn::with_capacity(rows_hint)).collect(),
             computed: self.computed.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect(),
+            days: DayCache::default(),
         };
         let mut out = ChunkOutput {
             batch: RecordBatch::new_empty(self.schema.clone()),
@@ -178,7 +180,7 @@ impl BatchBuilder {
     ) -> Result<bool, ParseError> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let mut record = LogRecord::default();
-        parse_line_into(line, &mut record)?;
+        parse_line_into(line, &mut record, &mut builders.days)?;
         if !self.window.contains(record.time) {
             return Ok(false);
         }

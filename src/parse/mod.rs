@@ -19,6 +19,7 @@ use nom::{IResult, Parser, bytes::complete::take, character::complete::char, seq
 use crate::schema::Column;
 pub use derive::Derived;
 use quoted::{agent_and_tail, request_uri};
+pub use time::DayCache;
 use time::{Micros, parse_log_time};
 
 /// Number of fields S3 writes today (Source region was the 27th, in 2026).
@@ -126,14 +127,14 @@ fn optional_int(v: &[u8], column: Column) -> Result<Option<i64>, ParseError> {
 }
 
 /// `[dd/Mon/yyyy:HH:MM:SS ±hhmm]`.
-fn bracketed_time(i: &[u8]) -> Res<'_, Micros> {
+fn bracketed_time<'a>(i: &'a [u8], days: &mut DayCache) -> Res<'a, Micros> {
     let i = separator(i, Column::Time)?;
     let (rest, inner) =
         delimited(char('['), take(26usize), char(']')).parse(i).map_err(|_: nom::Err<nom::error::Error<&[u8]>>| {
             ParseError::new(Column::Time, "expected `[dd/Mon/yyyy:HH:MM:SS +hhmm]`")
         })?;
-    let t =
-        parse_log_time(inner).ok_or(ParseError::new(Column::Time, "not a valid `dd/Mon/yyyy:HH:MM:SS +hhmm` time"))?;
+    let t = parse_log_time(inner, days)
+        .ok_or(ParseError::new(Column::Time, "not a valid `dd/Mon/yyyy:HH:MM:SS +hhmm` time"))?;
     Ok((rest, t))
 }
 
@@ -208,21 +209,22 @@ fn key(i: &[u8]) -> Res<'_, &[u8]> {
 /// ignored).
 pub fn parse_line(line: &[u8]) -> Result<LogRecord<'_>, ParseError> {
     let mut record = LogRecord::default();
-    parse_line_into(line, &mut record)?;
+    parse_line_into(line, &mut record, &mut DayCache::default())?;
     Ok(record)
 }
 
 /// [`parse_line`] into a record the caller holds, so that the record (a few
 /// hundred bytes) is written in place rather than copied out on return.
 /// On success every field of `r` is overwritten (the Time field's text is
-/// never set); on error `r` holds what was read before it.
-pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>) -> Result<(), ParseError> {
+/// never set); on error `r` holds what was read before it. `days` carries
+/// the last date read from one line to the next.
+pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>, days: &mut DayCache) -> Result<(), ParseError> {
     let line = line.trim_ascii_end();
     let (i, v) = token(line).map_err(|_| ParseError::new(Column::BucketOwner, "empty line"))?;
     r.set(Column::BucketOwner, v);
     let (i, v) = field_token(i, Column::Bucket)?;
     r.set(Column::Bucket, v);
-    let (i, t) = bracketed_time(i)?;
+    let (i, t) = bracketed_time(i, days)?;
     r.time = t;
     let (i, v) = field_token(i, Column::RemoteIp)?;
     r.set(Column::RemoteIp, v);

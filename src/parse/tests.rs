@@ -24,7 +24,7 @@ fn parsing_into_a_used_record_leaves_nothing_of_the_old_one() {
     let short = format!("{HEAD} - 404 NoSuchKey - - 7 - - - -");
     let mut record = parse_line(long.as_bytes()).unwrap();
     assert_eq!((record.field_count, text(&record, Column::SourceRegion)), (27, Some("us-east-1")));
-    parse_line_into(short.as_bytes(), &mut record).unwrap();
+    parse_line_into(short.as_bytes(), &mut record, &mut DayCache::default()).unwrap();
     assert_eq!(record, parse_line(short.as_bytes()).unwrap());
     assert_eq!((record.field_count, record.http_status, record.extra_fields), (18, Some(404), None));
     assert_eq!((text(&record, Column::UserAgent), text(&record, Column::SourceRegion)), (None, None));

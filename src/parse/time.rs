@@ -43,28 +43,58 @@ fn month_number(m: &[u8]) -> Option<u32> {
     })
 }
 
-fn valid_clock(month: u32, day: u32, hour: u32, minute: u32, second: u32) -> bool {
-    (1..=12).contains(&month) && (1..=31).contains(&day) && hour < 24 && minute < 60 && second <= 60
+fn valid_date(month: u32, day: u32) -> bool {
+    (1..=12).contains(&month) && (1..=31).contains(&day)
+}
+
+fn valid_time_of_day(hour: u32, minute: u32, second: u32) -> bool {
+    hour < 24 && minute < 60 && second <= 60
+}
+
+fn seconds_of_day(hour: u32, minute: u32, second: u32) -> i64 {
+    i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
 }
 
 fn to_micros(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Micros {
     let days = days_from_civil(i64::from(year), month, day);
-    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
-    secs * MICROS_PER_SECOND
+    (days * 86_400 + seconds_of_day(hour, minute, second)) * MICROS_PER_SECOND
+}
+
+/// The date of the last record time read and its day number. A log's lines
+/// are in time order, so nearly every line has the date of the one before.
+#[derive(Debug, Default)]
+pub struct DayCache {
+    date: [u8; 11],
+    days: i64,
+}
+
+impl DayCache {
+    /// Days since the epoch of `dd/Mon/yyyy` (its slashes already checked).
+    fn days(&mut self, date: &[u8; 11]) -> Option<i64> {
+        if *date != self.date {
+            let day = digits::<2>(date)?;
+            let month = month_number(&date[3..6])?;
+            let year = digits::<4>(&date[7..])?;
+            if !valid_date(month, day) {
+                return None;
+            }
+            self.days = days_from_civil(i64::from(year), month, day);
+            self.date = *date;
+        }
+        Some(self.days)
+    }
 }
 
 /// The inside of the record time, `06/Feb/2019:00:00:38 +0000` (26 bytes),
 /// converted to UTC.
-pub fn parse_log_time(b: &[u8]) -> Option<Micros> {
+pub fn parse_log_time(b: &[u8], days: &mut DayCache) -> Option<Micros> {
     if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[14] != b':' || b[17] != b':' || b[20] != b' '
     {
         return None;
     }
-    let day = digits::<2>(b)?;
-    let month = month_number(&b[3..6])?;
-    let year = digits::<4>(&b[7..])?;
+    let days = days.days(b.first_chunk::<11>()?)?;
     let (hour, minute, second) = (digits::<2>(&b[12..])?, digits::<2>(&b[15..])?, digits::<2>(&b[18..])?);
-    if !valid_clock(month, day, hour, minute, second) {
+    if !valid_time_of_day(hour, minute, second) {
         return None;
     }
     let sign = match b[21] {
@@ -74,7 +104,7 @@ pub fn parse_log_time(b: &[u8]) -> Option<Micros> {
     };
     let (off_h, off_m) = (digits::<2>(&b[22..])?, digits::<2>(&b[24..])?);
     let offset = sign * (i64::from(off_h) * 3600 + i64::from(off_m) * 60) * MICROS_PER_SECOND;
-    Some(to_micros(year, month, day, hour, minute, second) - offset)
+    Some((days * 86_400 + seconds_of_day(hour, minute, second)) * MICROS_PER_SECOND - offset)
 }
 
 /// A SigV4 `X-Amz-Date`, `YYYYMMDD'T'HHMMSS'Z'`.
@@ -84,7 +114,8 @@ pub fn parse_amz_date(b: &[u8]) -> Option<Micros> {
     }
     let (year, month, day) = (digits::<4>(b)?, digits::<2>(&b[4..])?, digits::<2>(&b[6..])?);
     let (hour, minute, second) = (digits::<2>(&b[9..])?, digits::<2>(&b[11..])?, digits::<2>(&b[13..])?);
-    valid_clock(month, day, hour, minute, second).then(|| to_micros(year, month, day, hour, minute, second))
+    (valid_date(month, day) && valid_time_of_day(hour, minute, second))
+        .then(|| to_micros(year, month, day, hour, minute, second))
 }
 
 /// Seconds since the epoch (SigV2 `Expires`) as microseconds.
@@ -105,10 +136,14 @@ mod tests {
 
     #[test]
     fn log_time_is_converted_to_utc() {
-        assert_eq!(parse_log_time(b"06/Feb/2019:00:00:38 +0000"), Some(1_549_411_238_000_000));
+        let days = &mut DayCache::default();
+        assert_eq!(parse_log_time(b"06/Feb/2019:00:00:38 +0000", days), Some(1_549_411_238_000_000));
         // +0200 means two hours ahead of UTC
-        assert_eq!(parse_log_time(b"09/Feb/2021:14:48:42 +0200"), Some(1_612_874_922_000_000));
-        assert_eq!(parse_log_time(b"09/Feb/2021:10:48:42 -0200"), Some(1_612_874_922_000_000));
+        assert_eq!(parse_log_time(b"09/Feb/2021:14:48:42 +0200", days), Some(1_612_874_922_000_000));
+        assert_eq!(parse_log_time(b"09/Feb/2021:10:48:42 -0200", days), Some(1_612_874_922_000_000));
+        // The date just read again, then the one before it.
+        assert_eq!(parse_log_time(b"09/Feb/2021:10:48:43 -0200", days), Some(1_612_874_923_000_000));
+        assert_eq!(parse_log_time(b"06/Feb/2019:00:00:39 +0000", days), Some(1_549_411_239_000_000));
     }
 
     #[test]
@@ -121,7 +156,11 @@ mod tests {
             b"06/Feb/2019T00:00:38 +0000",
             b"",
         ] {
-            assert_eq!(parse_log_time(bad), None, "{}", String::from_utf8_lossy(bad));
+            // Refused alike with a fresh cache and after the same date was read.
+            let fresh = parse_log_time(bad, &mut DayCache::default());
+            let days = &mut DayCache::default();
+            parse_log_time(b"06/Feb/2019:00:00:38 +0000", days);
+            assert_eq!((fresh, parse_log_time(bad, days)), (None, None), "{}", String::from_utf8_lossy(bad));
         }
     }
 
