@@ -463,24 +463,26 @@ mod tests {
     }
 
     /// `array_agg(DISTINCT text)` gives what DataFusion's own gives: a null
-    /// is one of the values, `FILTER` leaving a group nothing gives a null
-    /// list, and an `ORDER BY` form is left to DataFusion.
+    /// is one of the values unless `IGNORE NULLS`, `FILTER` leaving a group
+    /// nothing gives a null list, and an `ORDER BY` form is left to
+    /// DataFusion.
     #[tokio::test]
     async fn sql_array_agg_forms_agree_with_datafusion_in_one_partition_and_in_many() {
         let sql = "SELECT g, array_sort(array_agg(DISTINCT v)) AS vs, \
             array_sort(array_agg(DISTINCT v) FILTER (WHERE v <> 'a')) AS not_a, \
+            array_sort(array_agg(DISTINCT v) IGNORE NULLS) AS no_nulls, \
             array_agg(DISTINCT v ORDER BY v DESC) AS ordered, array_agg(v ORDER BY v) AS all_vs \
             FROM t GROUP BY g ORDER BY g";
         // A list holding one null prints as `[]`.
         let expected = "\
-+---+----------+-------+----------+-------------+
-| g | vs       | not_a | ordered  | all_vs      |
-+---+----------+-------+----------+-------------+
-| 1 | [a, b]   | [b]   | [b, a]   | [a, a, b]   |
-| 2 | [, a, c] | [c]   | [, c, a] | [a, a, c, ] |
-| 3 | []       |       | []       | [, ]        |
-| 4 | [x]      | [x]   | [x]      | [x]         |
-+---+----------+-------+----------+-------------+";
++---+----------+-------+----------+----------+-------------+
+| g | vs       | not_a | no_nulls | ordered  | all_vs      |
++---+----------+-------+----------+----------+-------------+
+| 1 | [a, b]   | [b]   | [a, b]   | [b, a]   | [a, a, b]   |
+| 2 | [, a, c] | [c]   | [a, c]   | [, c, a] | [a, a, c, ] |
+| 3 | []       |       |          | []       | [, ]        |
+| 4 | [x]      | [x]   | [x]      | [x]      | [x]         |
++---+----------+-------+----------+----------+-------------+";
         for partitions in [1, 4] {
             for ours in [true, false] {
                 let rows = sql_rows(sql, partitions, ours).await;
