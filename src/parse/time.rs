@@ -51,13 +51,13 @@ fn valid_time_of_day(hour: u32, minute: u32, second: u32) -> bool {
     hour < 24 && minute < 60 && second <= 60
 }
 
-fn seconds_of_day(hour: u32, minute: u32, second: u32) -> i64 {
-    i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
+/// Microseconds since the epoch of a time of day on day `days`.
+fn micros_at(days: i64, hour: u32, minute: u32, second: u32) -> Micros {
+    (days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)) * MICROS_PER_SECOND
 }
 
 fn to_micros(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Micros {
-    let days = days_from_civil(i64::from(year), month, day);
-    (days * 86_400 + seconds_of_day(hour, minute, second)) * MICROS_PER_SECOND
+    micros_at(days_from_civil(i64::from(year), month, day), hour, minute, second)
 }
 
 /// The date of the last record time read and its day number. A log's lines
@@ -104,7 +104,7 @@ pub fn parse_log_time(b: &[u8], days: &mut DayCache) -> Option<Micros> {
     };
     let (off_h, off_m) = (digits::<2>(&b[22..])?, digits::<2>(&b[24..])?);
     let offset = sign * (i64::from(off_h) * 3600 + i64::from(off_m) * 60) * MICROS_PER_SECOND;
-    Some((days * 86_400 + seconds_of_day(hour, minute, second)) * MICROS_PER_SECOND - offset)
+    Some(micros_at(days, hour, minute, second) - offset)
 }
 
 /// A SigV4 `X-Amz-Date`, `YYYYMMDD'T'HHMMSS'Z'`.

@@ -149,7 +149,7 @@ impl<F: AggregateUDFImpl + Default + PartialEq + Eq + std::hash::Hash> Aggregate
     }
 }
 
-/// One distinct (group, value) pair; the value's bytes live in the arena.
+/// One distinct (group, value) pair; the value lives in the arena.
 #[derive(Debug, Clone, Copy)]
 struct Seen {
     group: usize,
@@ -159,7 +159,7 @@ struct Seen {
 }
 
 impl Seen {
-    fn bytes<'a>(&self, arena: &'a [u8]) -> Option<&'a [u8]> {
+    fn value<'a>(&self, arena: &'a str) -> Option<&'a str> {
         self.span.map(|(start, len)| &arena[start..start + len])
     }
 }
@@ -168,7 +168,9 @@ impl Seen {
 #[derive(Debug, Default)]
 struct DistinctTexts {
     seen: HashTable<Seen>,
-    arena: Vec<u8>,
+    /// The values, one after another; kept as text so that handing them on
+    /// needs no second UTF-8 check.
+    arena: String,
     /// Distinct values per group (a kept null included).
     counts: Vec<i64>,
     hasher: RandomState,
@@ -177,16 +179,16 @@ struct DistinctTexts {
 }
 
 impl DistinctTexts {
-    fn insert(&mut self, group: usize, value: Option<&[u8]>) {
+    fn insert(&mut self, group: usize, value: Option<&str>) {
         if value.is_none() && !self.keeps_nulls {
             return;
         }
         let hash = self.hasher.hash_one((group, value));
         let arena = &self.arena;
-        let found = self.seen.find(hash, |s| s.group == group && s.bytes(arena) == value);
+        let found = self.seen.find(hash, |s| s.group == group && s.value(arena) == value);
         if found.is_none() {
             let span = value.map(|v| (self.arena.len(), v.len()));
-            self.arena.extend_from_slice(value.unwrap_or_default());
+            self.arena.push_str(value.unwrap_or_default());
             self.seen.insert_unique(hash, Seen { group, span, hash }, |s| s.hash);
             self.counts[group] += 1;
         }
@@ -216,7 +218,7 @@ impl DistinctTexts {
         let arena = std::mem::take(&mut self.arena);
         self.counts = vec![0; self.counts.len().saturating_sub(n)];
         for seen in kept.iter().filter(|s| s.group >= n) {
-            self.insert(seen.group - n, seen.bytes(&arena));
+            self.insert(seen.group - n, seen.value(&arena));
         }
     }
 
@@ -235,11 +237,7 @@ impl DistinctTexts {
         order.sort_unstable_by_key(|s| s.group);
         let mut values = StringViewBuilder::with_capacity(order.len());
         for seen in order {
-            // Values were UTF-8 when they came in, as `Utf8View` must be.
-            match seen.bytes(&self.arena) {
-                Some(bytes) => values.append_value(std::str::from_utf8(bytes).unwrap_or_default()),
-                None => values.append_null(),
-            }
+            values.append_option(seen.value(&self.arena));
         }
         let validity = nulls_for_empty.then(|| NullBuffer::from_iter(counts.iter().map(|&c| c > 0)));
         Ok(ListArray::try_new(list_item(), OffsetBuffer::new(offsets.into()), Arc::new(values.finish()), validity)?)
@@ -258,8 +256,8 @@ fn list_item() -> FieldRef {
 }
 
 /// A row's value, `None` for a null.
-fn text(texts: &StringViewArray, row: usize) -> Option<&[u8]> {
-    texts.is_valid(row).then(|| texts.value(row).as_bytes())
+fn text(texts: &StringViewArray, row: usize) -> Option<&str> {
+    texts.is_valid(row).then(|| texts.value(row))
 }
 
 impl GroupsAccumulator for DistinctTexts {
@@ -287,7 +285,7 @@ impl GroupsAccumulator for DistinctTexts {
         for row in 0..texts.len() {
             match text(texts, row) {
                 _ if !passes(opt_filter, row) => {}
-                Some(_) => lists.values().append_value(texts.value(row)),
+                Some(value) => lists.values().append_value(value),
                 None if self.keeps_nulls => lists.values().append_null(),
                 None => {}
             }
