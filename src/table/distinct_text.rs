@@ -149,18 +149,25 @@ impl<F: AggregateUDFImpl + Default + PartialEq + Eq + std::hash::Hash> Aggregate
     }
 }
 
-/// One distinct (group, value) pair; the value lives in the arena.
+/// One distinct (group, value) pair; the value lives in the arena. The
+/// table is probed once per row and outgrows the cache, so an entry is kept
+/// to 24 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Seen {
-    group: usize,
-    /// `None` for a null, kept only where nulls are values.
-    span: Option<(usize, usize)>,
     hash: u64,
+    /// Where the value starts in the arena; [`NULL_START`] for a null, kept
+    /// only where nulls are values.
+    start: usize,
+    group: u32,
+    len: u32,
 }
+
+/// The start of a null, which is nowhere in the arena.
+const NULL_START: usize = usize::MAX;
 
 impl Seen {
     fn value<'a>(&self, arena: &'a str) -> Option<&'a str> {
-        self.span.map(|(start, len)| &arena[start..start + len])
+        (self.start != NULL_START).then(|| &arena[self.start..self.start + self.len as usize])
     }
 }
 
@@ -179,19 +186,23 @@ struct DistinctTexts {
 }
 
 impl DistinctTexts {
-    fn insert(&mut self, group: usize, value: Option<&str>) {
+    fn insert(&mut self, group: usize, value: Option<&str>) -> Result<()> {
         if value.is_none() && !self.keeps_nulls {
-            return;
+            return Ok(());
         }
         let hash = self.hasher.hash_one((group, value));
         let arena = &self.arena;
-        let found = self.seen.find(hash, |s| s.group == group && s.value(arena) == value);
+        let found = self.seen.find(hash, |s| s.group as usize == group && s.value(arena) == value);
         if found.is_none() {
-            let span = value.map(|v| (self.arena.len(), v.len()));
+            let too_big = || exec_datafusion_err!("distinct text values: a group index or a value over 4 GiB");
+            let group_index = u32::try_from(group).map_err(|_| too_big())?;
+            let len = u32::try_from(value.map_or(0, str::len)).map_err(|_| too_big())?;
+            let start = if value.is_some() { self.arena.len() } else { NULL_START };
             self.arena.push_str(value.unwrap_or_default());
-            self.seen.insert_unique(hash, Seen { group, span, hash }, |s| s.hash);
+            self.seen.insert_unique(hash, Seen { hash, start, group: group_index, len }, |s| s.hash);
             self.counts[group] += 1;
         }
+        Ok(())
     }
 
     /// A fresh set with the same output and null handling.
@@ -209,17 +220,18 @@ impl DistinctTexts {
 
     /// Forgets the first `n` groups (all of them for `EmitTo::All`) and
     /// numbers the rest from 0.
-    fn forget(&mut self, emit_to: EmitTo) {
+    fn forget(&mut self, emit_to: EmitTo) -> Result<()> {
         let EmitTo::First(n) = emit_to else {
             *self = self.emptied();
-            return;
+            return Ok(());
         };
         let kept = std::mem::take(&mut self.seen);
         let arena = std::mem::take(&mut self.arena);
         self.counts = vec![0; self.counts.len().saturating_sub(n)];
-        for seen in kept.iter().filter(|s| s.group >= n) {
-            self.insert(seen.group - n, seen.value(&arena));
+        for seen in kept.iter().filter(|s| s.group as usize >= n) {
+            self.insert(seen.group as usize - n, seen.value(&arena))?;
         }
+        Ok(())
     }
 
     /// The first groups' distinct values, one list per group; a group with
@@ -233,14 +245,17 @@ impl DistinctTexts {
             total += i32::try_from(count).map_err(|_| exec_datafusion_err!("too many distinct values for a list"))?;
             offsets.push(total);
         }
-        let mut order: Vec<&Seen> = self.seen.iter().filter(|s| s.group < groups).collect();
-        order.sort_unstable_by_key(|s| s.group);
-        let mut values = StringViewBuilder::with_capacity(order.len());
-        for seen in order {
-            values.append_option(seen.value(&self.arena));
+        // Each value straight into its group's slot: no sort by group.
+        let mut next: Vec<usize> = offsets[..groups].iter().map(|&o| o as usize).collect();
+        let mut slots: Vec<Option<&str>> = vec![None; total as usize];
+        for seen in self.seen.iter().filter(|s| (s.group as usize) < groups) {
+            let slot = &mut next[seen.group as usize];
+            slots[*slot] = seen.value(&self.arena);
+            *slot += 1;
         }
+        let values = StringViewArray::from(slots);
         let validity = nulls_for_empty.then(|| NullBuffer::from_iter(counts.iter().map(|&c| c > 0)));
-        Ok(ListArray::try_new(list_item(), OffsetBuffer::new(offsets.into()), Arc::new(values.finish()), validity)?)
+        Ok(ListArray::try_new(list_item(), OffsetBuffer::new(offsets.into()), Arc::new(values), validity)?)
     }
 }
 
@@ -272,7 +287,7 @@ impl GroupsAccumulator for DistinctTexts {
         let texts = values[0].as_string_view();
         for (row, &group) in group_indices.iter().enumerate() {
             if passes(opt_filter, row) {
-                self.insert(group, text(texts, row));
+                self.insert(group, text(texts, row))?;
             }
         }
         Ok(())
@@ -300,13 +315,13 @@ impl GroupsAccumulator for DistinctTexts {
             Output::Count => Arc::new(Int64Array::from(self.counts[..groups].to_vec())),
             Output::List => Arc::new(self.lists(groups, true)?),
         };
-        self.forget(emit_to);
+        self.forget(emit_to)?;
         Ok(result)
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
         let lists = self.lists(self.emitted(emit_to), false)?;
-        self.forget(emit_to);
+        self.forget(emit_to)?;
         Ok(vec![Arc::new(lists)])
     }
 
@@ -317,7 +332,7 @@ impl GroupsAccumulator for DistinctTexts {
         let offsets = lists.offsets();
         for (row, &group) in group_indices.iter().enumerate() {
             for i in offsets[row] as usize..offsets[row + 1] as usize {
-                self.insert(group, text(texts, i));
+                self.insert(group, text(texts, i))?;
             }
         }
         Ok(())
