@@ -118,6 +118,22 @@ fn rejects_file_keeps_every_rejected_line_and_strict_fails() {
 }
 
 #[test]
+fn a_query_reading_logs_twice_counts_each_line_and_reject_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.tsv");
+    let logs = sample_logs();
+    let sql =
+        "SELECT count(*) AS n FROM logs WHERE request_id IN (SELECT request_id FROM logs WHERE http_status = 403)";
+    let out =
+        s3logq(&["query", "--format", "csv", "--rejects", rejects.to_str().unwrap(), sql, logs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("5 lines rejected of 56 read from 4 inputs"), "{stderr}");
+    assert_eq!(stderr.matches("with-malformed-lines:6: field `time`").count(), 1, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap().lines().count(), 5);
+}
+
+#[test]
 fn reads_stdin_and_reports_missing_inputs() {
     let file = sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978");
     let mut child = Command::new(env!("CARGO_BIN_EXE_s3logq"))

@@ -3,6 +3,7 @@
 //! and batches flow out through a bounded channel, so memory stays bounded
 //! however large the input. Every line becomes a row or a counted rejection.
 
+use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -77,6 +78,9 @@ pub struct ScanTotals {
 }
 
 /// Counters and rejected lines of the scans of one run, shared by threads.
+/// A plan that reads `logs` twice (a self-join, an `IN (SELECT ... FROM
+/// logs)`) scans every input twice; each input, line and rejection still
+/// counts once.
 #[derive(Default)]
 pub struct ScanReport {
     inputs: AtomicU64,
@@ -91,6 +95,10 @@ pub struct ScanReport {
     failures: Mutex<Vec<String>>,
     samples: Mutex<Vec<RejectSample>>,
     reject_sink: Option<Mutex<Box<dyn Write + Send>>>,
+    /// The inputs counted so far, by name.
+    counted_inputs: Mutex<HashSet<Arc<str>>>,
+    /// The chunks counted so far, by input and first line.
+    counted_chunks: Mutex<HashSet<(Arc<str>, u64)>>,
 }
 
 impl ScanReport {
@@ -138,6 +146,15 @@ impl ScanReport {
         self.pruned_objects.fetch_add(objects, Ordering::Relaxed);
     }
 
+    /// Counts an input the first time a scan starts on it; true then.
+    fn record_input(&self, name: &Arc<str>) -> bool {
+        let first = self.counted_inputs.lock().is_ok_and(|mut seen| seen.insert(name.clone()));
+        if first {
+            self.inputs.fetch_add(1, Ordering::Relaxed);
+        }
+        first
+    }
+
     fn record_failed(&self, url: &str, message: &str) {
         self.failed_objects.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut f) = self.failures.lock() {
@@ -153,6 +170,11 @@ impl ScanReport {
     }
 
     fn record(&self, chunk: &Chunk, out: &ChunkOutput) -> io::Result<()> {
+        let first =
+            self.counted_chunks.lock().is_ok_and(|mut seen| seen.insert((chunk.source.clone(), chunk.first_line)));
+        if !first {
+            return Ok(());
+        }
         self.bytes.fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
         self.lines.fetch_add(out.lines, Ordering::Relaxed);
         self.rows.fetch_add(out.batch.num_rows() as u64, Ordering::Relaxed);
@@ -206,8 +228,8 @@ pub fn spawn_scan(
     let reader_report = report.clone();
     std::thread::spawn(move || {
         for input in &local {
-            reader_report.inputs.fetch_add(1, Ordering::Relaxed);
             let name: Arc<str> = input.name().into();
+            reader_report.record_input(&name);
             let sent = open(input).map_err(ScanError::from).and_then(|r| send_chunks(r, name, &pool, &chunk_tx));
             match sent {
                 Ok(true) => {}
@@ -291,11 +313,14 @@ fn spawn_fetcher(
         })
         .buffered(fetch.concurrency.max(1));
         while let Some((object, bytes)) = fetched.next().await {
-            report.inputs.fetch_add(1, Ordering::Relaxed);
+            let name: Arc<str> = object.url.clone().into();
+            let first_sight = report.record_input(&name);
             let bytes = match bytes {
                 Ok(b) => b,
                 Err(e) if fetch.skip_failed => {
-                    report.record_failed(&object.url, &e.to_string());
+                    if first_sight {
+                        report.record_failed(&object.url, &e.to_string());
+                    }
                     continue;
                 }
                 Err(e) => {
@@ -303,7 +328,6 @@ fn spawn_fetcher(
                     return;
                 }
             };
-            let name: Arc<str> = object.url.clone().into();
             let reader = decode(object.url.clone(), Box::new(std::io::Cursor::new(bytes)));
             let chunked = reader.map_err(ScanError::from).and_then(|r| {
                 LineChunker::new(r, name.clone(), CHUNK_BYTES, pool.clone())
