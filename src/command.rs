@@ -13,7 +13,7 @@ use datafusion::error::DataFusionError;
 use crate::batch::{BatchBuilder, FetchPolicy, spawn_scan};
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
 use crate::report::catalog::CatalogError;
-use crate::report::render::{ReportDocument, ReportFormat, render};
+use crate::report::render::{ReportDocument, ReportFormat, counted, render};
 use crate::report::slack::{SlackMessage, slack_payload};
 use crate::report::{
     OutputFormat, RenderError, Report, ReportResult, Severity, catalog, redact_batch, run_reports, select,
@@ -52,7 +52,7 @@ pub enum CommandError {
     Lake(#[from] LakeError),
     #[error("ingest reads files (stdin has no name to remember in the lake's manifest)")]
     StdinIngest,
-    #[error("{0} lines rejected and --strict is set (see them with --rejects FILE)")]
+    #[error("{} rejected and --strict is set (see them with --rejects FILE)", counted(*.0, "line"))]
     Strict(u64),
 }
 
@@ -471,8 +471,11 @@ pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::R
             t.failed_objects
         )?;
     }
+    if t.inputs == 0 && t.pruned_objects == 0 {
+        writeln!(out, "s3logq: the inputs hold no files (an empty folder or bucket prefix?)")?;
+    }
     if t.lossy_lines > 0 {
-        writeln!(out, "s3logq: {} lines held invalid UTF-8, replaced with U+FFFD", t.lossy_lines)?;
+        writeln!(out, "s3logq: {} held invalid UTF-8, replaced with U+FFFD", counted(t.lossy_lines, "line"))?;
     }
     if t.rejected == 0 {
         return Ok(());
@@ -482,5 +485,11 @@ pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::R
     }
     let more = t.rejected.saturating_sub(summary.samples.len() as u64);
     let more = if more > 0 { format!(", {more} more not shown") } else { String::new() };
-    writeln!(out, "s3logq: {} lines rejected of {} read from {} inputs{more}", t.rejected, t.lines, t.inputs)
+    writeln!(
+        out,
+        "s3logq: {} rejected of {} read from {}{more}",
+        counted(t.rejected, "line"),
+        t.lines,
+        counted(t.inputs, "input")
+    )
 }

@@ -154,6 +154,21 @@ fn reads_stdin_and_reports_missing_inputs() {
 }
 
 #[test]
+fn an_empty_folder_is_noted_and_one_reject_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = s3logq(&["query", "--format", "csv", "SELECT count(*) AS n FROM logs", dir.path().to_str().unwrap()]);
+    assert!(empty.status.success());
+    assert_eq!(String::from_utf8(empty.stdout).unwrap(), "n\n0\n");
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("the inputs hold no files"));
+    let one = dir.path().join("one.log");
+    std::fs::write(&one, "not a log line\n").unwrap();
+    let out = s3logq(&["query", "SELECT count(*) FROM logs", one.to_str().unwrap()]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("s3logq: 1 line rejected of 1 read from 1 input\n"), "{stderr}");
+    assert!(!stderr.contains("hold no files"), "{stderr}");
+}
+
+#[test]
 fn schema_lists_the_columns() {
     let out = s3logq(&["schema"]);
     let text = String::from_utf8(out.stdout).unwrap();

@@ -111,15 +111,20 @@ fn window_text(w: &TimeWindow) -> String {
     if w.is_open() { "all records".to_string() } else { format!("{} to {}", bound(w.since), bound(w.until)) }
 }
 
+/// `n` and the noun, plural unless `n` is 1: "1 line", "5 lines".
+pub fn counted(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     let t = &doc.totals;
     format!(
-        "{} lines read from {} inputs, {} records in window ({}), {} lines rejected",
-        t.lines,
-        t.inputs,
-        t.rows,
+        "{} read from {}, {} in window ({}), {} rejected",
+        counted(t.lines, "line"),
+        counted(t.inputs, "input"),
+        counted(t.rows, "record"),
         window_text(&doc.window),
-        t.rejected
+        counted(t.rejected, "line")
     )
 }
 
