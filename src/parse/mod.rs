@@ -161,25 +161,24 @@ fn next_word_end(i: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Requester, which may contain spaces (CloudFront Origin Access Identity):
-/// it ends where a request id and an operation-shaped word follow.
-fn requester(i: &[u8]) -> Res<'_, &[u8]> {
+/// it ends where a request id and an operation-shaped word follow. Those two
+/// words come with it when they decided its end.
+fn requester(i: &[u8]) -> Res<'_, (&[u8], Option<[&[u8]; 2]>)> {
     let i = separator(i, Column::Requester)?;
     let (_, first) = token(i).map_err(|_| ParseError::new(Column::Requester, "empty"))?;
     let mut end = first.len();
     for _ in 0..=MAX_EXTRA_WORDS {
-        let followed_by_operation = next_word_end(i, end)
-            .and_then(|id_end| next_word_end(i, id_end).map(|op_end| &i[id_end + 1..op_end]))
-            .is_some_and(is_operation);
-        if followed_by_operation {
-            return Ok((&i[end..], &i[..end]));
+        let Some(id_end) = next_word_end(i, end) else { break };
+        if let Some(op_end) = next_word_end(i, id_end)
+            && is_operation(&i[id_end + 1..op_end])
+        {
+            let following = [&i[end + 1..id_end], &i[id_end + 1..op_end]];
+            return Ok((&i[op_end..], (&i[..end], Some(following))));
         }
-        match next_word_end(i, end) {
-            Some(e) => end = e,
-            None => break,
-        }
+        end = id_end;
     }
     // No operation found: keep one word and let the following fields decide.
-    Ok((&i[first.len()..], first))
+    Ok((&i[first.len()..], (first, None)))
 }
 
 /// True where a Request-URI starts: `"` or a lone `-`.
@@ -228,12 +227,22 @@ pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>, days: &mut Day
     r.time = t;
     let (i, v) = field_token(i, Column::RemoteIp)?;
     r.set(Column::RemoteIp, v);
-    let (i, v) = requester(i)?;
+    let (i, (v, following)) = requester(i)?;
     r.set(Column::Requester, v);
-    let (i, v) = field_token(i, Column::RequestId)?;
-    r.set(Column::RequestId, v);
-    let (i, v) = field_token(i, Column::Operation)?;
-    r.set(Column::Operation, v);
+    let i = match following {
+        Some([id, operation]) => {
+            r.set(Column::RequestId, id);
+            r.set(Column::Operation, operation);
+            i
+        }
+        None => {
+            let (i, v) = field_token(i, Column::RequestId)?;
+            r.set(Column::RequestId, v);
+            let (i, v) = field_token(i, Column::Operation)?;
+            r.set(Column::Operation, v);
+            i
+        }
+    };
     let (i, v) = key(i)?;
     r.set(Column::Key, v);
     let i = separator(i, Column::RequestUri)?;
