@@ -126,7 +126,7 @@ struct PresignParams<'a> {
 impl<'a> PresignParams<'a> {
     fn read(query: &'a [u8]) -> Self {
         let mut p = PresignParams::default();
-        for pair in query.split(|b| *b == b'&') {
+        for pair in query_pairs(query) {
             let (name, value) = match find::byte(b'=', pair) {
                 Some(e) => (&pair[..e], &pair[e + 1..]),
                 None => (pair, &b""[..]),
@@ -156,6 +156,21 @@ impl<'a> PresignParams<'a> {
             self.v2_signature = Some(value);
         }
     }
+}
+
+/// The `&`-separated pairs of a query string, found with `memchr`: a
+/// session token's pair alone is several hundred bytes.
+fn query_pairs(query: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(query);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        let (pair, after) = match memchr(b'&', r) {
+            Some(at) => (&r[..at], Some(&r[at + 1..])),
+            None => (r, None),
+        };
+        rest = after;
+        Some(pair)
+    })
 }
 
 /// The access key id at the start of `X-Amz-Credential`
@@ -208,7 +223,7 @@ pub fn presign_signature(request_uri: &[u8]) -> Option<&[u8]> {
 /// The value of query parameter `name` in a request URI, as written.
 pub fn query_param<'a>(request_uri: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     let query = RequestLine::split(request_uri).query?;
-    query.split(|b| *b == b'&').find_map(|pair| {
+    query_pairs(query).find_map(|pair| {
         let (n, v) = pair.split_at(find::byte(b'=', pair)?);
         (n == name).then_some(&v[1..])
     })
@@ -292,6 +307,14 @@ mod tests {
         assert_eq!((star.path, star.version), (Some(&b"*"[..]), Some(&b"HTTP/1.0"[..])));
         let no_version = RequestLine::split(b"GET /x");
         assert_eq!((no_version.path, no_version.version), (Some(&b"/x"[..]), None));
+    }
+
+    #[test]
+    fn query_pairs_are_the_pieces_between_ampersands() {
+        for query in [&b""[..], b"a", b"a=1&b=2", b"&", b"a&&b&", b"&x=1"] {
+            let expected: Vec<&[u8]> = query.split(|b| *b == b'&').collect();
+            assert_eq!(query_pairs(query).collect::<Vec<_>>(), expected, "{}", String::from_utf8_lossy(query));
+        }
     }
 
     #[test]
