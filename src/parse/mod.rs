@@ -160,10 +160,13 @@ fn next_word_end(i: &[u8], from: usize) -> Option<usize> {
     (len > 0).then_some(start + len)
 }
 
+/// The Request ID and Operation words that follow a Requester.
+type IdAndOperation<'a> = [&'a [u8]; 2];
+
 /// Requester, which may contain spaces (CloudFront Origin Access Identity):
 /// it ends where a request id and an operation-shaped word follow. Those two
 /// words come with it when they decided its end.
-fn requester(i: &[u8]) -> Res<'_, (&[u8], Option<[&[u8]; 2]>)> {
+fn requester(i: &[u8]) -> Res<'_, (&[u8], Option<IdAndOperation<'_>>)> {
     let i = separator(i, Column::Requester)?;
     let (_, first) = token(i).map_err(|_| ParseError::new(Column::Requester, "empty"))?;
     let mut end = first.len();
