@@ -184,8 +184,8 @@ proptest! {
         let line = render(&f);
         let r = parse_line(line.as_bytes()).map_err(|e| TestCaseError::fail(format!("{e}: {line}")))?;
         prop_assert_eq!(r.time, f.epoch * 1_000_000, "{}", line);
-        prop_assert_eq!(r.http_status, f.status);
-        prop_assert_eq!([r.bytes_sent, r.object_size, r.total_time_ms, r.turn_around_time_ms], f.numbers);
+        prop_assert_eq!(r.http_status(), f.status);
+        prop_assert_eq!([r.bytes_sent(), r.object_size(), r.total_time_ms(), r.turn_around_time_ms()], f.numbers);
         prop_assert_eq!(r.field_count, f.field_count, "{}", line);
         for (i, c) in Column::ALL[..27].iter().enumerate() {
             if matches!(i, 2 | 9 | 11..=14) {

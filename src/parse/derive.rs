@@ -286,7 +286,7 @@ fn credential_failure(record: &LogRecord<'_>, presign: Option<&Presign<'_>>) -> 
         return by_code;
     }
     let presigned_expired = code == b"AccessDenied"
-        && record.http_status == Some(403)
+        && record.http_status() == Some(403)
         && record.text(Column::AuthenticationType) == Some(b"QueryString")
         && presign.and_then(|p| p.expires_at).is_some_and(|expires| record.time > expires);
     presigned_expired.then_some("presigned_expired")

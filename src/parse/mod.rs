@@ -48,11 +48,6 @@ impl ParseError {
 pub struct LogRecord<'a> {
     text: [Option<&'a [u8]>; KNOWN_FIELDS],
     pub time: Micros,
-    pub http_status: Option<i32>,
-    pub bytes_sent: Option<i64>,
-    pub object_size: Option<i64>,
-    pub total_time_ms: Option<i64>,
-    pub turn_around_time_ms: Option<i64>,
     /// Fields after the 27th, as written (space-separated).
     pub extra_fields: Option<&'a [u8]>,
     /// How many of the known fields the line carried (18..=27).
@@ -65,7 +60,7 @@ impl fmt::Debug for LogRecord<'_> {
         for c in &Column::ALL[..KNOWN_FIELDS] {
             s.field(c.name(), &self.text(*c).map(String::from_utf8_lossy));
         }
-        s.field("time_us", &self.time).field("http_status", &self.http_status).finish()
+        s.field("time_us", &self.time).finish()
     }
 }
 
@@ -74,6 +69,32 @@ impl<'a> LogRecord<'a> {
     /// fields (time, status, sizes) are returned as written.
     pub fn text(&self, column: Column) -> Option<&'a [u8]> {
         self.text.get(column as usize).copied().flatten()
+    }
+
+    /// The status block's numbers are checked while parsing and read only
+    /// when asked for: most queries use few of them.
+    pub fn http_status(&self) -> Option<i32> {
+        self.number(Column::HttpStatus).and_then(|n| i32::try_from(n).ok())
+    }
+
+    pub fn bytes_sent(&self) -> Option<i64> {
+        self.number(Column::BytesSent)
+    }
+
+    pub fn object_size(&self) -> Option<i64> {
+        self.number(Column::ObjectSize)
+    }
+
+    pub fn total_time_ms(&self) -> Option<i64> {
+        self.number(Column::TotalTimeMs)
+    }
+
+    pub fn turn_around_time_ms(&self) -> Option<i64> {
+        self.number(Column::TurnAroundTimeMs)
+    }
+
+    fn number(&self, column: Column) -> Option<i64> {
+        self.text(column).and_then(whole_number)
     }
 
     fn set(&mut self, column: Column, value: &'a [u8]) {
@@ -118,12 +139,13 @@ fn whole_number(v: &[u8]) -> Option<i64> {
     })
 }
 
-/// `-` or a decimal integer.
-fn optional_int(v: &[u8], column: Column) -> Result<Option<i64>, ParseError> {
-    if v == b"-" {
-        return Ok(None);
+/// `-` or a whole number that fits an `i64` (its digits were checked with
+/// the status block's shape).
+fn check_count(v: &[u8], column: Column) -> Result<(), ParseError> {
+    if v == b"-" || (!v.is_empty() && v.len() <= 18) {
+        return Ok(());
     }
-    whole_number(v).map(Some).ok_or(ParseError::new(column, "expected a whole number or `-`"))
+    Err(ParseError::new(column, "expected a whole number or `-`"))
 }
 
 /// `[dd/Mon/yyyy:HH:MM:SS ±hhmm]`.
@@ -262,17 +284,13 @@ pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>, days: &mut Day
 
 /// Status, Error Code, Bytes Sent, Object Size, Total Time, Turn-Around Time.
 fn read_status_block<'a>(r: &mut LogRecord<'a>, words: [&'a [u8]; 6]) -> Result<(), ParseError> {
-    r.http_status = optional_int(words[0], Column::HttpStatus)?.map(|s| s as i32);
-    r.set(Column::HttpStatus, words[0]);
-    r.set(Column::ErrorCode, words[1]);
-    r.bytes_sent = optional_int(words[2], Column::BytesSent)?;
-    r.set(Column::BytesSent, words[2]);
-    r.object_size = optional_int(words[3], Column::ObjectSize)?;
-    r.set(Column::ObjectSize, words[3]);
-    r.total_time_ms = optional_int(words[4], Column::TotalTimeMs)?;
-    r.set(Column::TotalTimeMs, words[4]);
-    r.turn_around_time_ms = optional_int(words[5], Column::TurnAroundTimeMs)?;
-    r.set(Column::TurnAroundTimeMs, words[5]);
+    check_count(words[2], Column::BytesSent)?;
+    check_count(words[3], Column::ObjectSize)?;
+    check_count(words[4], Column::TotalTimeMs)?;
+    check_count(words[5], Column::TurnAroundTimeMs)?;
+    for (offset, word) in words.iter().enumerate() {
+        r.text[Column::HttpStatus as usize + offset] = null_if_dash(word);
+    }
     Ok(())
 }
 

@@ -26,7 +26,7 @@ fn parsing_into_a_used_record_leaves_nothing_of_the_old_one() {
     assert_eq!((record.field_count, text(&record, Column::SourceRegion)), (27, Some("us-east-1")));
     parse_line_into(short.as_bytes(), &mut record, &mut DayCache::default()).unwrap();
     assert_eq!(record, parse_line(short.as_bytes()).unwrap());
-    assert_eq!((record.field_count, record.http_status, record.extra_fields), (18, Some(404), None));
+    assert_eq!((record.field_count, record.http_status(), record.extra_fields), (18, Some(404), None));
     assert_eq!((text(&record, Column::UserAgent), text(&record, Column::SourceRegion)), (None, None));
 }
 
@@ -45,7 +45,7 @@ fn a_27_field_record_maps_every_field() {
     assert_eq!(text(&r, Column::Requester), Some("arn:aws:iam::123456789012:user/alice"));
     assert_eq!(text(&r, Column::RequestUri), Some("GET /bucket/key.txt HTTP/1.1"));
     assert_eq!(
-        (r.http_status, r.bytes_sent, r.object_size, r.total_time_ms, r.turn_around_time_ms),
+        (r.http_status(), r.bytes_sent(), r.object_size(), r.total_time_ms(), r.turn_around_time_ms()),
         (Some(200), Some(113), Some(113), Some(7), Some(6))
     );
     assert_eq!(text(&r, Column::Referer), None);
@@ -160,7 +160,7 @@ fn request_uri_with_quotes_and_fake_status() {
     let l = line(uri, "\"http://a\" b\"", "\"ua \"quoted\" end\"", TAIL24);
     let r = parse_line(l.as_bytes()).unwrap();
     assert_eq!(text(&r, Column::RequestUri), Some("GET /k?q=\"x\" 404 HTTP/1.1"));
-    assert_eq!(r.http_status, Some(200));
+    assert_eq!(r.http_status(), Some(200));
     assert_eq!(text(&r, Column::Referer), Some("http://a\" b"));
     assert_eq!(text(&r, Column::UserAgent), Some("ua \"quoted\" end"));
 }
@@ -235,7 +235,7 @@ fn malformed_lines_name_the_field() {
 fn status_dash_and_missing_numbers() {
     let l = format!("{HEAD} \"GET /k HTTP/1.1\" - - - - - - \"-\" \"-\" {TAIL24}");
     let r = parse_line(l.as_bytes()).unwrap();
-    assert_eq!((r.http_status, r.bytes_sent, r.object_size), (None, None, None));
+    assert_eq!((r.http_status(), r.bytes_sent(), r.object_size()), (None, None, None));
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn request_uri_forging_a_status_block_is_not_the_end() {
     let uri = "\"GET /a\"b.html?x=\" 500 - 1 2 3 4 \" HTTP/1.1\"";
     let l = format!("{HEAD} {uri} 404 NoSuchKey 310 - 6 - \"-\" \"ua\" {TAIL24}");
     let r = parse_line(l.as_bytes()).unwrap();
-    assert_eq!(r.http_status, Some(404));
+    assert_eq!(r.http_status(), Some(404));
     assert_eq!(text(&r, Column::ErrorCode), Some("NoSuchKey"));
     assert_eq!(text(&r, Column::RequestUri), Some(&uri[1..uri.len() - 1]));
 }
