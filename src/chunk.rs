@@ -22,6 +22,25 @@ pub struct Chunk {
     /// 1-based number of the chunk's first line in its input.
     pub first_line: u64,
     pub data: Buffer,
+    /// Where each line ends: its newline, or the end of `data` for a last
+    /// line without one. The reader finds them once, numbering the lines of
+    /// the next chunk, and the parser cuts lines at them.
+    pub line_ends: Vec<usize>,
+}
+
+impl Chunk {
+    pub fn new(source: Arc<str>, first_line: u64, data: Buffer) -> Self {
+        let mut line_ends: Vec<usize> = memchr_iter(b'\n', &data).collect();
+        if !data.is_empty() && !data.ends_with(b"\n") {
+            line_ends.push(data.len());
+        }
+        Chunk { source, first_line, data, line_ends }
+    }
+
+    /// How many lines the chunk holds.
+    pub fn lines(&self) -> u64 {
+        self.line_ends.len() as u64
+    }
 }
 
 /// Free chunk buffers, shared by the chunkers of one scan.
@@ -143,10 +162,8 @@ impl<R: Read> LineChunker<R> {
         if buf.is_empty() {
             return Ok(None);
         }
-        let newlines = memchr_iter(b'\n', &buf).count() as u64;
-        let lines = newlines + u64::from(!buf.ends_with(b"\n"));
-        let chunk = Chunk { source: self.source.clone(), first_line: self.next_line, data: self.pool.share(buf) };
-        self.next_line += lines;
+        let chunk = Chunk::new(self.source.clone(), self.next_line, self.pool.share(buf));
+        self.next_line += chunk.lines();
         Ok(Some(chunk))
     }
 }
@@ -187,6 +204,14 @@ mod tests {
     fn last_line_without_newline_is_kept() {
         assert_eq!(chunks("a\nb", 1 << 20), [(1, "a\nb".to_string())]);
         assert_eq!(chunks("", 10), []);
+    }
+
+    #[test]
+    fn line_ends_are_the_newlines_and_the_end_of_an_unterminated_last_line() {
+        let ends = |text: &str| Chunk::new("t".into(), 1, Buffer::from(text.as_bytes())).line_ends;
+        assert_eq!(ends("ab\n\ncd\n"), [2, 3, 6]);
+        assert_eq!(ends("ab\ncd"), [2, 5]);
+        assert_eq!(ends(""), Vec::<usize>::new());
     }
 
     #[test]

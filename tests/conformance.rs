@@ -19,7 +19,7 @@ fn rows_of(log: &Path) -> Vec<serde_json::Map<String, Value>> {
     let data = std::fs::read(log).unwrap();
     let columns: Arc<[Column]> = Column::ALL.into();
     let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
-    let chunk = Chunk { source: log.display().to_string().into(), first_line: 1, data: data.into() };
+    let chunk = Chunk::new(log.display().to_string().into(), 1, data.into());
     let out = builder.build(&chunk).unwrap();
     assert!(out.rejected.is_empty(), "{}: rejected {:?}", log.display(), out.rejected);
     let mut json = Vec::new();

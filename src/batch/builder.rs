@@ -10,7 +10,6 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
-use memchr::memchr_iter;
 
 use super::text::{TextColumn, TextSource};
 use crate::chunk::Chunk;
@@ -138,8 +137,7 @@ impl BatchBuilder {
         };
         let mut rows = 0usize;
         let mut start = 0usize;
-        let ends = memchr_iter(b'\n', data).chain((!data.ends_with(b"\n") && !data.is_empty()).then_some(data.len()));
-        for end in ends {
+        for &end in &chunk.line_ends {
             let line = &data[start..end];
             let line_no = chunk.first_line + out.lines;
             out.lines += 1;
