@@ -167,11 +167,20 @@ async fn many_small_objects_and_gzip() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_faults_are_retried_with_nothing_lost() {
-    // Every third request fails with 503 or 500.
-    let faults: Faults = Box::new(|n, _| match n % 3 {
-        1 => Some(503),
-        2 if n % 2 == 0 => Some(500),
-        _ => None,
+    // Every request fails twice (503, then 500) before it is let through:
+    // the same for every object however the requests interleave, and within
+    // the client's retries. (Failing by request number instead left an
+    // object failing ten times in a row once in a few runs.)
+    let attempts = std::sync::Mutex::new(std::collections::HashMap::<String, usize>::new());
+    let faults: Faults = Box::new(move |_, line| {
+        let mut attempts = attempts.lock().unwrap();
+        let tried = attempts.entry(line.to_string()).or_default();
+        *tried += 1;
+        match *tried {
+            1 => Some(503),
+            2 => Some(500),
+            _ => None,
+        }
     });
     let Some((_moto, proxy, store)) = setup(faults).await else { return };
     let objects = (0..300)
@@ -181,7 +190,10 @@ async fn server_faults_are_retried_with_nothing_lost() {
     let (out, csv) = count(&proxy.endpoint(), &[], &format!("s3://{BUCKET}/f/"));
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(csv, "n\n300\n");
-    assert!(proxy.failed.load(std::sync::atomic::Ordering::SeqCst) >= 100, "faults were injected");
+    // Each distinct request (the listing, every object's GET) failed twice.
+    let distinct: std::collections::HashSet<String> = proxy.seen().into_iter().collect();
+    assert!(distinct.len() > 300, "{} distinct requests", distinct.len());
+    assert_eq!(proxy.failed.load(std::sync::atomic::Ordering::SeqCst), 2 * distinct.len());
 }
 
 #[tokio::test(flavor = "multi_thread")]
