@@ -134,6 +134,20 @@ fn a_query_reading_logs_twice_counts_each_line_and_reject_once() {
 }
 
 #[test]
+fn a_file_named_twice_is_read_once() {
+    let logs = sample_logs();
+    let legacy = logs.join("legacy");
+    let file = legacy.join("2026-11-22-02-10-00-0F1E2D3C4B5A6978");
+    let dotted = format!("{}/./{}", legacy.display(), file.file_name().unwrap().to_str().unwrap());
+    let args = [logs.to_str().unwrap(), legacy.to_str().unwrap(), file.to_str().unwrap(), dotted.as_str()];
+    let out = s3logq(&[&["query", "--format", "csv", "SELECT count(*) AS n FROM logs"][..], &args].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n\n51\n");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("5 lines rejected of 56 read from 4 inputs"), "{stderr}");
+}
+
+#[test]
 fn reads_stdin_and_reports_missing_inputs() {
     let file = sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978");
     let mut child = Command::new(env!("CARGO_BIN_EXE_s3logq"))

@@ -37,6 +37,15 @@ impl Input {
         }
     }
 
+    /// What tells inputs apart: a file's canonical path (`a.log` and
+    /// `./a.log` are one file), else the name.
+    fn identity(&self) -> String {
+        match self {
+            Input::File(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string(),
+            _ => self.name(),
+        }
+    }
+
     /// Size as stored (compressed or not); 0 for stdin.
     pub fn stored_bytes(&self) -> u64 {
         match self {
@@ -90,7 +99,15 @@ pub async fn resolve_all(
             inputs.extend(resolve_inputs(std::slice::from_ref(arg))?);
         }
     }
-    Ok((inputs, skipped))
+    Ok((each_once(inputs), skipped))
+}
+
+/// Each file or object once, where first named, however many arguments
+/// name it (a folder and a glob inside it, a bucket prefix and a longer
+/// one): its records would otherwise be in the table twice.
+fn each_once(inputs: Vec<Input>) -> Vec<Input> {
+    let mut seen = std::collections::HashSet::new();
+    inputs.into_iter().filter(|input| seen.insert(input.identity())).collect()
 }
 
 /// Expands local inputs, in the order given; a folder's files are taken
