@@ -130,17 +130,15 @@ impl BatchBuilder {
         };
         let mut out = ChunkOutput {
             batch: RecordBatch::new_empty(self.schema.clone()),
-            lines: 0,
+            lines: chunk.lines(),
             rejected: vec![],
             lossy_lines: 0,
             outside_window: 0,
         };
         let mut rows = 0usize;
         let mut start = 0usize;
-        for &end in &chunk.line_ends {
+        for (line_no, &end) in (chunk.first_line..).zip(&chunk.line_ends) {
             let line = &data[start..end];
-            let line_no = chunk.first_line + out.lines;
-            out.lines += 1;
             start = end + 1;
             let appended = if chunk_is_utf8 || simdutf8::basic::from_utf8(line).is_ok() {
                 self.append_line(&mut builders, line, line_no, &text)

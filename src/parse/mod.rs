@@ -128,9 +128,12 @@ fn field_token(i: &[u8], column: Column) -> Res<'_, &[u8]> {
     token(i).map_err(|_| ParseError::new(column, "empty (two spaces in a row)"))
 }
 
-/// 1 to 18 decimal digits (so that the value fits an `i64`).
+/// The most digits a whole number may have: 18 always fit an `i64`.
+const MAX_DIGITS: usize = 18;
+
+/// 1 to [`MAX_DIGITS`] decimal digits.
 fn whole_number(v: &[u8]) -> Option<i64> {
-    if v.is_empty() || v.len() > 18 {
+    if v.is_empty() || v.len() > MAX_DIGITS {
         return None;
     }
     v.iter().try_fold(0i64, |acc, d| {
@@ -142,7 +145,7 @@ fn whole_number(v: &[u8]) -> Option<i64> {
 /// `-` or a whole number that fits an `i64` (its digits were checked with
 /// the status block's shape).
 fn check_count(v: &[u8], column: Column) -> Result<(), ParseError> {
-    if v == b"-" || (!v.is_empty() && v.len() <= 18) {
+    if v == b"-" || (1..=MAX_DIGITS).contains(&v.len()) {
         return Ok(());
     }
     Err(ParseError::new(column, "expected a whole number or `-`"))
