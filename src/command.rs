@@ -389,7 +389,7 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
     let scan = &opts.scan;
     let runtime = tokio::runtime::Handle::current();
     let (inputs, pruned) = runtime.block_on(resolve_all(&scan.inputs, &scan.store, &scan.window))?;
-    report.record_pruned(pruned as u64);
+    report.record_resolved(inputs.len() as u64, pruned as u64);
     let fetch = FetchPolicy { concurrency: scan.store.concurrency, skip_failed: scan.store.skip_failed };
     let mut lake = LakeWriter::open(&opts.dest, opts.dedupe)?;
     let columns: Arc<[Column]> = Column::ALL.into();
@@ -471,7 +471,7 @@ pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::R
             t.failed_objects
         )?;
     }
-    if t.inputs == 0 && t.pruned_objects == 0 {
+    if t.named_inputs == 0 && t.inputs == 0 && t.pruned_objects == 0 {
         writeln!(out, "s3logq: the inputs hold no files (an empty folder or bucket prefix?)")?;
     }
     if t.lossy_lines > 0 {

@@ -180,6 +180,10 @@ fn an_empty_folder_is_noted_and_one_reject_is_one_line() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("s3logq: 1 line rejected of 1 read from 1 input\n"), "{stderr}");
     assert!(!stderr.contains("hold no files"), "{stderr}");
+    // Inputs a query never reads are still there.
+    let unread = s3logq(&["query", "SELECT 1 AS one", one.to_str().unwrap()]);
+    assert!(unread.status.success());
+    assert!(!String::from_utf8_lossy(&unread.stderr).contains("hold no files"));
 }
 
 #[test]

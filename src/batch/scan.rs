@@ -75,6 +75,9 @@ pub struct ScanTotals {
     pub failed_objects: u64,
     /// Remote objects left unread because their key is outside the window.
     pub pruned_objects: u64,
+    /// Files and objects the arguments name, whether or not a scan read
+    /// them (a query need not read `logs`; ingest skips unchanged ones).
+    pub named_inputs: u64,
 }
 
 /// Counters and rejected lines of the scans of one run, shared by threads.
@@ -92,6 +95,7 @@ pub struct ScanReport {
     outside_window: AtomicU64,
     failed_objects: AtomicU64,
     pruned_objects: AtomicU64,
+    named_inputs: AtomicU64,
     failures: Mutex<Vec<String>>,
     samples: Mutex<Vec<RejectSample>>,
     reject_sink: Option<Mutex<Box<dyn Write + Send>>>,
@@ -120,6 +124,7 @@ impl ScanReport {
             outside_window: get(&self.outside_window),
             failed_objects: get(&self.failed_objects),
             pruned_objects: get(&self.pruned_objects),
+            named_inputs: get(&self.named_inputs),
         }
     }
 
@@ -141,9 +146,11 @@ impl ScanReport {
         self.failures.lock().map(|f| f.clone()).unwrap_or_default()
     }
 
-    /// Counts objects skipped by their key.
-    pub fn record_pruned(&self, objects: u64) {
-        self.pruned_objects.fetch_add(objects, Ordering::Relaxed);
+    /// Counts what the arguments name: the inputs to read, and the objects
+    /// skipped by their key.
+    pub fn record_resolved(&self, inputs: u64, pruned_objects: u64) {
+        self.named_inputs.fetch_add(inputs, Ordering::Relaxed);
+        self.pruned_objects.fetch_add(pruned_objects, Ordering::Relaxed);
     }
 
     /// Counts an input the first time a scan starts on it; true then.

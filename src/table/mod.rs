@@ -144,7 +144,7 @@ impl Logs {
         match (lakes.as_slice(), args.len()) {
             ([], _) => {
                 let (inputs, pruned) = resolve_all(args, store, &window).await?;
-                report.record_pruned(pruned as u64);
+                report.record_resolved(inputs.len() as u64, pruned as u64);
                 let fetch = FetchPolicy { concurrency: store.concurrency, skip_failed: store.skip_failed };
                 Ok(Logs::Raw(LogTable::new(inputs, report, window, fetch)))
             }
