@@ -13,8 +13,10 @@ use datafusion::arrow::{csv, json, util::pretty};
 
 use crate::redact::redact;
 
-/// RFC 3339 in UTC, as every output writes timestamps.
-pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
+// Every output writes a timestamp the way Arrow does when given no format:
+// RFC 3339 in UTC, `Z`, and only the fractional digits there are
+// (`2026-11-20T10:00:00Z`). A format string would be parsed again for every
+// value written.
 
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,10 +76,7 @@ pub fn write_batches(format: OutputFormat, batches: &[RecordBatch], out: &mut dy
     match format {
         OutputFormat::Table => writeln!(out, "{}", pretty::pretty_format_batches(batches)?)?,
         OutputFormat::Csv => {
-            let mut w = csv::WriterBuilder::new()
-                .with_header(true)
-                .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
-                .build(out);
+            let mut w = csv::WriterBuilder::new().with_header(true).build(out);
             batches.iter().try_for_each(|b| w.write(b))?;
         }
         OutputFormat::Json => {
@@ -95,10 +94,7 @@ pub(crate) fn write_json<F: json::writer::JsonFormat>(
     batches: &[RecordBatch],
     out: &mut dyn Write,
 ) -> Result<(), RenderError> {
-    let mut w = json::WriterBuilder::new()
-        .with_explicit_nulls(true)
-        .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
-        .build::<_, F>(out);
+    let mut w = json::WriterBuilder::new().with_explicit_nulls(true).build::<_, F>(out);
     batches.iter().try_for_each(|b| w.write(b))?;
     w.finish()?;
     Ok(())

@@ -13,7 +13,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::arrow::{csv, json};
 use serde_json::{Value, json};
 
-use super::output::{RenderError, TIMESTAMP_FORMAT, write_json};
+use super::output::{RenderError, write_json};
 use super::run::ReportResult;
 use crate::batch::ScanTotals;
 use crate::window::TimeWindow;
@@ -64,7 +64,7 @@ pub fn render(format: ReportFormat, doc: &ReportDocument<'_>, out: &mut dyn Writ
 }
 
 fn format_options() -> FormatOptions<'static> {
-    FormatOptions::new().with_null("").with_timestamp_tz_format(Some(TIMESTAMP_FORMAT))
+    FormatOptions::new().with_null("")
 }
 
 /// Column names and the first `limit` rows as display strings.
@@ -99,11 +99,11 @@ pub(crate) fn total_requests(result: &ReportResult) -> i64 {
         .sum()
 }
 
-/// A bound of the time window as RFC 3339.
+/// A bound of the time window as RFC 3339, written as the outputs write
+/// timestamps (the date-time's debug form is `2026-11-20T10:00:00`, with
+/// only the fractional digits there are).
 fn time_text(micros: Option<i64>) -> Option<String> {
-    micros
-        .and_then(datafusion::arrow::temporal_conversions::timestamp_us_to_datetime)
-        .map(|d| d.format(TIMESTAMP_FORMAT).to_string())
+    micros.and_then(datafusion::arrow::temporal_conversions::timestamp_us_to_datetime).map(|d| format!("{d:?}Z"))
 }
 
 fn window_text(w: &TimeWindow) -> String {
@@ -283,10 +283,7 @@ fn csv_sections(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Ren
             writeln!(out)?;
         }
         writeln!(out, "# {}: {} ({} rows)", r.report.name, r.report.title, r.total_rows)?;
-        let mut w = csv::WriterBuilder::new()
-            .with_header(true)
-            .with_timestamp_tz_format(TIMESTAMP_FORMAT.into())
-            .build(&mut *out);
+        let mut w = csv::WriterBuilder::new().with_header(true).build(&mut *out);
         if r.batches.iter().all(|b| b.num_rows() == 0) {
             w.write(&RecordBatch::new_empty(r.schema.clone()))?;
         }
