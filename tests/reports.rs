@@ -105,6 +105,30 @@ fn a_report_that_reads_logs_twice_runs_in_the_one_parse() {
     assert!(!rows(&doc, "top-talkers").is_empty());
 }
 
+#[test]
+fn a_report_filtered_on_columns_it_does_not_show_gives_the_querys_rows() {
+    let queries = tempfile::tempdir().unwrap();
+    // Filters on an aliased table, on columns the result does not carry, and
+    // through a subquery: the scan applies the first two itself.
+    let sql = "SELECT l.operation, count(*) AS requests FROM logs l \
+               WHERE l.http_status >= 400 AND l.requester IS NOT NULL \
+               AND l.bucket IN (SELECT bucket FROM logs WHERE operation = 'REST.PUT.OBJECT') \
+               GROUP BY l.operation ORDER BY l.operation";
+    std::fs::write(
+        queries.path().join("failed.sql"),
+        format!("-- title: Failed signed requests\n-- severity: info\n-- description: failures.\n{sql}\n"),
+    )
+    .unwrap();
+    let extra = ["--queries", queries.path().to_str().unwrap(), "--only", "failed", "--only", "access-denied"];
+    let doc: Value = serde_json::from_str(&report("json", &extra, &sample_logs())).unwrap();
+    let out = s3logq(&["query", "--format", "json", sql, sample_logs().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let alone: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows(&doc, "failed"), &alone, "the same rows as the query on its own");
+    let requests: i64 = alone.iter().map(|r| r["requests"].as_i64().unwrap()).sum();
+    assert_eq!((alone.len(), requests), (2, 2), "{alone:?}");
+}
+
 fn presigned_get(signed: &str, expires: u32, signature: &str) -> String {
     format!(
         "GET /k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261120%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={signed}&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host&X-Amz-Signature={signature} HTTP/1.1"
@@ -264,6 +288,50 @@ fn sigv2_and_windows() {
     assert_eq!(windowed["records"], 1);
 }
 
+#[test]
+fn insecure_tls_finds_old_versions_in_any_case_and_plain_http() {
+    let rec = |user: &str, tls: &str, sig: &str| {
+        let requester = format!("arn:aws:iam::111122223333:user/{user}");
+        let line = Rec {
+            time: "20/Nov/2026:10:00:00 +0000",
+            ip: "203.0.113.5",
+            requester: if sig == "-" { "-" } else { &requester },
+            op: "REST.GET.OBJECT",
+            uri: "GET /k HTTP/1.1",
+            status: "200",
+            error: "-",
+            sig,
+            auth: if sig == "-" { "-" } else { "AuthHeader" },
+        }
+        .line();
+        line.replace(" TLSv1.2 ", &format!(" {tls} "))
+    };
+    let lines = [
+        rec("tls11", "TLSv1.1", "SigV4"),
+        rec("tls10-upper", "TLSV1.0", "SigV4"),
+        rec("tls1-lower", "tlsv1", "SigV4"),
+        rec("http", "-", "SigV2"),
+        // Near misses: TLS 1.2 and 1.3, and an anonymous request over TLS 1.1.
+        rec("tls12", "TLSv1.2", "SigV4"),
+        rec("tls13", "TLSV1.3", "SigV4"),
+        rec("anonymous", "TLSv1.1", "-"),
+    ];
+    let doc = run_cases(&lines);
+    let mut found: Vec<(String, String)> = rows(&doc, "insecure-tls")
+        .iter()
+        .map(|r| {
+            (r["requester"].as_str().unwrap().rsplit('/').next().unwrap().to_owned(), r["tls_version"].to_string())
+        })
+        .collect();
+    found.sort();
+    let expected = [
+        ("http", "\"none (HTTP)\""),
+        ("tls1-lower", "\"tlsv1\""),
+        ("tls10-upper", "\"TLSV1.0\""),
+        ("tls11", "\"TLSv1.1\""),
+    ];
+    assert_eq!(found, expected.map(|(u, t)| (u.to_owned(), t.to_owned())));
+}
 /// Every secret value that the sample logs' request URIs carry.
 fn secrets_in_sample_logs() -> Vec<String> {
     let out = s3logq(&[

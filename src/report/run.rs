@@ -3,7 +3,9 @@
 //! input is scanned once for the union of those columns, and every batch is
 //! handed to all reports at once (shared, not copied) through bounded
 //! channels, so the reports run side by side over one stream and memory
-//! stays bounded.
+//! stays bounded. A report's row filter is applied where its batches arrive
+//! rather than by a `FilterExec`, which would also copy the text of every
+//! row it keeps into batches of its own.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -11,11 +13,17 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::DFSchema;
+use datafusion::common::cast::as_boolean_array;
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, collect};
@@ -77,26 +85,87 @@ impl TableProvider for FedTable {
         TableType::Base
     }
 
+    /// Every filter on plain columns is applied by the scan itself.
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if applies_to_rows(f) {
+                    TableProviderFilterPushDown::Exact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let columns: Vec<usize> = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
-        let schema = Arc::new(self.schema.project(&columns)?);
-        let partition = Arc::new(FedPartition { schema: schema.clone(), columns, feed: Mutex::new(None) });
+        let projection: Vec<usize> = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        let predicate = conjunction(filters.iter().map(unqualified).collect::<Result<Vec<_>>>()?);
+        // The columns read: those handed on, and those only the filter needs.
+        let mut columns: BTreeSet<usize> = projection.iter().copied().collect();
+        for column in predicate.iter().flat_map(Expr::column_refs) {
+            columns.insert(self.schema.index_of(&column.name)?);
+        }
+        let columns: Vec<usize> = columns.into_iter().collect();
+        let read = Arc::new(self.schema.project(&columns)?);
+        let predicate = predicate.map(|p| state.create_physical_expr(p, &DFSchema::try_from(read)?)).transpose()?;
+        let kept = projection.iter().map(|c| position_of(&columns, *c)).collect::<Result<_>>()?;
+        let schema = Arc::new(self.schema.project(&projection)?);
+        let rows = RowFilter { predicate, kept };
+        let partition = Arc::new(FedPartition { schema: schema.clone(), columns, rows, feed: Mutex::new(None) });
         self.scans.lock().map_err(|_| lock_poisoned())?.push(partition.clone());
         Ok(Arc::new(StreamingTableExec::try_new(schema, vec![partition], None, [], false, None)?))
     }
 }
 
+/// Whether `filter` is a condition on a row's own values that the scan can
+/// evaluate: not a subquery, nothing volatile.
+fn applies_to_rows(filter: &Expr) -> bool {
+    let stays_in_plan = |e: &Expr| {
+        matches!(
+            e,
+            Expr::ScalarSubquery(_)
+                | Expr::Exists(_)
+                | Expr::InSubquery(_)
+                | Expr::OuterReferenceColumn(..)
+                | Expr::Placeholder(_)
+        )
+    };
+    !filter.is_volatile() && !filter.exists(|e| Ok(stays_in_plan(e))).unwrap_or(true)
+}
+
+/// `filter` with its columns named as the scanned schema names them
+/// (without the table's name).
+fn unqualified(filter: &Expr) -> Result<Expr> {
+    filter
+        .clone()
+        .transform(|e| {
+            Ok(match e {
+                Expr::Column(c) if c.relation.is_some() => Transformed::yes(Expr::Column(c.name.as_str().into())),
+                other => Transformed::no(other),
+            })
+        })
+        .map(|t| t.data)
+}
+
+/// Where `column` is in the sorted `columns`.
+fn position_of(columns: &[usize], column: usize) -> Result<usize> {
+    columns.binary_search(&column).map_err(|_| DataFusionError::Internal("a scanned column was not read".into()))
+}
+
 /// One scan of `logs` in a planned report.
 struct FedPartition {
     schema: SchemaRef,
-    /// The `logs` columns it reads.
+    /// The `logs` columns it reads, sorted.
     columns: Vec<usize>,
+    rows: RowFilter,
     /// Its batches, of the union of all reports' columns, and where its own
     /// columns are in them; set once the union is known.
     feed: Mutex<Option<(Feed, Vec<usize>)>>,
@@ -111,15 +180,34 @@ impl fmt::Debug for FedPartition {
 impl FedPartition {
     /// Connects the scan to `feed`, whose batches hold the `union` columns.
     fn attach(&self, feed: Feed, union: &[usize]) -> Result<()> {
-        let positions = self
-            .columns
-            .iter()
-            .map(|c| {
-                union.binary_search(c).map_err(|_| DataFusionError::Internal("a scanned column was not read".into()))
-            })
-            .collect::<Result<_>>()?;
-        *self.feed.lock().map_err(|_| lock_poisoned())? = Some((feed, positions));
+        let read = self.columns.iter().map(|c| position_of(union, *c)).collect::<Result<_>>()?;
+        *self.feed.lock().map_err(|_| lock_poisoned())? = Some((feed, read));
         Ok(())
+    }
+}
+
+/// What a scan hands on of the columns it reads: the rows that pass the
+/// report's filter, of the columns the report asked for.
+#[derive(Clone)]
+struct RowFilter {
+    /// The report's filters, if it has any.
+    predicate: Option<Arc<dyn PhysicalExpr>>,
+    /// Where the columns handed on are among those read.
+    kept: Vec<usize>,
+}
+
+impl RowFilter {
+    /// Filtering keeps the text where it is: a kept row's views still point
+    /// into the chunk.
+    fn apply(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let batch = match &self.predicate {
+            Some(predicate) => {
+                let passes = predicate.evaluate(batch)?.into_array(batch.num_rows())?;
+                filter_record_batch(batch, as_boolean_array(&passes)?)?
+            }
+            None => batch.clone(),
+        };
+        Ok(batch.project(&self.kept)?)
     }
 }
 
@@ -130,10 +218,11 @@ impl PartitionStream for FedPartition {
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let feed = self.feed.lock().ok().and_then(|mut f| f.take());
-        let batches = futures::stream::unfold(feed, |feed| async move {
-            let (mut feed, positions) = feed?;
-            let next = feed.recv().await?.and_then(|b| Ok(b.project(&positions)?));
-            Some((next, Some((feed, positions))))
+        let state = feed.map(|(feed, read)| (feed, read, self.rows.clone()));
+        let batches = futures::stream::unfold(state, |state| async move {
+            let (mut feed, read, rows) = state?;
+            let next = feed.recv().await?.and_then(|b| rows.apply(&b.project(&read)?));
+            Some((next, Some((feed, read, rows))))
         });
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches))
     }
@@ -180,10 +269,14 @@ pub async fn run_reports(
     // aggregate run twice (partial, then final) for no more parallelism.
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let config = SessionConfig::new().with_target_partitions((cores / reports.len().max(1)).max(1));
-    let mut planned = Vec::with_capacity(reports.len());
-    for report in reports {
-        planned.push(plan_fed(report, &logs, &config).await?);
-    }
+    // Planned side by side: planning is all the work there is until the
+    // scan starts.
+    let plans = reports.iter().map(|report| {
+        let (report, logs, config) = (report.clone(), logs.clone(), config.clone());
+        let plan = tokio::spawn(async move { plan_fed(&report, &logs, &config).await });
+        async { task_result(plan.await) }
+    });
+    let planned = futures::future::try_join_all(plans).await?;
     let union: Vec<usize> = planned
         .iter()
         .flat_map(|p| p.scans.iter().flat_map(|s| s.columns.iter().copied()))
@@ -226,7 +319,12 @@ pub async fn run_reports(
         }
     };
     let (results, ()) = tokio::join!(futures::future::join_all(runs), feeder);
-    results.into_iter().map(|joined| joined.map_err(|e| DataFusionError::External(Box::new(e)))?).collect()
+    results.into_iter().map(task_result).collect()
+}
+
+/// What a spawned task returned, or why it did not finish.
+fn task_result<T>(joined: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
+    joined.map_err(|e| DataFusionError::External(Box::new(e)))?
 }
 
 async fn run_one(ctx: &SessionContext, report: &Report) -> Result<ReportResult> {
