@@ -85,7 +85,7 @@ impl TableProvider for FedTable {
         TableType::Base
     }
 
-    /// Every filter on plain columns is applied by the scan itself.
+    /// Every filter on a row's own values is applied by the scan itself.
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
         Ok(filters
             .iter()
@@ -114,8 +114,9 @@ impl TableProvider for FedTable {
             columns.insert(self.schema.index_of(&column.name)?);
         }
         let columns: Vec<usize> = columns.into_iter().collect();
-        let read = Arc::new(self.schema.project(&columns)?);
-        let predicate = predicate.map(|p| state.create_physical_expr(p, &DFSchema::try_from(read)?)).transpose()?;
+        let read_schema = Arc::new(self.schema.project(&columns)?);
+        let predicate =
+            predicate.map(|p| state.create_physical_expr(p, &DFSchema::try_from(read_schema)?)).transpose()?;
         let kept = projection.iter().map(|c| position_of(&columns, *c)).collect::<Result<_>>()?;
         let schema = Arc::new(self.schema.project(&projection)?);
         let rows = RowFilter { predicate, kept };
@@ -148,7 +149,9 @@ fn unqualified(filter: &Expr) -> Result<Expr> {
         .clone()
         .transform(|e| {
             Ok(match e {
-                Expr::Column(c) if c.relation.is_some() => Transformed::yes(Expr::Column(c.name.as_str().into())),
+                Expr::Column(c) if c.relation.is_some() => {
+                    Transformed::yes(Expr::Column(datafusion::common::Column::new_unqualified(c.name)))
+                }
                 other => Transformed::no(other),
             })
         })
