@@ -18,9 +18,10 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::DFSchema;
 use datafusion::common::cast::as_boolean_array;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::TreeNode;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::expr_rewriter::unnormalize_cols;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_expr::PhysicalExpr;
@@ -107,7 +108,8 @@ impl TableProvider for FedTable {
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let projection: Vec<usize> = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
-        let predicate = conjunction(filters.iter().map(unqualified).collect::<Result<Vec<_>>>()?);
+        // Columns named as the scanned schema names them, without the table.
+        let predicate = conjunction(unnormalize_cols(filters.iter().cloned()));
         // The columns read: those handed on, and those only the filter needs.
         let mut columns: BTreeSet<usize> = projection.iter().copied().collect();
         for column in predicate.iter().flat_map(Expr::column_refs) {
@@ -140,22 +142,6 @@ fn applies_to_rows(filter: &Expr) -> bool {
         )
     };
     !filter.is_volatile() && !filter.exists(|e| Ok(stays_in_plan(e))).unwrap_or(true)
-}
-
-/// `filter` with its columns named as the scanned schema names them
-/// (without the table's name).
-fn unqualified(filter: &Expr) -> Result<Expr> {
-    filter
-        .clone()
-        .transform(|e| {
-            Ok(match e {
-                Expr::Column(c) if c.relation.is_some() => {
-                    Transformed::yes(Expr::Column(datafusion::common::Column::new_unqualified(c.name)))
-                }
-                other => Transformed::no(other),
-            })
-        })
-        .map(|t| t.data)
 }
 
 /// Where `column` is in the sorted `columns`.
