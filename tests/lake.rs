@@ -123,19 +123,19 @@ fn killed_ingests_end_exactly_once() {
     ingest(&[&logs], &one_shot, &[]);
     let full_run = started.elapsed().as_millis() as u64;
     let lake = dir.path().join("crashed");
-    // Kill at spread-out moments (a fixed pseudo-random sequence), then
-    // finish. A busy machine can make every kill of a few land before the
-    // first commit or after the last: go on (a bounded number of times)
-    // until one has landed mid-run.
+    // Kill at pseudo-random moments (a fixed sequence) around a delay that
+    // follows this machine's speed rather than the one-shot run's: a kill
+    // that came after the run had finished throws that lake away and
+    // shortens the delay, one before the first commit lengthens it. Stop
+    // once a few kills landed mid-run, or once a run resumed after such a
+    // kill went through to the end (bounded either way).
     let mut seed: u64 = 0x5eed;
+    let mut delay_ms = (full_run / 2).max(1);
     let mut committed = Vec::new();
-    let landed_mid_run = |committed: &[usize]| committed.iter().any(|n| (1..150).contains(n));
-    for kill in 0..24 {
-        if kill >= 6 && landed_mid_run(&committed) {
-            break;
-        }
+    let mut mid_run_kills = 0;
+    for _ in 0..40 {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let delay = Duration::from_millis(full_run / 10 + (seed >> 33) % (full_run * 8 / 10 + 1));
+        let delay = Duration::from_millis(delay_ms / 2 + (seed >> 33) % (delay_ms + 1));
         let mut child = Command::new(env!("CARGO_BIN_EXE_s3logq"))
             .args(["ingest", "--to", lake.to_str().unwrap(), logs.to_str().unwrap()])
             .stderr(Stdio::null())
@@ -144,9 +144,22 @@ fn killed_ingests_end_exactly_once() {
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
-        committed.push(committed_sources(&lake));
+        let now = committed_sources(&lake);
+        committed.push(now);
+        match now {
+            0 => delay_ms = delay_ms * 3 / 2 + 1,
+            150 if mid_run_kills > 0 => break,
+            150 => {
+                std::fs::remove_dir_all(&lake).unwrap();
+                delay_ms = (delay_ms / 2).max(1);
+            }
+            _ => mid_run_kills += 1,
+        }
+        if mid_run_kills == 4 {
+            break;
+        }
     }
-    assert!(landed_mid_run(&committed), "no kill landed mid-run: {committed:?}");
+    assert!(mid_run_kills > 0, "no kill landed mid-run: {committed:?}");
     ingest(&[&logs], &lake, &[]);
     let sql = "SELECT source_file, source_line FROM logs ORDER BY source_file, source_line";
     let expected = query_csv(sql, &one_shot, &[]);
