@@ -18,7 +18,7 @@ use nom::{IResult, Parser, bytes::complete::take, character::complete::char, seq
 
 use crate::schema::Column;
 pub use derive::Derived;
-use quoted::{agent_and_tail, request_uri};
+use quoted::{TailFields, agent_and_tail, request_uri};
 pub use time::DayCache;
 use time::{Micros, parse_log_time};
 
@@ -278,10 +278,11 @@ pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>, days: &mut Day
     r.text[Column::RequestUri as usize] = uri;
     read_status_block(r, status)?;
     let i = separator(i, Column::Referer)?;
-    let (referer, agent, tail) = agent_and_tail(i)?;
-    r.text[Column::Referer as usize] = referer;
-    r.text[Column::UserAgent as usize] = agent;
-    read_tail(r, tail);
+    let found = agent_and_tail(i, tail_fields(&mut r.text))?;
+    r.text[Column::Referer as usize] = found.referer;
+    r.text[Column::UserAgent as usize] = found.agent;
+    r.field_count = Column::VersionId as usize + found.end.count;
+    r.extra_fields = found.end.extra;
     Ok(())
 }
 
@@ -297,15 +298,13 @@ fn read_status_block<'a>(r: &mut LogRecord<'a>, words: [&'a [u8]; 6]) -> Result<
     Ok(())
 }
 
-/// Everything after the User-Agent: Version Id, then (24+ fields) Host Id
-/// through TLS version, then the optional newer fields and unknown extras.
-fn read_tail<'a>(r: &mut LogRecord<'a>, tail: quoted::Tail<'a>) {
-    // Every slot, so that fields an older record lacks are null.
-    for (offset, value) in tail.known.iter().enumerate() {
-        r.text[Column::VersionId as usize + offset] = value.and_then(null_if_dash);
-    }
-    r.field_count = Column::VersionId as usize + tail.count;
-    r.extra_fields = tail.extra;
+const _: () = assert!(Column::VersionId as usize + 10 == KNOWN_FIELDS);
+
+/// The slots of Version Id .. Source region, the last ten of a record's
+/// fields (the assertion above and the pattern's type check that).
+fn tail_fields<'r, 'a>(text: &'r mut [Option<&'a [u8]>; KNOWN_FIELDS]) -> &'r mut TailFields<'a> {
+    let [_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, tail @ ..] = text;
+    tail
 }
 
 #[cfg(test)]

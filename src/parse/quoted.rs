@@ -23,11 +23,15 @@ use crate::schema::Column;
 /// The six bare words between Request-URI and Referer.
 pub type StatusBlock<'a> = [&'a [u8]; 6];
 
-/// The fields after the User-Agent: the raw words of Version Id .. Source
-/// region (`None` where the record is too old to have them) and the unknown
-/// rest.
-pub struct Tail<'a> {
-    pub known: [Option<&'a [u8]>; 10],
+/// The fields after the User-Agent, Version Id .. Source region, as a
+/// record holds them: `None` for `-` or a field the record is too old to
+/// have. The tail is written straight into the record's slots rather than
+/// returned (a few hundred bytes copied per candidate and per return).
+pub type TailFields<'a> = [Option<&'a [u8]>; 10];
+
+/// Where a tail ended: how many known fields it had and the unknown rest.
+#[derive(Clone, Copy)]
+pub struct TailEnd<'a> {
     pub count: usize,
     pub extra: Option<&'a [u8]>,
 }
@@ -66,6 +70,7 @@ impl<'a> Words<'a> {
     }
 
     /// A word S3 writes itself: never quoted.
+    #[inline]
     fn next_bare(&mut self) -> Option<&'a [u8]> {
         if self.at_end() {
             return None;
@@ -163,13 +168,14 @@ fn is_tls_version(w: &[u8]) -> bool {
 /// The fields after the User-Agent, if `t` has their shape: one word
 /// (18-field records) or Version Id, Host Id (one or two words), signature
 /// version, cipher, auth type, host header, TLS version, then up to three
-/// newer fields and any unknown extras.
-fn tail(t: &[u8]) -> Option<Tail<'_>> {
+/// newer fields and any unknown extras. On success every slot of `fields` is
+/// written; on failure some may be.
+fn tail<'a>(t: &'a [u8], fields: &mut TailFields<'a>) -> Option<TailEnd<'a>> {
     let mut words = Words::new(t);
-    let mut tail = Tail { known: [None; 10], count: 1, extra: None };
-    tail.known[0] = Some(words.next_bare()?);
+    let version_id = words.next_bare()?;
     if words.at_end() {
-        return Some(tail);
+        *fields = [dash_is_null(version_id), None, None, None, None, None, None, None, None, None];
+        return Some(TailEnd { count: 1, extra: None });
     }
     let host_start = words.pos;
     let mut host_id = words.next_bare()?;
@@ -183,24 +189,21 @@ fn tail(t: &[u8]) -> Option<Tail<'_>> {
     let auth = words.next_bare().filter(|w| is_authentication_type(w))?;
     let host = words.next_bare()?;
     let tls = words.next_bare().filter(|w| is_tls_version(w))?;
-    tail.known[1..7].copy_from_slice(&[
-        Some(host_id),
-        Some(signature),
-        Some(cipher),
-        Some(auth),
-        Some(host),
-        Some(tls),
-    ]);
-    tail.count = 7;
-    for slot in 7..10 {
-        if words.at_end() {
-            return Some(tail);
-        }
-        tail.known[slot] = Some(words.next_bare()?);
-        tail.count += 1;
+    let (known, newer) = fields.split_at_mut(7);
+    for (slot, word) in known.iter_mut().zip([version_id, host_id, signature, cipher, auth, host, tls]) {
+        *slot = dash_is_null(word);
     }
-    tail.extra = words.rest();
-    Some(tail)
+    newer.fill(None);
+    let mut end = TailEnd { count: 7, extra: None };
+    for slot in newer {
+        if words.at_end() {
+            return Some(end);
+        }
+        *slot = dash_is_null(words.next_bare()?);
+        end.count += 1;
+    }
+    end.extra = words.rest();
+    Some(end)
 }
 
 /// Splits `REF "UA` (the User-Agent's closing quote excluded) into Referer and
@@ -224,9 +227,9 @@ fn dash_is_null(v: &[u8]) -> Option<&[u8]> {
     (v != b"-").then_some(v)
 }
 
-/// Referer, User-Agent and the tail. `i` starts at the Referer.
-#[allow(clippy::type_complexity)]
-pub fn agent_and_tail(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_>), ParseError> {
+/// Referer and User-Agent, and the tail written into `fields`. `i` starts
+/// at the Referer.
+pub fn agent_and_tail<'a>(i: &'a [u8], fields: &mut TailFields<'a>) -> Result<AgentAndTail<'a>, ParseError> {
     // Records of 24+ fields are all S3 writes today, so a full tail wins over
     // a one-word (18-field) tail further right, which could be a quote in a
     // new trailing field.
@@ -238,25 +241,35 @@ pub fn agent_and_tail(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_
         let Some(rest) = i[q + 1..].strip_prefix(b" ") else {
             continue;
         };
-        let Some(tail) = tail(rest) else { continue };
+        let Some(end) = tail(rest, fields) else { continue };
         let Some((referer, agent)) = split_referer_agent(&i[..q]) else {
             continue;
         };
-        let found = (referer, dash_is_null(agent), tail);
-        if found.2.count > 1 {
+        let found = AgentAndTail { referer, agent: dash_is_null(agent), end };
+        if end.count > 1 {
             return Ok(found);
         }
-        short_record = short_record.or(Some(found));
+        // Its fields are kept aside: later candidates write over them.
+        short_record = short_record.or(Some((found, *fields)));
     }
     match short_record {
-        Some(found) => Ok(found),
-        None => bare_dash_agent(i),
+        Some((found, short_fields)) => {
+            *fields = short_fields;
+            Ok(found)
+        }
+        None => bare_dash_agent(i, fields),
     }
 }
 
+/// What [`agent_and_tail`] found besides the tail's fields.
+pub struct AgentAndTail<'a> {
+    pub referer: Option<&'a [u8]>,
+    pub agent: Option<&'a [u8]>,
+    pub end: TailEnd<'a>,
+}
+
 /// A User-Agent logged as a bare `-` (batch deletes, some internal requests).
-#[allow(clippy::type_complexity)]
-fn bare_dash_agent(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_>), ParseError> {
+fn bare_dash_agent<'a>(i: &'a [u8], fields: &mut TailFields<'a>) -> Result<AgentAndTail<'a>, ParseError> {
     let missing =
         ParseError::new(Column::UserAgent, "no closing quote followed by the fields S3 writes after the User-Agent");
     let (referer, rest) = if let Some(rest) = i.strip_prefix(b"- ") {
@@ -267,8 +280,8 @@ fn bare_dash_agent(i: &[u8]) -> Result<(Option<&[u8]>, Option<&[u8]>, Tail<'_>),
     } else {
         return Err(ParseError::new(Column::Referer, "expected a quoted value or `-`"));
     };
-    let tail = rest.strip_prefix(b"- ").and_then(tail).ok_or(missing)?;
-    Ok((referer, None, tail))
+    let end = rest.strip_prefix(b"- ").and_then(|t| tail(t, fields)).ok_or(missing)?;
+    Ok(AgentAndTail { referer, agent: None, end })
 }
 
 #[cfg(test)]

@@ -146,12 +146,19 @@ fn user_agent_forging_a_whole_tail_cannot_shift_fields() {
 
 #[test]
 fn user_agent_forging_a_tail_in_an_18_field_record() {
-    let evil = "\"x\" - FAKEHOST SigV2 - QueryString h TLSv1.2\"";
-    let l = line("\"GET /k HTTP/1.1\"", "\"-\"", evil, "3HL4kqtJvjVBH40Nrjfkd");
-    let r = parse_line(l.as_bytes()).unwrap();
-    assert_eq!(r.field_count, 18);
-    assert_eq!(text(&r, Column::VersionId), Some("3HL4kqtJvjVBH40Nrjfkd"));
-    assert_eq!(text(&r, Column::SignatureVersion), None);
+    // The second forgery passes the seven fields of a 24-field tail and
+    // fails only after them: what it wrote must not stay in the record.
+    for evil in [
+        "\"x\" - FAKEHOST SigV2 - QueryString h TLSv1.2\"",
+        "\"x\" - FAKEHOST SigV2 - QueryString h TLSv1.2 arn:fake\"",
+    ] {
+        let l = line("\"GET /k HTTP/1.1\"", "\"-\"", evil, "3HL4kqtJvjVBH40Nrjfkd");
+        let r = parse_line(l.as_bytes()).unwrap();
+        assert_eq!(r.field_count, 18);
+        assert_eq!(text(&r, Column::UserAgent), Some(&evil[1..evil.len() - 1]));
+        assert_eq!(text(&r, Column::VersionId), Some("3HL4kqtJvjVBH40Nrjfkd"));
+        assert_eq!((text(&r, Column::HostId), text(&r, Column::SignatureVersion)), (None, None));
+    }
 }
 
 #[test]
