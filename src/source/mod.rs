@@ -168,6 +168,9 @@ fn collect_path(path: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError>
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+/// The buffer that the magic bytes are peeked from, and that compressed
+/// input is read through.
+const PEEK_BUFFER: usize = 64 * 1024;
 
 /// Opens a local input as a stream of log text, decompressing gzip
 /// (multi-member, as concatenated log objects are) and zstd.
@@ -187,7 +190,7 @@ pub fn open(input: &Input) -> Result<Box<dyn Read + Send>, SourceError> {
 
 /// Log text of `raw`, decompressed by its magic bytes.
 pub fn decode(name: String, raw: Box<dyn Read + Send>) -> Result<Box<dyn Read + Send>, SourceError> {
-    let mut reader = BufReader::with_capacity(256 * 1024, raw);
+    let mut reader = BufReader::with_capacity(PEEK_BUFFER, raw);
     let head = reader.fill_buf().map_err(|source| SourceError::Io { path: name.clone(), source })?;
     Ok(if head.starts_with(GZIP_MAGIC) {
         Box::new(flate2::read::MultiGzDecoder::new(reader))
@@ -197,7 +200,10 @@ pub fn decode(name: String, raw: Box<dyn Read + Send>) -> Result<Box<dyn Read + 
                 .map_err(|source| SourceError::Io { path: name, source })?,
         )
     } else {
-        Box::new(reader)
+        // Plain text: the peeked bytes, then straight from the source, so
+        // that the chunker's large reads are not copied through the buffer.
+        let peeked = reader.buffer().to_vec();
+        Box::new(io::Cursor::new(peeked).chain(reader.into_inner()))
     })
 }
 
