@@ -232,10 +232,18 @@ pub fn query_param<'a>(request_uri: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 /// `arn:PARTITION:SERVICE::ACCOUNT:RESOURCE` split into service, account and
 /// resource.
 fn arn_parts(arn: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
-    let mut parts = arn.splitn(6, |b| *b == b':');
-    let (prefix, _partition, service, _region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let (account, resource) = (parts.next()?, parts.next()?);
-    (prefix == b"arn").then_some((service, account, resource))
+    let rest = arn.strip_prefix(b"arn:")?;
+    let (_partition, rest) = split_at_colon(rest)?;
+    let (service, rest) = split_at_colon(rest)?;
+    let (_region, rest) = split_at_colon(rest)?;
+    let (account, resource) = split_at_colon(rest)?;
+    Some((service, account, resource))
+}
+
+/// What comes before and after the first `:` of `s`.
+fn split_at_colon(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let colon = find::byte(b':', s)?;
+    Some((&s[..colon], &s[colon + 1..]))
 }
 
 fn is_canonical_user_id(v: &[u8]) -> bool {
@@ -366,6 +374,11 @@ mod tests {
         assert_eq!(kind("79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"), ("canonical_user", None));
         assert_eq!(requester_kind(None), ("anonymous", None));
         assert_eq!(kind("somebody"), ("other", None));
+        // A resource may hold colons; too few parts or another prefix is no ARN.
+        assert_eq!(kind("arn:aws:sts::123456789012:assumed-role/R/a:b"), ("assumed_role", Some(&b"123456789012"[..])));
+        assert_eq!(kind("arn:aws:iam::123456789012"), ("other", None));
+        assert_eq!(kind("arnx:aws:iam::123456789012:root"), ("other", None));
+        assert_eq!(kind("arn:aws:iam::12345678901x:root"), ("other", None));
     }
 
     #[test]
