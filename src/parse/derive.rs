@@ -377,7 +377,7 @@ mod tests {
         // A resource may hold colons; too few parts or another prefix is no ARN.
         assert_eq!(kind("arn:aws:sts::123456789012:assumed-role/R/a:b"), ("assumed_role", Some(&b"123456789012"[..])));
         assert_eq!(kind("arn:aws:iam::123456789012"), ("other", None));
-        assert_eq!(kind("arnx:aws:iam::123456789012:root"), ("other", None));
+        assert_eq!(kind("xrn:aws:iam::123456789012:root"), ("other", None));
         assert_eq!(kind("arn:aws:iam::12345678901x:root"), ("other", None));
     }
 
