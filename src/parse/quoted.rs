@@ -17,7 +17,7 @@ use memchr::{memchr_iter, memrchr_iter};
 
 use super::find;
 
-use super::{ParseError, Res};
+use super::{ParseError, Res, null_if_dash};
 use crate::schema::Column;
 
 /// The six bare words between Request-URI and Referer.
@@ -174,7 +174,7 @@ fn tail<'a>(t: &'a [u8], fields: &mut TailFields<'a>) -> Option<TailEnd<'a>> {
     let mut words = Words::new(t);
     let version_id = words.next_bare()?;
     if words.at_end() {
-        *fields = [dash_is_null(version_id), None, None, None, None, None, None, None, None, None];
+        *fields = [null_if_dash(version_id), None, None, None, None, None, None, None, None, None];
         return Some(TailEnd { count: 1, extra: None });
     }
     let host_start = words.pos;
@@ -191,7 +191,7 @@ fn tail<'a>(t: &'a [u8], fields: &mut TailFields<'a>) -> Option<TailEnd<'a>> {
     let tls = words.next_bare().filter(|w| is_tls_version(w))?;
     let (known, newer) = fields.split_at_mut(7);
     for (slot, word) in known.iter_mut().zip([version_id, host_id, signature, cipher, auth, host, tls]) {
-        *slot = dash_is_null(word);
+        *slot = null_if_dash(word);
     }
     newer.fill(None);
     let mut end = TailEnd { count: 7, extra: None };
@@ -199,7 +199,7 @@ fn tail<'a>(t: &'a [u8], fields: &mut TailFields<'a>) -> Option<TailEnd<'a>> {
         if words.at_end() {
             return Some(end);
         }
-        *slot = dash_is_null(words.next_bare()?);
+        *slot = null_if_dash(words.next_bare()?);
         end.count += 1;
     }
     end.extra = words.rest();
@@ -223,10 +223,6 @@ fn quote_followed_by(hay: &[u8], follow: &[u8]) -> Option<usize> {
     memchr_iter(b'"', hay).find(|q| hay[q + 1..].starts_with(follow))
 }
 
-fn dash_is_null(v: &[u8]) -> Option<&[u8]> {
-    (v != b"-").then_some(v)
-}
-
 /// Referer and User-Agent, and the tail written into `fields`. `i` starts
 /// at the Referer.
 pub fn agent_and_tail<'a>(i: &'a [u8], fields: &mut TailFields<'a>) -> Result<AgentAndTail<'a>, ParseError> {
@@ -245,7 +241,7 @@ pub fn agent_and_tail<'a>(i: &'a [u8], fields: &mut TailFields<'a>) -> Result<Ag
         let Some((referer, agent)) = split_referer_agent(&i[..q]) else {
             continue;
         };
-        let found = AgentAndTail { referer, agent: dash_is_null(agent), end };
+        let found = AgentAndTail { referer, agent: null_if_dash(agent), end };
         if end.count > 1 {
             return Ok(found);
         }
@@ -276,7 +272,7 @@ fn bare_dash_agent<'a>(i: &'a [u8], fields: &mut TailFields<'a>) -> Result<Agent
         (None, rest)
     } else if let Some(inner) = i.strip_prefix(b"\"") {
         let k = quote_followed_by(inner, b" ").ok_or(missing)?;
-        (dash_is_null(&inner[..k]), &inner[k + 2..])
+        (null_if_dash(&inner[..k]), &inner[k + 2..])
     } else {
         return Err(ParseError::new(Column::Referer, "expected a quoted value or `-`"));
     };

@@ -1,6 +1,9 @@
 //! Rendering query results for people and programs: a terminal table, CSV,
 //! a JSON array or newline-delimited JSON. String values pass through
-//! [`crate::redact`] first unless the caller opts out.
+//! [`crate::redact`] first unless the caller opts out. Timestamps are
+//! written the way Arrow does when given no format: RFC 3339 in UTC, `Z`,
+//! and only the fractional digits there are (`2026-11-20T10:00:00Z`); a
+//! format string would be parsed again for every value written.
 
 use std::io::Write;
 use std::str::FromStr;
@@ -12,11 +15,6 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::{csv, json, util::pretty};
 
 use crate::redact::redact;
-
-// Every output writes a timestamp the way Arrow does when given no format:
-// RFC 3339 in UTC, `Z`, and only the fractional digits there are
-// (`2026-11-20T10:00:00Z`). A format string would be parsed again for every
-// value written.
 
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
