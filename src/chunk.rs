@@ -1,16 +1,24 @@
-//! Cuts a stream of log text into line-aligned chunks of a few MiB, so that
-//! one huge file and thousands of small ones both become units of parallel
-//! work. Each chunk knows its file and the number of its first line, and owns
-//! its bytes in an Arrow buffer that string columns can point into. Chunk
-//! buffers come back to a [`BufferPool`] when the last array pointing into
-//! them is dropped, so a scan reuses a few buffers instead of faulting in
-//! (and having the kernel zero) fresh pages for every chunk.
+//! Cuts log text into line-aligned chunks of a few MiB, so that one huge
+//! file and thousands of small ones both become units of parallel work. Each
+//! chunk knows its file and the number of its first line, and owns its bytes
+//! in an Arrow buffer that string columns can point into.
+//!
+//! A plain file is mapped into memory a chunk at a time, and fetched text is
+//! sliced where it lies ([`WindowChunker`]): nothing is copied, and a mapped
+//! chunk's pages are unmapped when the last array pointing into them is
+//! dropped. Streams (stdin, decompressed text)
+//! are read ([`LineChunker`]) into buffers that come back to a
+//! [`BufferPool`] when the last array pointing into them is dropped, so a
+//! scan reuses a few buffers instead of faulting in (and having the kernel
+//! zero) fresh pages for every chunk.
 
+use std::fs::File;
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex, Weak};
 
 use datafusion::arrow::buffer::Buffer;
 use memchr::{memchr_iter, memrchr};
+use memmap2::MmapOptions;
 
 /// Default target size of a chunk.
 pub const CHUNK_BYTES: usize = 4 << 20;
@@ -176,28 +184,148 @@ impl<R: Read> Iterator for LineChunker<R> {
     }
 }
 
+/// Iterator of line-aligned chunks over an input whose bytes can be had at
+/// any offset without copying them: a plain file mapped a chunk at a time
+/// ([`WindowChunker::mapped`]) or fetched bytes already in memory
+/// ([`WindowChunker::in_memory`]).
+pub struct WindowChunker<W> {
+    windows: W,
+    source: Arc<str>,
+    len: u64,
+    next_offset: u64,
+    next_line: u64,
+    target: usize,
+}
+
+/// Where a [`WindowChunker`] gets its bytes.
+pub trait Windows {
+    /// The `len` bytes at `offset`, as a buffer that arrays can point into.
+    fn window(&self, offset: u64, len: usize) -> io::Result<Buffer>;
+}
+
+impl Windows for Buffer {
+    fn window(&self, offset: u64, len: usize) -> io::Result<Buffer> {
+        let offset = usize::try_from(offset).map_err(io::Error::other)?;
+        Ok(self.slice_with_length(offset, len))
+    }
+}
+
+/// A plain file, each window of it a read-only map of its own, unmapped
+/// when the last array pointing into it is dropped.
+pub struct MappedFile(File);
+
+impl Windows for MappedFile {
+    fn window(&self, offset: u64, len: usize) -> io::Result<Buffer> {
+        // Reading a mapped page past the end of a file kills the process, so
+        // a file cut shorter since it was opened is an error here instead.
+        if self.0.metadata()?.len() < offset + len as u64 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file was cut shorter while being read"));
+        }
+        // SAFETY: the map is private and read-only, and its bytes are only
+        // read through the returned buffer. They are the file's: if another
+        // process rewrites that part of the file while the map lives, the
+        // chunk sees the new bytes (log files are written once, then only
+        // read), and if it truncates the file in the instant after the
+        // check above, reading the lost pages ends the process, as it would
+        // any program that maps its input.
+        let map = unsafe { MmapOptions::new().offset(offset).len(len).map(&self.0)? };
+        Ok(Buffer::from(bytes::Bytes::from_owner(map)))
+    }
+}
+
+impl WindowChunker<MappedFile> {
+    /// Chunks of a plain file, each mapped rather than read: the kernel
+    /// copies nothing. A file that grows meanwhile is read to the length it
+    /// had here.
+    pub fn mapped(file: File, source: Arc<str>, target: usize) -> io::Result<Self> {
+        let len = file.metadata()?.len();
+        Ok(Self::over(MappedFile(file), len, source, target))
+    }
+}
+
+impl WindowChunker<Buffer> {
+    /// Chunks of text in memory, each a slice of it.
+    pub fn in_memory(text: Buffer, source: Arc<str>, target: usize) -> Self {
+        let len = text.len() as u64;
+        Self::over(text, len, source, target)
+    }
+}
+
+impl<W: Windows> WindowChunker<W> {
+    fn over(windows: W, len: u64, source: Arc<str>, target: usize) -> Self {
+        WindowChunker { windows, source, len, next_offset: 0, next_line: 1, target: target.max(1) }
+    }
+
+    /// The next `target` bytes, cut after their last newline; more when no
+    /// newline is in them, all that is left at the end of the input.
+    fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        let rest = self.len - self.next_offset;
+        if rest == 0 {
+            return Ok(None);
+        }
+        let mut want = self.target;
+        let data = loop {
+            let take = usize::try_from(rest).map_or(want, |rest| rest.min(want));
+            let window = self.windows.window(self.next_offset, take)?;
+            if take as u64 == rest {
+                break window;
+            }
+            if let Some(newline) = memrchr(b'\n', &window) {
+                break window.slice_with_length(0, newline + 1);
+            }
+            want = want.saturating_mul(2); // one line longer than a chunk
+        };
+        self.next_offset += data.len() as u64;
+        let chunk = Chunk::new(self.source.clone(), self.next_line, data);
+        self.next_line += chunk.lines();
+        Ok(Some(chunk))
+    }
+}
+
+impl<W: Windows> Iterator for WindowChunker<W> {
+    type Item = io::Result<Chunk>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_chunk().transpose()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn chunks(text: &str, target: usize) -> Vec<(u64, String)> {
-        LineChunker::new(text.as_bytes(), "t".into(), target, BufferPool::new(2))
+    /// Each chunk's first line number and text.
+    fn texts(chunks: impl Iterator<Item = io::Result<Chunk>>) -> Vec<(u64, String)> {
+        chunks
             .map(|c| c.map(|c| (c.first_line, String::from_utf8(c.data.to_vec()).unwrap())))
             .collect::<io::Result<_>>()
             .unwrap()
     }
 
-    #[test]
-    fn chunks_end_on_newlines_and_number_lines() {
-        let text = "aaaa\nbbbb\ncccc\ndddd\n";
-        let got = chunks(text, 7);
-        assert!(got.iter().all(|(_, c)| c.ends_with('\n')));
-        assert_eq!(got.iter().map(|(_, c)| c.as_str()).collect::<String>(), text);
+    fn chunks(text: &str, target: usize) -> Vec<(u64, String)> {
+        texts(LineChunker::new(text.as_bytes(), "t".into(), target, BufferPool::new(2)))
+    }
+
+    fn mapped_chunks(text: &str, target: usize) -> Vec<(u64, String)> {
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        let mapped = texts(WindowChunker::mapped(file, "t".into(), target).unwrap());
+        let sliced = texts(WindowChunker::in_memory(Buffer::from(text.as_bytes()), "t".into(), target));
+        assert_eq!(mapped, sliced, "a mapped file and the same text in memory are cut alike");
+        mapped
+    }
+
+    /// Whether `got` is `text` cut after newlines, numbered by line.
+    fn covers_in_whole_lines(got: &[(u64, String)], text: &str) -> bool {
         let mut line = 1;
-        for (first, c) in &got {
-            assert_eq!(*first, line);
-            line += c.matches('\n').count() as u64;
+        for (i, (first, chunk)) in got.iter().enumerate() {
+            let last = i + 1 == got.len();
+            if *first != line || chunk.is_empty() || !(last || chunk.ends_with('\n')) {
+                return false;
+            }
+            line += chunk.matches('\n').count() as u64;
         }
+        got.iter().map(|(_, c)| c.as_str()).collect::<String>() == text
     }
 
     #[test]
@@ -221,6 +349,44 @@ mod tests {
         let got = chunks(&text, 16);
         assert!(got[0].1.starts_with(&format!("{long}\n")));
         assert_eq!(got.iter().map(|(_, c)| c.as_str()).collect::<String>(), text);
+    }
+
+    #[test]
+    fn window_chunks_are_whole_lines_of_at_most_the_target_unless_a_line_is_longer() {
+        let long = "x".repeat(300);
+        let text = format!("a\nbb\nccc\n{long}\ndddd\neeeee\nlast without newline");
+        for target in [1, 4, 7, 16, 512, 1 << 20] {
+            let got = mapped_chunks(&text, target);
+            assert!(covers_in_whole_lines(&got, &text), "target {target}: {got:?}");
+            for (_, chunk) in &got {
+                // Longer only when `target` bytes held no newline.
+                let first_newline = chunk.find('\n').unwrap_or(chunk.len());
+                assert!(chunk.len() <= target || first_newline >= target, "target {target}: {chunk:?}");
+            }
+        }
+        assert_eq!(mapped_chunks(&text, 16).iter().filter(|(_, c)| c.contains(&long)).count(), 1);
+        assert_eq!(mapped_chunks(&text, 1 << 20), [(1, text.clone())]);
+        assert_eq!(mapped_chunks("", 10), []);
+    }
+
+    #[test]
+    fn read_chunks_are_whole_lines() {
+        let text: String = (0..2000).map(|i| format!("line {i} {}\n", "y".repeat(i % 97))).collect();
+        for target in [1, 100, 64 * 1024, 1 << 20] {
+            assert!(covers_in_whole_lines(&chunks(&text, target), &text), "target {target}");
+        }
+    }
+
+    #[test]
+    fn a_file_cut_shorter_while_mapped_is_an_error_not_a_crash() {
+        let text = "first line\n".repeat(100);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        let mut chunker = WindowChunker::mapped(file.reopen().unwrap(), "t".into(), 200).unwrap();
+        assert!(chunker.next().unwrap().is_ok());
+        file.as_file().set_len(300).unwrap();
+        let error = chunker.next().unwrap().unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof, "{error}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! however large the input. Every line becomes a row or a counted rejection.
 
 use std::collections::HashSet;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -14,8 +14,8 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use tokio::sync::mpsc;
 
 use super::builder::{BatchBuilder, ChunkOutput};
-use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker};
-use crate::source::{Input, SourceError, decode, open};
+use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker, WindowChunker};
+use crate::source::{Input, LogText, SourceError, decode, is_compressed, open};
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 
@@ -281,13 +281,20 @@ pub fn spawn_scan(
 
 /// Sends the chunks of one input; false when the parser side is gone.
 fn send_chunks(
-    reader: Box<dyn Read + Send>,
+    text: LogText,
     name: Arc<str>,
     pool: &BufferPool,
     chunks: &mpsc::Sender<Chunk>,
 ) -> Result<bool, ScanError> {
-    for chunk in LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone()) {
-        let chunk = chunk.map_err(|source| ScanError::Read { path: name.to_string(), source })?;
+    let read_error = |source| ScanError::Read { path: name.to_string(), source };
+    let chunker: Box<dyn Iterator<Item = io::Result<Chunk>>> = match text {
+        LogText::PlainFile(file) => {
+            Box::new(WindowChunker::mapped(file, name.clone(), CHUNK_BYTES).map_err(read_error)?)
+        }
+        LogText::Stream(reader) => Box::new(LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone())),
+    };
+    for chunk in chunker {
+        let chunk = chunk.map_err(read_error)?;
         if chunks.blocking_send(chunk).is_err() {
             return Ok(false);
         }
@@ -335,12 +342,7 @@ fn spawn_fetcher(
                     return;
                 }
             };
-            let reader = decode(object.url.clone(), Box::new(std::io::Cursor::new(bytes)));
-            let chunked = reader.map_err(ScanError::from).and_then(|r| {
-                LineChunker::new(r, name.clone(), CHUNK_BYTES, pool.clone())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|source| ScanError::Read { path: name.to_string(), source })
-            });
+            let chunked = object_chunks(bytes, &name, &pool);
             match chunked {
                 Ok(list) => {
                     for chunk in list {
@@ -356,4 +358,17 @@ fn spawn_fetcher(
             }
         }
     });
+}
+
+/// The chunks of one fetched object: plain text sliced where it lies,
+/// compressed text decoded into buffers of the pool.
+fn object_chunks(bytes: bytes::Bytes, name: &Arc<str>, pool: &BufferPool) -> Result<Vec<Chunk>, ScanError> {
+    let read_error = |source| ScanError::Read { path: name.to_string(), source };
+    if !is_compressed(&bytes) {
+        return WindowChunker::in_memory(bytes.into(), name.clone(), CHUNK_BYTES)
+            .collect::<Result<_, _>>()
+            .map_err(read_error);
+    }
+    let reader = decode(name.to_string(), Box::new(std::io::Cursor::new(bytes)))?;
+    LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone()).collect::<Result<_, _>>().map_err(read_error)
 }

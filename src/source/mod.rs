@@ -6,7 +6,7 @@ pub mod manifest;
 pub mod remote;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use crate::window::TimeWindow;
@@ -172,12 +172,21 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 /// input is read through.
 const PEEK_BUFFER: usize = 64 * 1024;
 
-/// Opens a local input as a stream of log text, decompressing gzip
-/// (multi-member, as concatenated log objects are) and zstd.
-pub fn open(input: &Input) -> Result<Box<dyn Read + Send>, SourceError> {
-    let raw: Box<dyn Read + Send> = match input {
-        Input::Stdin => Box::new(io::stdin()),
-        Input::File(path) => Box::new(File::open(path).map_err(|e| io_error(path, e))?),
+/// A local input's log text, opened.
+pub enum LogText {
+    /// A regular file of plain text, which the chunker maps into memory
+    /// rather than reads.
+    PlainFile(File),
+    /// Text read as a stream: stdin, pipes, decompressed files.
+    Stream(Box<dyn Read + Send>),
+}
+
+/// Opens a local input's log text, decompressing gzip (multi-member, as
+/// concatenated log objects are) and zstd.
+pub fn open(input: &Input) -> Result<LogText, SourceError> {
+    let path = match input {
+        Input::Stdin => return Ok(LogText::Stream(decode(input.name(), Box::new(io::stdin()))?)),
+        Input::File(path) => path,
         Input::Object(o) => {
             return Err(SourceError::Store {
                 url: o.url.clone(),
@@ -185,7 +194,29 @@ pub fn open(input: &Input) -> Result<Box<dyn Read + Send>, SourceError> {
             });
         }
     };
-    decode(input.name(), raw)
+    let mut file = File::open(path).map_err(|e| io_error(path, e))?;
+    if is_plain_regular_file(&mut file).map_err(|e| io_error(path, e))? {
+        return Ok(LogText::PlainFile(file));
+    }
+    Ok(LogText::Stream(decode(input.name(), Box::new(file))?))
+}
+
+/// Whether `file` is a regular file holding text, not compressed; its
+/// position is left at its start.
+fn is_plain_regular_file(file: &mut File) -> io::Result<bool> {
+    let metadata = file.metadata()?;
+    if !metadata.is_file() || metadata.len() == 0 {
+        return Ok(false);
+    }
+    let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
+    (&mut *file).take(ZSTD_MAGIC.len() as u64).read_to_end(&mut head)?;
+    file.rewind()?;
+    Ok(!is_compressed(&head))
+}
+
+/// Whether text starting with `head` is gzip or zstd.
+pub fn is_compressed(head: &[u8]) -> bool {
+    head.starts_with(GZIP_MAGIC) || head.starts_with(ZSTD_MAGIC)
 }
 
 /// Log text of `raw`, decompressed by its magic bytes.
@@ -212,10 +243,20 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn read_all(input: &Input) -> String {
+    /// The input's text, and whether it was opened to be mapped.
+    fn read_all(input: &Input) -> (String, bool) {
         let mut s = String::new();
-        open(input).unwrap().read_to_string(&mut s).unwrap();
-        s
+        let mapped = match open(input).unwrap() {
+            LogText::PlainFile(mut file) => {
+                file.read_to_string(&mut s).unwrap();
+                true
+            }
+            LogText::Stream(mut reader) => {
+                reader.read_to_string(&mut s).unwrap();
+                false
+            }
+        };
+        (s, mapped)
     }
 
     #[test]
@@ -229,9 +270,12 @@ mod tests {
         enc.finish().unwrap();
         let zst = dir.path().join("zst.log");
         std::fs::write(&zst, zstd::encode_all(&b"zstd text\n"[..], 1).unwrap()).unwrap();
-        assert_eq!(read_all(&Input::File(plain)), "line one\n");
-        assert_eq!(read_all(&Input::File(gz)), "gzipped\n");
-        assert_eq!(read_all(&Input::File(zst)), "zstd text\n");
+        let empty = dir.path().join("empty.log");
+        std::fs::write(&empty, "").unwrap();
+        assert_eq!(read_all(&Input::File(plain)), ("line one\n".into(), true));
+        assert_eq!(read_all(&Input::File(gz)), ("gzipped\n".into(), false));
+        assert_eq!(read_all(&Input::File(zst)), ("zstd text\n".into(), false));
+        assert_eq!(read_all(&Input::File(empty)), (String::new(), false));
     }
 
     #[test]
