@@ -49,20 +49,33 @@ pub fn space(hay: &[u8]) -> Option<usize> {
 /// a double quote (the bytes S3 separates and quotes fields with).
 #[inline]
 pub fn separators(hay: &[u8]) -> u64 {
+    block_map::<b'"'>(hay)
+}
+
+/// Bit `i` set where byte `i` of the first 64 bytes of `hay` is a space.
+#[inline]
+fn spaces(hay: &[u8]) -> u64 {
+    block_map::<b' '>(hay)
+}
+
+/// Bit `i` set where byte `i` of the first 64 bytes of `hay` is a space or
+/// `OTHER`.
+#[inline]
+fn block_map<const OTHER: u8>(hay: &[u8]) -> u64 {
     match hay.first_chunk::<64>() {
-        Some(block) => block_separators(block),
+        Some(block) => block_bits::<OTHER>(block),
         None => {
             // Zero bytes are neither, so padding adds no bits.
             let mut block = [0u8; 64];
             block[..hay.len()].copy_from_slice(hay);
-            block_separators(&block)
+            block_bits::<OTHER>(&block)
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn block_separators(block: &[u8; 64]) -> u64 {
+fn block_bits<const OTHER: u8>(block: &[u8; 64]) -> u64 {
     use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
     let (chunks, _) = block.as_chunks::<16>();
     let mut bits = 0u64;
@@ -72,8 +85,8 @@ fn block_separators(block: &[u8; 64]) -> u64 {
         let matched = unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().cast());
             let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8));
-            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            _mm_movemask_epi8(_mm_or_si128(space, quote))
+            let other = _mm_cmpeq_epi8(v, _mm_set1_epi8(OTHER as i8));
+            _mm_movemask_epi8(_mm_or_si128(space, other))
         };
         bits |= u64::from(matched as u16) << (16 * n);
     }
@@ -82,8 +95,56 @@ fn block_separators(block: &[u8; 64]) -> u64 {
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn block_separators(block: &[u8; 64]) -> u64 {
-    block.iter().enumerate().fold(0, |bits, (i, b)| bits | u64::from(*b == b' ' || *b == b'"') << i)
+fn block_bits<const OTHER: u8>(block: &[u8; 64]) -> u64 {
+    block.iter().enumerate().fold(0, |bits, (i, b)| bits | u64::from(*b == b' ' || *b == OTHER) << i)
+}
+
+/// The spaces of one line, found 64 bytes at a time as the parser moves
+/// along it: the fields before the Request-URI, read one after another, take
+/// their ends from one bitmap instead of a search each.
+pub struct LineSpaces<'a> {
+    line: &'a [u8],
+    /// Where the bitmap starts (a multiple of 64).
+    block: usize,
+    /// The spaces in `line[block..block + 64]`.
+    bits: u64,
+}
+
+impl<'a> LineSpaces<'a> {
+    pub fn new(line: &'a [u8]) -> Self {
+        LineSpaces { line, block: 0, bits: spaces(line) }
+    }
+
+    /// How many bytes of `rest`, which must end where the line ends, come
+    /// before its first space (all of them if it has none).
+    #[inline]
+    pub fn word_len(&mut self, rest: &[u8]) -> usize {
+        debug_assert_eq!(rest.as_ptr_range().end, self.line.as_ptr_range().end, "not a suffix of the line");
+        let start = self.line.len() - rest.len();
+        self.next_space(start) - start
+    }
+
+    /// The first space at or after `pos`, or the end of the line.
+    #[inline]
+    fn next_space(&mut self, pos: usize) -> usize {
+        if pos >= self.line.len() {
+            return self.line.len();
+        }
+        if pos < self.block || pos >= self.block + 64 {
+            self.block = pos & !63;
+            self.bits = spaces(&self.line[self.block..]);
+        }
+        let mut bits = self.bits & (u64::MAX << (pos - self.block));
+        while bits == 0 {
+            if self.block + 64 >= self.line.len() {
+                return self.line.len();
+            }
+            self.block += 64;
+            self.bits = spaces(&self.line[self.block..]);
+            bits = self.bits;
+        }
+        self.block + bits.trailing_zeros() as usize
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +180,18 @@ mod tests {
         fn separator_bits_agree_with_a_plain_search(hay in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100)) {
             let expected = hay.iter().take(64).enumerate().fold(0u64, |bits, (i, b)| bits | u64::from(*b == b' ' || *b == b'"') << i);
             proptest::prop_assert_eq!(separators(&hay), expected);
+        }
+
+        #[test]
+        fn line_spaces_agree_with_a_plain_search_from_any_suffix(
+            line in proptest::collection::vec(proptest::prop_oneof![6 => proptest::prelude::Just(b'a'), 1 => proptest::prelude::Just(b' ')], 0..300),
+            starts in proptest::collection::vec(0usize..310, 1..12),
+        ) {
+            let mut spaces = LineSpaces::new(&line);
+            for start in starts {
+                let rest = &line[start.min(line.len())..];
+                proptest::prop_assert_eq!(spaces.word_len(rest), rest.iter().position(|b| *b == b' ').unwrap_or(rest.len()));
+            }
         }
 
         #[test]

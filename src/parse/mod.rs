@@ -18,6 +18,7 @@ use nom::{IResult, Parser, bytes::complete::take, character::complete::char, seq
 
 use crate::schema::Column;
 pub use derive::Derived;
+use find::LineSpaces;
 use quoted::{TailFields, agent_and_tail, request_uri};
 pub use time::DayCache;
 use time::{Micros, parse_log_time};
@@ -110,8 +111,8 @@ fn null_if_dash(v: &[u8]) -> Option<&[u8]> {
 type Res<'a, T> = Result<(&'a [u8], T), ParseError>;
 
 /// A non-empty run of bytes up to the next space.
-fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    let end = find::space(i).unwrap_or(i.len());
+fn token<'a>(i: &'a [u8], spaces: &mut LineSpaces<'_>) -> IResult<&'a [u8], &'a [u8]> {
+    let end = spaces.word_len(i);
     if end == 0 {
         return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::TakeTill1)));
     }
@@ -123,9 +124,9 @@ fn separator(i: &[u8], column: Column) -> Result<&[u8], ParseError> {
     i.strip_prefix(b" ").ok_or(ParseError::new(column, "missing (the line ends or the separator is not one space)"))
 }
 
-fn field_token(i: &[u8], column: Column) -> Res<'_, &[u8]> {
+fn field_token<'a>(i: &'a [u8], column: Column, spaces: &mut LineSpaces<'_>) -> Res<'a, &'a [u8]> {
     let i = separator(i, column)?;
-    token(i).map_err(|_| ParseError::new(column, "empty (two spaces in a row)"))
+    token(i, spaces).map_err(|_| ParseError::new(column, "empty (two spaces in a row)"))
 }
 
 /// The most digits a whole number may have: 18 always fit an `i64`.
@@ -179,9 +180,9 @@ fn is_operation(v: &[u8]) -> bool {
 const MAX_EXTRA_WORDS: usize = 8;
 
 /// The end of the next word of `i` starting at `from` (which is a space).
-fn next_word_end(i: &[u8], from: usize) -> Option<usize> {
+fn next_word_end(i: &[u8], from: usize, spaces: &mut LineSpaces<'_>) -> Option<usize> {
     let start = from + 1;
-    let len = find::space(i.get(start..)?).unwrap_or(i.len() - start);
+    let len = spaces.word_len(i.get(start..)?);
     (len > 0).then_some(start + len)
 }
 
@@ -191,13 +192,13 @@ type IdAndOperation<'a> = [&'a [u8]; 2];
 /// Requester, which may contain spaces (CloudFront Origin Access Identity):
 /// it ends where a request id and an operation-shaped word follow. Those two
 /// words come with it when they decided its end.
-fn requester(i: &[u8]) -> Res<'_, (&[u8], Option<IdAndOperation<'_>>)> {
+fn requester<'a>(i: &'a [u8], spaces: &mut LineSpaces<'_>) -> Res<'a, (&'a [u8], Option<IdAndOperation<'a>>)> {
     let i = separator(i, Column::Requester)?;
-    let (_, first) = token(i).map_err(|_| ParseError::new(Column::Requester, "empty"))?;
+    let (_, first) = token(i, spaces).map_err(|_| ParseError::new(Column::Requester, "empty"))?;
     let mut end = first.len();
     for _ in 0..=MAX_EXTRA_WORDS {
-        let Some(id_end) = next_word_end(i, end) else { break };
-        if let Some(op_end) = next_word_end(i, id_end)
+        let Some(id_end) = next_word_end(i, end, spaces) else { break };
+        if let Some(op_end) = next_word_end(i, id_end, spaces)
             && is_operation(&i[id_end + 1..op_end])
         {
             let following = [&i[end + 1..id_end], &i[id_end + 1..op_end]];
@@ -216,15 +217,15 @@ fn starts_request_uri(i: &[u8]) -> bool {
 
 /// Key: usually one word; a key logged with raw spaces runs until the
 /// Request-URI starts.
-fn key(i: &[u8]) -> Res<'_, &[u8]> {
+fn key<'a>(i: &'a [u8], spaces: &mut LineSpaces<'_>) -> Res<'a, &'a [u8]> {
     let i = separator(i, Column::Key)?;
-    let (_, first) = token(i).map_err(|_| ParseError::new(Column::Key, "empty"))?;
+    let (_, first) = token(i, spaces).map_err(|_| ParseError::new(Column::Key, "empty"))?;
     let mut end = first.len();
     for _ in 0..=MAX_EXTRA_WORDS {
         if i.get(end + 1..).is_some_and(starts_request_uri) {
             return Ok((&i[end..], &i[..end]));
         }
-        match next_word_end(i, end) {
+        match next_word_end(i, end, spaces) {
             Some(e) => end = e,
             None => break,
         }
@@ -247,15 +248,16 @@ pub fn parse_line(line: &[u8]) -> Result<LogRecord<'_>, ParseError> {
 /// the last date read from one line to the next.
 pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>, days: &mut DayCache) -> Result<(), ParseError> {
     let line = line.trim_ascii_end();
-    let (i, v) = token(line).map_err(|_| ParseError::new(Column::BucketOwner, "empty line"))?;
+    let spaces = &mut LineSpaces::new(line);
+    let (i, v) = token(line, spaces).map_err(|_| ParseError::new(Column::BucketOwner, "empty line"))?;
     r.set(Column::BucketOwner, v);
-    let (i, v) = field_token(i, Column::Bucket)?;
+    let (i, v) = field_token(i, Column::Bucket, spaces)?;
     r.set(Column::Bucket, v);
     let (i, t) = bracketed_time(i, days)?;
     r.time = t;
-    let (i, v) = field_token(i, Column::RemoteIp)?;
+    let (i, v) = field_token(i, Column::RemoteIp, spaces)?;
     r.set(Column::RemoteIp, v);
-    let (i, (v, following)) = requester(i)?;
+    let (i, (v, following)) = requester(i, spaces)?;
     r.set(Column::Requester, v);
     let i = match following {
         Some([id, operation]) => {
@@ -264,14 +266,14 @@ pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>, days: &mut Day
             i
         }
         None => {
-            let (i, v) = field_token(i, Column::RequestId)?;
+            let (i, v) = field_token(i, Column::RequestId, spaces)?;
             r.set(Column::RequestId, v);
-            let (i, v) = field_token(i, Column::Operation)?;
+            let (i, v) = field_token(i, Column::Operation, spaces)?;
             r.set(Column::Operation, v);
             i
         }
     };
-    let (i, v) = key(i)?;
+    let (i, v) = key(i, spaces)?;
     r.set(Column::Key, v);
     let i = separator(i, Column::RequestUri)?;
     let (i, (uri, status)) = request_uri(i)?;
