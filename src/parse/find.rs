@@ -4,7 +4,7 @@
 //! eight bytes at a time in a register and inlines into the parser. Long
 //! scans (a quoted field's closing quote) still use `memchr`. A run of
 //! fields read one after another takes its separators from a bitmap of 64
-//! bytes at a time ([`separators`]).
+//! bytes at a time ([`SeparatorMap`]).
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -43,19 +43,6 @@ pub fn byte(needle: u8, hay: &[u8]) -> Option<usize> {
 #[inline]
 pub fn space(hay: &[u8]) -> Option<usize> {
     byte(b' ', hay)
-}
-
-/// Bit `i` set where byte `i` of the first 64 bytes of `hay` is a space or
-/// a double quote (the bytes S3 separates and quotes fields with).
-#[inline]
-pub fn separators(hay: &[u8]) -> u64 {
-    block_map::<b'"'>(hay)
-}
-
-/// Bit `i` set where byte `i` of the first 64 bytes of `hay` is a space.
-#[inline]
-fn spaces(hay: &[u8]) -> u64 {
-    block_map::<b' '>(hay)
 }
 
 /// Bit `i` set where byte `i` of the first 64 bytes of `hay` is a space or
@@ -99,51 +86,78 @@ fn block_bits<const OTHER: u8>(block: &[u8; 64]) -> u64 {
     block.iter().enumerate().fold(0, |bits, (i, b)| bits | u64::from(*b == b' ' || *b == OTHER) << i)
 }
 
-/// The spaces of one line, found 64 bytes at a time as the parser moves
-/// along it: the fields before the Request-URI, read one after another, take
-/// their ends from one bitmap instead of a search each.
-pub struct LineSpaces<'a> {
-    line: &'a [u8],
+/// Where the separators (spaces, and `OTHER`) of a slice are, found 64 bytes
+/// at a time as a parser moves along it, so that fields read one after
+/// another take their ends from one bitmap instead of a search each.
+pub struct SeparatorMap<'a, const OTHER: u8> {
+    s: &'a [u8],
     /// Where the bitmap starts (a multiple of 64).
     block: usize,
-    /// The spaces in `line[block..block + 64]`.
+    /// The separators in `s[block..block + 64]`.
     bits: u64,
 }
 
-impl<'a> LineSpaces<'a> {
-    pub fn new(line: &'a [u8]) -> Self {
-        LineSpaces { line, block: 0, bits: spaces(line) }
+/// The spaces of a line: what separates the fields before the Request-URI.
+pub type Spaces<'a> = SeparatorMap<'a, b' '>;
+
+/// Spaces and double quotes: what ends a bare word after a quoted field.
+pub type SpacesAndQuotes<'a> = SeparatorMap<'a, b'"'>;
+
+impl<'a, const OTHER: u8> SeparatorMap<'a, OTHER> {
+    pub fn new(s: &'a [u8]) -> Self {
+        SeparatorMap { s, block: 0, bits: block_map::<OTHER>(s) }
     }
 
-    /// How many bytes of `rest`, which must end where the line ends, come
-    /// before its first space (all of them if it has none).
-    #[inline]
-    pub fn word_len(&mut self, rest: &[u8]) -> usize {
-        debug_assert_eq!(rest.as_ptr_range().end, self.line.as_ptr_range().end, "not a suffix of the line");
-        let start = self.line.len() - rest.len();
-        self.next_space(start) - start
+    /// The first separator not yet passed over with [`Self::take`], or the
+    /// end of the slice: for reading words one after another.
+    #[inline(always)]
+    pub fn next(&mut self) -> usize {
+        self.first_of(self.bits)
     }
 
-    /// The first space at or after `pos`, or the end of the line.
+    /// Passes over the separator that [`Self::next`] found.
+    #[inline(always)]
+    pub fn take(&mut self) {
+        self.bits &= self.bits.wrapping_sub(1);
+    }
+
+    /// The first separator at or after `pos`, or the end of the slice, for
+    /// any `pos`, earlier ones included (not to be mixed with
+    /// [`Self::take`]).
     #[inline]
-    fn next_space(&mut self, pos: usize) -> usize {
-        if pos >= self.line.len() {
-            return self.line.len();
+    pub fn next_at(&mut self, pos: usize) -> usize {
+        if pos >= self.s.len() {
+            return self.s.len();
         }
         if pos < self.block || pos >= self.block + 64 {
             self.block = pos & !63;
-            self.bits = spaces(&self.line[self.block..]);
+            self.bits = block_map::<OTHER>(&self.s[self.block..]);
         }
-        let mut bits = self.bits & (u64::MAX << (pos - self.block));
+        self.first_of(self.bits & (u64::MAX << (pos - self.block)))
+    }
+
+    /// The position of the lowest of `bits` (of the current block), or of
+    /// the first separator of the blocks after it.
+    #[inline(always)]
+    fn first_of(&mut self, mut bits: u64) -> usize {
         while bits == 0 {
-            if self.block + 64 >= self.line.len() {
-                return self.line.len();
+            if self.block + 64 >= self.s.len() {
+                return self.s.len();
             }
             self.block += 64;
-            self.bits = spaces(&self.line[self.block..]);
+            self.bits = block_map::<OTHER>(&self.s[self.block..]);
             bits = self.bits;
         }
         self.block + bits.trailing_zeros() as usize
+    }
+
+    /// How many bytes of `rest`, which must end where the slice ends, come
+    /// before its first separator (all of them if it has none).
+    #[inline]
+    pub fn word_len(&mut self, rest: &[u8]) -> usize {
+        debug_assert_eq!(rest.as_ptr_range().end, self.s.as_ptr_range().end, "not a suffix of the slice");
+        let start = self.s.len() - rest.len();
+        self.next_at(start) - start
     }
 }
 
@@ -179,15 +193,15 @@ mod tests {
         #[test]
         fn separator_bits_agree_with_a_plain_search(hay in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100)) {
             let expected = hay.iter().take(64).enumerate().fold(0u64, |bits, (i, b)| bits | u64::from(*b == b' ' || *b == b'"') << i);
-            proptest::prop_assert_eq!(separators(&hay), expected);
+            proptest::prop_assert_eq!(block_map::<b'"'>(&hay), expected);
         }
 
         #[test]
-        fn line_spaces_agree_with_a_plain_search_from_any_suffix(
+        fn spaces_agree_with_a_plain_search_from_any_suffix(
             line in proptest::collection::vec(proptest::prop_oneof![6 => proptest::prelude::Just(b'a'), 1 => proptest::prelude::Just(b' ')], 0..300),
             starts in proptest::collection::vec(0usize..310, 1..12),
         ) {
-            let mut spaces = LineSpaces::new(&line);
+            let mut spaces = Spaces::new(&line);
             for start in starts {
                 let rest = &line[start.min(line.len())..];
                 proptest::prop_assert_eq!(spaces.word_len(rest), rest.iter().position(|b| *b == b' ').unwrap_or(rest.len()));

@@ -18,7 +18,7 @@ use nom::{IResult, Parser, bytes::complete::take, character::complete::char, seq
 
 use crate::schema::Column;
 pub use derive::Derived;
-use find::LineSpaces;
+use find::Spaces;
 use quoted::{TailFields, agent_and_tail, request_uri};
 pub use time::DayCache;
 use time::{Micros, parse_log_time};
@@ -111,7 +111,7 @@ fn null_if_dash(v: &[u8]) -> Option<&[u8]> {
 type Res<'a, T> = Result<(&'a [u8], T), ParseError>;
 
 /// A non-empty run of bytes up to the next space.
-fn token<'a>(i: &'a [u8], spaces: &mut LineSpaces<'_>) -> IResult<&'a [u8], &'a [u8]> {
+fn token<'a>(i: &'a [u8], spaces: &mut Spaces<'_>) -> IResult<&'a [u8], &'a [u8]> {
     let end = spaces.word_len(i);
     if end == 0 {
         return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::TakeTill1)));
@@ -124,7 +124,7 @@ fn separator(i: &[u8], column: Column) -> Result<&[u8], ParseError> {
     i.strip_prefix(b" ").ok_or(ParseError::new(column, "missing (the line ends or the separator is not one space)"))
 }
 
-fn field_token<'a>(i: &'a [u8], column: Column, spaces: &mut LineSpaces<'_>) -> Res<'a, &'a [u8]> {
+fn field_token<'a>(i: &'a [u8], column: Column, spaces: &mut Spaces<'_>) -> Res<'a, &'a [u8]> {
     let i = separator(i, column)?;
     token(i, spaces).map_err(|_| ParseError::new(column, "empty (two spaces in a row)"))
 }
@@ -180,7 +180,7 @@ fn is_operation(v: &[u8]) -> bool {
 const MAX_EXTRA_WORDS: usize = 8;
 
 /// The end of the next word of `i` starting at `from` (which is a space).
-fn next_word_end(i: &[u8], from: usize, spaces: &mut LineSpaces<'_>) -> Option<usize> {
+fn next_word_end(i: &[u8], from: usize, spaces: &mut Spaces<'_>) -> Option<usize> {
     let start = from + 1;
     let len = spaces.word_len(i.get(start..)?);
     (len > 0).then_some(start + len)
@@ -192,7 +192,7 @@ type IdAndOperation<'a> = [&'a [u8]; 2];
 /// Requester, which may contain spaces (CloudFront Origin Access Identity):
 /// it ends where a request id and an operation-shaped word follow. Those two
 /// words come with it when they decided its end.
-fn requester<'a>(i: &'a [u8], spaces: &mut LineSpaces<'_>) -> Res<'a, (&'a [u8], Option<IdAndOperation<'a>>)> {
+fn requester<'a>(i: &'a [u8], spaces: &mut Spaces<'_>) -> Res<'a, (&'a [u8], Option<IdAndOperation<'a>>)> {
     let i = separator(i, Column::Requester)?;
     let (_, first) = token(i, spaces).map_err(|_| ParseError::new(Column::Requester, "empty"))?;
     let mut end = first.len();
@@ -217,7 +217,7 @@ fn starts_request_uri(i: &[u8]) -> bool {
 
 /// Key: usually one word; a key logged with raw spaces runs until the
 /// Request-URI starts.
-fn key<'a>(i: &'a [u8], spaces: &mut LineSpaces<'_>) -> Res<'a, &'a [u8]> {
+fn key<'a>(i: &'a [u8], spaces: &mut Spaces<'_>) -> Res<'a, &'a [u8]> {
     let i = separator(i, Column::Key)?;
     let (_, first) = token(i, spaces).map_err(|_| ParseError::new(Column::Key, "empty"))?;
     let mut end = first.len();
@@ -248,7 +248,7 @@ pub fn parse_line(line: &[u8]) -> Result<LogRecord<'_>, ParseError> {
 /// the last date read from one line to the next.
 pub fn parse_line_into<'a>(line: &'a [u8], r: &mut LogRecord<'a>, days: &mut DayCache) -> Result<(), ParseError> {
     let line = line.trim_ascii_end();
-    let spaces = &mut LineSpaces::new(line);
+    let spaces = &mut Spaces::new(line);
     let (i, v) = token(line, spaces).map_err(|_| ParseError::new(Column::BucketOwner, "empty line"))?;
     r.set(Column::BucketOwner, v);
     let (i, v) = field_token(i, Column::Bucket, spaces)?;

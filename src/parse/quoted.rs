@@ -42,48 +42,30 @@ pub struct TailEnd<'a> {
 struct Words<'a> {
     s: &'a [u8],
     pos: usize,
-    /// Where the bitmap starts (a multiple of 64 from the start of `s`).
-    block: usize,
-    /// Spaces and quotes in `s[block..block + 64]` at or after `pos`.
-    bits: u64,
+    separators: find::SpacesAndQuotes<'a>,
 }
 
 impl<'a> Words<'a> {
     fn new(s: &'a [u8]) -> Self {
-        Words { s, pos: 0, block: 0, bits: find::separators(s) }
+        Words { s, pos: 0, separators: find::SpacesAndQuotes::new(s) }
     }
 
     fn at_end(&self) -> bool {
         self.pos > self.s.len()
     }
 
-    /// The first space or quote at or after `pos`, or the end of `s`.
-    fn next_separator(&mut self) -> usize {
-        while self.bits == 0 {
-            if self.block + 64 >= self.s.len() {
-                return self.s.len();
-            }
-            self.block += 64;
-            self.bits = find::separators(&self.s[self.block..]);
-        }
-        self.block + self.bits.trailing_zeros() as usize
-    }
-
     /// A word S3 writes itself: never quoted.
-    #[inline]
+    #[inline(always)]
     fn next_bare(&mut self) -> Option<&'a [u8]> {
         if self.at_end() {
             return None;
         }
         let start = self.pos;
-        let end = self.next_separator();
+        let end = self.separators.next();
         if self.s.get(end) == Some(&b'"') {
             return None;
         }
-        if end < self.s.len() {
-            // `end` is the lowest bit left.
-            self.bits &= self.bits - 1;
-        }
+        self.separators.take();
         self.pos = end + 1;
         (end > start).then(|| &self.s[start..end])
     }
