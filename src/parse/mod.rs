@@ -164,6 +164,34 @@ fn bracketed_time<'a>(i: &'a [u8], days: &mut DayCache) -> Res<'a, Micros> {
     Ok((rest, t))
 }
 
+/// A byte that may stand before an Operation's first dot.
+const OPERATION_HEAD: u8 = 1;
+/// A byte that may stand after it.
+const OPERATION_REST: u8 = 2;
+
+/// What each byte may be in an Operation: one lookup per byte instead of
+/// a chain of range tests.
+const OPERATION_BYTES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_uppercase() || c.is_ascii_digit() {
+            classes[b] |= OPERATION_HEAD;
+        }
+        if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' {
+            classes[b] |= OPERATION_REST;
+        }
+        b += 1;
+    }
+    classes
+};
+
+/// Whether every byte of `v` is of `class`, without a branch per byte.
+fn all_of_class(v: &[u8], class: u8) -> bool {
+    v.iter().fold(class, |kept, b| kept & OPERATION_BYTES[usize::from(*b)]) != 0
+}
+
 /// True for an Operation value: `REST.GET.OBJECT`, `SOAP.CreateBucket`,
 /// `S3.EXPIRE.OBJECT`, `BATCH.DELETE.OBJECT`, `WEBSITE.GET.OBJECT`, ...
 fn is_operation(v: &[u8]) -> bool {
@@ -172,8 +200,8 @@ fn is_operation(v: &[u8]) -> bool {
     };
     dot > 0
         && dot + 1 < v.len()
-        && v[..dot].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        && v[dot + 1..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
+        && all_of_class(&v[..dot], OPERATION_HEAD)
+        && all_of_class(&v[dot + 1..], OPERATION_REST)
 }
 
 /// At most this many extra space-separated words in a Requester or a Key.

@@ -254,3 +254,28 @@ fn request_uri_forging_a_status_block_is_not_the_end() {
     assert_eq!(text(&r, Column::ErrorCode), Some("NoSuchKey"));
     assert_eq!(text(&r, Column::RequestUri), Some(&uri[1..uri.len() - 1]));
 }
+
+#[test]
+fn operations_are_told_by_their_shape() {
+    let operations = [
+        "REST.GET.OBJECT",
+        "SOAP.CreateBucket",
+        "S3.EXPIRE.OBJECT",
+        "BATCH.DELETE.OBJECT",
+        "REST.COPY.OBJECT_GET",
+        "WEBSITE.GET.OBJECT",
+    ];
+    for op in operations {
+        assert!(is_operation(op.as_bytes()), "{op}");
+    }
+    let near_misses = ["", ".GET", "REST.", "REST", "rest.GET", "REST.GET-OBJECT", "RÉST.GET", "3E57427F3EXAMPLE"];
+    for not in near_misses {
+        assert!(!is_operation(not.as_bytes()), "{not}");
+    }
+    for b in 0..=255u8 {
+        let head_ok = b.is_ascii_uppercase() || b.is_ascii_digit();
+        let rest_ok = b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
+        assert_eq!(is_operation(&[b, b'.', b'X']), head_ok, "{b:#x} before the dot");
+        assert_eq!(is_operation(&[b'X', b'.', b, b'Y']), rest_ok, "{b:#x} after the dot");
+    }
+}
