@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::builder::{BatchBuilder, ChunkOutput};
 use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker, WindowChunker};
-use crate::source::{Input, LogText, SourceError, decode, is_compressed, open};
+use crate::source::{Input, LogText, SourceError, fetched, open};
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 
@@ -287,12 +287,7 @@ fn send_chunks(
     chunks: &mpsc::Sender<Chunk>,
 ) -> Result<bool, ScanError> {
     let read_error = |source| ScanError::Read { path: name.to_string(), source };
-    let chunker: Box<dyn Iterator<Item = io::Result<Chunk>>> = match text {
-        LogText::PlainFile(file) => {
-            Box::new(WindowChunker::mapped(file, name.clone(), CHUNK_BYTES).map_err(read_error)?)
-        }
-        LogText::Stream(reader) => Box::new(LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone())),
-    };
+    let chunker = chunks_of(text, &name, pool).map_err(read_error)?;
     for chunk in chunker {
         let chunk = chunk.map_err(read_error)?;
         if chunks.blocking_send(chunk).is_err() {
@@ -360,15 +355,23 @@ fn spawn_fetcher(
     });
 }
 
-/// The chunks of one fetched object: plain text sliced where it lies,
-/// compressed text decoded into buffers of the pool.
+/// The chunks of one fetched object.
 fn object_chunks(bytes: bytes::Bytes, name: &Arc<str>, pool: &BufferPool) -> Result<Vec<Chunk>, ScanError> {
     let read_error = |source| ScanError::Read { path: name.to_string(), source };
-    if !is_compressed(&bytes) {
-        return WindowChunker::in_memory(bytes.into(), name.clone(), CHUNK_BYTES)
-            .collect::<Result<_, _>>()
-            .map_err(read_error);
-    }
-    let reader = decode(name.to_string(), Box::new(std::io::Cursor::new(bytes)))?;
-    LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone()).collect::<Result<_, _>>().map_err(read_error)
+    let text = fetched(name.to_string(), bytes)?;
+    chunks_of(text, name, pool).map_err(read_error)?.collect::<Result<_, _>>().map_err(read_error)
+}
+
+/// The chunker for `text`: a plain file mapped and text in memory sliced
+/// where they lie, a stream read into buffers of the pool.
+fn chunks_of(
+    text: LogText,
+    name: &Arc<str>,
+    pool: &BufferPool,
+) -> io::Result<Box<dyn Iterator<Item = io::Result<Chunk>>>> {
+    Ok(match text {
+        LogText::PlainFile(file) => Box::new(WindowChunker::mapped(file, name.clone(), CHUNK_BYTES)?),
+        LogText::InMemory(bytes) => Box::new(WindowChunker::in_memory(bytes.into(), name.clone(), CHUNK_BYTES)),
+        LogText::Stream(reader) => Box::new(LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone())),
+    })
 }

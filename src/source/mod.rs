@@ -177,7 +177,9 @@ pub enum LogText {
     /// A regular file of plain text, which the chunker maps into memory
     /// rather than reads.
     PlainFile(File),
-    /// Text read as a stream: stdin, pipes, decompressed files.
+    /// Plain text already in memory (a fetched object), cut where it lies.
+    InMemory(bytes::Bytes),
+    /// Text read as a stream: stdin, pipes, decompressed files and objects.
     Stream(Box<dyn Read + Send>),
 }
 
@@ -214,13 +216,22 @@ fn is_plain_regular_file(file: &mut File) -> io::Result<bool> {
     Ok(!is_compressed(&head))
 }
 
+/// A fetched object's log text: plain text as it lies, compressed text
+/// decoded.
+pub fn fetched(name: String, bytes: bytes::Bytes) -> Result<LogText, SourceError> {
+    if is_compressed(&bytes) {
+        return Ok(LogText::Stream(decode(name, Box::new(io::Cursor::new(bytes)))?));
+    }
+    Ok(LogText::InMemory(bytes))
+}
+
 /// Whether text starting with `head` is gzip or zstd.
-pub fn is_compressed(head: &[u8]) -> bool {
+fn is_compressed(head: &[u8]) -> bool {
     head.starts_with(GZIP_MAGIC) || head.starts_with(ZSTD_MAGIC)
 }
 
 /// Log text of `raw`, decompressed by its magic bytes.
-pub fn decode(name: String, raw: Box<dyn Read + Send>) -> Result<Box<dyn Read + Send>, SourceError> {
+fn decode(name: String, raw: Box<dyn Read + Send>) -> Result<Box<dyn Read + Send>, SourceError> {
     let mut reader = BufReader::with_capacity(PEEK_BUFFER, raw);
     let head = reader.fill_buf().map_err(|source| SourceError::Io { path: name.clone(), source })?;
     Ok(if head.starts_with(GZIP_MAGIC) {
@@ -255,6 +266,7 @@ mod tests {
                 reader.read_to_string(&mut s).unwrap();
                 false
             }
+            LogText::InMemory(_) => unreachable!("local inputs are not fetched"),
         };
         (s, mapped)
     }
