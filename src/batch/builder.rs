@@ -11,6 +11,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 
+use super::record_test::RecordTest;
 use super::text::{TextColumn, TextSource};
 use crate::chunk::Chunk;
 use crate::parse::derive::DerivedParts;
@@ -36,6 +37,15 @@ pub struct ChunkOutput {
     pub lossy_lines: u64,
     /// Records left out because their time is outside the window.
     pub outside_window: u64,
+    /// Records left out because they fail the scan's [`RecordTest`].
+    pub failed_test: u64,
+}
+
+/// What became of a line that parsed.
+enum Kept {
+    Row,
+    OutsideWindow,
+    FailedTest,
 }
 
 enum ColumnBuilder {
@@ -79,6 +89,7 @@ pub struct BatchBuilder {
     schema: SchemaRef,
     derived_parts: DerivedParts,
     window: TimeWindow,
+    test: Option<RecordTest>,
 }
 
 /// The builders of one batch, split as [`BatchBuilder`] splits its columns.
@@ -88,7 +99,8 @@ struct Builders {
     days: DayCache,
 }
 
-fn is_raw_text(column: Column) -> bool {
+/// Whether `column` is one of the fields as written, held as text.
+pub(super) fn is_raw_text(column: Column) -> bool {
     (column as usize) < KNOWN_FIELDS && column.kind() == ColumnKind::Text
 }
 
@@ -104,12 +116,18 @@ impl BatchBuilder {
     pub fn new(columns: Arc<[Column]>, schema: SchemaRef) -> Self {
         let derived_parts = DerivedParts::of(&columns);
         let (raw_text, computed) = columns.iter().partition(|c| is_raw_text(**c));
-        BatchBuilder { columns, raw_text, computed, schema, derived_parts, window: TimeWindow::default() }
+        BatchBuilder { columns, raw_text, computed, schema, derived_parts, window: TimeWindow::default(), test: None }
     }
 
     /// Keeps only records whose time lies in `window`.
     pub fn with_window(mut self, window: TimeWindow) -> Self {
         self.window = window;
+        self
+    }
+
+    /// Keeps only records that pass `test`.
+    pub fn with_test(mut self, test: RecordTest) -> Self {
+        self.test = Some(test);
         self
     }
 
@@ -134,6 +152,7 @@ impl BatchBuilder {
             rejected: vec![],
             lossy_lines: 0,
             outside_window: 0,
+            failed_test: 0,
         };
         let mut rows = 0usize;
         let mut start = 0usize;
@@ -148,8 +167,9 @@ impl BatchBuilder {
                 self.append_line(&mut builders, repaired.as_bytes(), line_no, &text)
             };
             match appended {
-                Ok(true) => rows += 1,
-                Ok(false) => out.outside_window += 1,
+                Ok(Kept::Row) => rows += 1,
+                Ok(Kept::OutsideWindow) => out.outside_window += 1,
+                Ok(Kept::FailedTest) => out.failed_test += 1,
                 Err(error) => out.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
             }
         }
@@ -173,12 +193,15 @@ impl BatchBuilder {
         line: &[u8],
         line_no: u64,
         text: &TextSource,
-    ) -> Result<bool, ParseError> {
+    ) -> Result<Kept, ParseError> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let mut record = LogRecord::default();
         parse_line_into(line, &mut record, &mut builders.days)?;
         if !self.window.contains(record.time) {
-            return Ok(false);
+            return Ok(Kept::OutsideWindow);
+        }
+        if self.test.as_ref().is_some_and(|test| !test.passes(&record)) {
+            return Ok(Kept::FailedTest);
         }
         let derived = self.derived_parts.any().then(|| Derived::of(&record, self.derived_parts));
         let row = Row { record: &record, derived: derived.as_ref(), line: line_no };
@@ -188,7 +211,7 @@ impl BatchBuilder {
         for (column, builder) in self.computed.iter().zip(builders.computed.iter_mut()) {
             append_value(builder, *column, &row, text);
         }
-        Ok(true)
+        Ok(Kept::Row)
     }
 }
 

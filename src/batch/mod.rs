@@ -1,9 +1,12 @@
-//! From chunks to Arrow: [`builder`] turns one chunk into one `RecordBatch`,
-//! [`scan`] runs that over many chunks in parallel with bounded memory.
+//! From chunks to Arrow: [`builder`] turns one chunk into one `RecordBatch`
+//! (leaving out the records that fail a [`record_test`]), [`scan`] runs that
+//! over many chunks in parallel with bounded memory.
 
 pub mod builder;
+pub mod record_test;
 pub mod scan;
 mod text;
 
 pub use builder::{BatchBuilder, ChunkOutput, Rejected};
+pub use record_test::{Comparison, RecordTest};
 pub use scan::{FetchPolicy, RejectSample, ScanError, ScanReport, ScanTotals, spawn_scan};

@@ -184,8 +184,10 @@ impl ScanReport {
         }
         self.bytes.fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
         self.lines.fetch_add(out.lines, Ordering::Relaxed);
-        self.rows.fetch_add(out.batch.num_rows() as u64, Ordering::Relaxed);
+        // A record the query's test left out was still read.
+        self.rows.fetch_add(out.batch.num_rows() as u64 + out.failed_test, Ordering::Relaxed);
         self.lossy_lines.fetch_add(out.lossy_lines, Ordering::Relaxed);
+        self.outside_window.fetch_add(out.outside_window, Ordering::Relaxed);
         if out.rejected.is_empty() {
             return Ok(());
         }

@@ -4,6 +4,7 @@
 
 mod distinct_text;
 pub mod lake;
+mod pushdown;
 pub mod udf;
 
 use std::fmt;
@@ -15,13 +16,13 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::batch::{BatchBuilder, FetchPolicy, ScanReport, spawn_scan};
+use crate::batch::{BatchBuilder, FetchPolicy, RecordTest, ScanReport, spawn_scan};
 use crate::schema::{Column, logs_schema, projected_schema};
 use crate::source::manifest::{Manifest, ManifestError, is_lake};
 use crate::source::{Input, SourceError, StoreOptions, resolve_all};
@@ -71,11 +72,22 @@ impl TableProvider for LogTable {
         TableType::Base
     }
 
+    /// The conditions on fields as written are applied by the scan, exactly.
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(filters
+            .iter()
+            .map(|f| match pushdown::record_test(f) {
+                Some(_) => TableProviderFilterPushDown::Exact,
+                None => TableProviderFilterPushDown::Unsupported,
+            })
+            .collect())
+    }
+
     async fn scan(
         &self,
         _state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let columns: Arc<[Column]> = match projection {
@@ -83,10 +95,18 @@ impl TableProvider for LogTable {
             None => Column::ALL.into(),
         };
         let schema = projected_schema(&columns);
+        let mut builder = BatchBuilder::new(columns, schema.clone()).with_window(self.window);
+        if !filters.is_empty() {
+            // Only the filters accepted as exact are handed down.
+            let tests = filters.iter().map(pushdown::record_test).collect::<Option<Vec<_>>>().ok_or_else(|| {
+                DataFusionError::Internal(format!("a filter the scan cannot apply was pushed down: {filters:?}"))
+            })?;
+            builder = builder.with_test(RecordTest::All(tests));
+        }
         let partition = LogPartition {
             fetch: self.fetch,
             inputs: self.inputs.clone(),
-            builder: Arc::new(BatchBuilder::new(columns, schema.clone()).with_window(self.window)),
+            builder: Arc::new(builder),
             report: self.report.clone(),
         };
         let exec = StreamingTableExec::try_new(schema, vec![Arc::new(partition)], None, [], false, limit)?;

@@ -1,0 +1,184 @@
+//! Conditions on a record's own fields, as written, that a scan tests right
+//! after parsing a line: a query's `WHERE signature_version = 'SigV2'` then
+//! leaves most records out before any of their values is appended, and its
+//! filter column need not be built at all. Only conditions whose outcome
+//! here is exactly SQL's are expressed (a null field fails every test, as a
+//! `WHERE` drops a row whose condition is null).
+
+use std::cmp::Ordering;
+
+use super::builder::is_raw_text;
+use crate::parse::LogRecord;
+use crate::schema::Column;
+
+/// How a number field is compared with a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+impl Comparison {
+    /// Whether `field <op> value` holds, given how `field` compares to `value`.
+    fn holds(self, order: Ordering) -> bool {
+        match self {
+            Comparison::Eq => order.is_eq(),
+            Comparison::NotEq => order.is_ne(),
+            Comparison::Lt => order.is_lt(),
+            Comparison::LtEq => order.is_le(),
+            Comparison::Gt => order.is_gt(),
+            Comparison::GtEq => order.is_ge(),
+        }
+    }
+
+    /// The same comparison with its sides swapped (`5 < x` is `x > 5`).
+    pub fn swapped(self) -> Self {
+        match self {
+            Comparison::Lt => Comparison::Gt,
+            Comparison::LtEq => Comparison::GtEq,
+            Comparison::Gt => Comparison::Lt,
+            Comparison::GtEq => Comparison::LtEq,
+            same => same,
+        }
+    }
+}
+
+/// A condition on one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordTest {
+    /// A text field is one of `values` (or, `negated`, none of them).
+    Text { column: Column, values: Vec<Vec<u8>>, negated: bool },
+    /// A number field compared with a value.
+    Number { column: Column, comparison: Comparison, value: i64 },
+    /// A text or number field is null (or, `negated`, is not).
+    Null { column: Column, negated: bool },
+    /// Every one holds.
+    All(Vec<RecordTest>),
+    /// At least one holds.
+    Any(Vec<RecordTest>),
+}
+
+impl RecordTest {
+    /// Whether this test can tell `column`'s values from a parsed record:
+    /// its text or its number as the table holds it.
+    pub fn reads_text(column: Column) -> bool {
+        is_raw_text(column)
+    }
+
+    /// See [`RecordTest::reads_text`].
+    pub fn reads_number(column: Column) -> bool {
+        INTEGER_FIELDS.contains(&column)
+    }
+
+    pub fn passes(&self, record: &LogRecord<'_>) -> bool {
+        match self {
+            RecordTest::Text { column, values, negated } => {
+                record.text(*column).is_some_and(|text| values.iter().any(|v| v == text) != *negated)
+            }
+            RecordTest::Number { column, comparison, value } => {
+                integer(record, *column).is_some_and(|n| comparison.holds(n.cmp(value)))
+            }
+            RecordTest::Null { column, negated } => is_null(record, *column) != *negated,
+            RecordTest::All(tests) => tests.iter().all(|t| t.passes(record)),
+            RecordTest::Any(tests) => tests.iter().any(|t| t.passes(record)),
+        }
+    }
+}
+
+/// The fields that the table holds as integers.
+const INTEGER_FIELDS: [Column; 5] =
+    [Column::HttpStatus, Column::BytesSent, Column::ObjectSize, Column::TotalTimeMs, Column::TurnAroundTimeMs];
+
+/// The value of an integer field, as its column holds it.
+fn integer(record: &LogRecord<'_>, column: Column) -> Option<i64> {
+    match column {
+        Column::HttpStatus => record.http_status().map(i64::from),
+        Column::BytesSent => record.bytes_sent(),
+        Column::ObjectSize => record.object_size(),
+        Column::TotalTimeMs => record.total_time_ms(),
+        Column::TurnAroundTimeMs => record.turn_around_time_ms(),
+        _ => None,
+    }
+}
+
+fn is_null(record: &LogRecord<'_>, column: Column) -> bool {
+    if INTEGER_FIELDS.contains(&column) { integer(record, column).is_none() } else { record.text(column).is_none() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_line;
+
+    const LINE: &[u8] = b"owner bucket [21/Nov/2026:02:05:00 +0000] 198.51.100.50 - REQ REST.GET.OBJECT k \"GET /k HTTP/1.1\" 403 AccessDenied - 12 8 - \"-\" \"curl/8.0\" - hostid SigV2 - AuthHeader bucket.s3.amazonaws.com TLSv1.2";
+
+    fn text(column: Column, values: &[&str], negated: bool) -> RecordTest {
+        RecordTest::Text { column, values: values.iter().map(|v| v.as_bytes().to_vec()).collect(), negated }
+    }
+
+    fn number(column: Column, comparison: Comparison, value: i64) -> RecordTest {
+        RecordTest::Number { column, comparison, value }
+    }
+
+    #[test]
+    fn text_tests_match_whole_values_and_fail_on_nulls() {
+        let record = parse_line(LINE).unwrap();
+        assert!(text(Column::SignatureVersion, &["SigV2"], false).passes(&record));
+        assert!(text(Column::SignatureVersion, &["SigV4", "SigV2"], false).passes(&record));
+        assert!(!text(Column::SignatureVersion, &["SigV"], false).passes(&record));
+        assert!(!text(Column::SignatureVersion, &["SigV2"], true).passes(&record));
+        assert!(text(Column::SignatureVersion, &["SigV4"], true).passes(&record));
+        // The Requester is `-`: null, so neither `=` nor `<>` / `NOT IN` holds.
+        assert!(!text(Column::Requester, &["-"], false).passes(&record));
+        assert!(!text(Column::Requester, &["x"], true).passes(&record));
+        assert!(RecordTest::Null { column: Column::Requester, negated: false }.passes(&record));
+        assert!(!RecordTest::Null { column: Column::Requester, negated: true }.passes(&record));
+    }
+
+    #[test]
+    fn number_tests_compare_values_and_fail_on_nulls() {
+        let record = parse_line(LINE).unwrap();
+        let status = |c, v| number(Column::HttpStatus, c, v).passes(&record);
+        assert_eq!(
+            [Comparison::Eq, Comparison::NotEq, Comparison::Lt, Comparison::LtEq, Comparison::Gt, Comparison::GtEq]
+                .map(|c| (status(c, 403), status(c, 400))),
+            [(true, false), (false, true), (false, false), (true, false), (false, true), (true, true)]
+        );
+        assert!(number(Column::ObjectSize, Comparison::Eq, 12).passes(&record));
+        // Bytes Sent is `-`: null.
+        assert!(!number(Column::BytesSent, Comparison::GtEq, 0).passes(&record));
+        assert!(!number(Column::BytesSent, Comparison::NotEq, 0).passes(&record));
+        assert!(RecordTest::Null { column: Column::BytesSent, negated: false }.passes(&record));
+        assert!(RecordTest::Null { column: Column::TotalTimeMs, negated: true }.passes(&record));
+        assert_eq!(Comparison::Lt.swapped(), Comparison::Gt);
+        assert_eq!(Comparison::GtEq.swapped(), Comparison::LtEq);
+        assert_eq!(Comparison::NotEq.swapped(), Comparison::NotEq);
+    }
+
+    #[test]
+    fn all_and_any_combine_tests() {
+        let record = parse_line(LINE).unwrap();
+        let yes = text(Column::ErrorCode, &["AccessDenied"], false);
+        let no = number(Column::HttpStatus, Comparison::Eq, 200);
+        assert!(RecordTest::All(vec![yes.clone(), yes.clone()]).passes(&record));
+        assert!(!RecordTest::All(vec![yes.clone(), no.clone()]).passes(&record));
+        assert!(RecordTest::Any(vec![no.clone(), yes]).passes(&record));
+        assert!(!RecordTest::Any(vec![no.clone(), no]).passes(&record));
+    }
+
+    #[test]
+    fn only_fields_as_written_are_read() {
+        assert!(RecordTest::reads_text(Column::UserAgent));
+        assert!(!RecordTest::reads_text(Column::HttpStatus));
+        assert!(!RecordTest::reads_text(Column::ExtraFields));
+        assert!(!RecordTest::reads_text(Column::RequesterKind));
+        assert!(RecordTest::reads_number(Column::HttpStatus));
+        assert!(RecordTest::reads_number(Column::TurnAroundTimeMs));
+        assert!(!RecordTest::reads_number(Column::SourceLine));
+        assert!(!RecordTest::reads_number(Column::Time));
+    }
+}
