@@ -5,7 +5,9 @@
 //! channels, so the reports run side by side over one stream and memory
 //! stays bounded. A report's row filter is applied where its batches arrive
 //! rather than by a `FilterExec`, which would also copy the text of every
-//! row it keeps into batches of its own.
+//! row it keeps into batches of its own; and when every report's condition
+//! is one the scan can test while parsing, the scan leaves out the rows that
+//! none of them reads.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -22,7 +24,7 @@ use datafusion::common::tree_node::TreeNode;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::expr_rewriter::unnormalize_cols;
-use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::utils::{conjunction, disjunction};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -35,7 +37,7 @@ use tokio::sync::mpsc;
 use super::catalog::Report;
 use super::output::redact_batch;
 use crate::schema::Column;
-use crate::table::{TABLE_NAME, session, session_with};
+use crate::table::{TABLE_NAME, scan_applies, session, session_with};
 
 /// One report's result rows.
 #[derive(Debug, Clone)]
@@ -117,12 +119,18 @@ impl TableProvider for FedTable {
         }
         let columns: Vec<usize> = columns.into_iter().collect();
         let read_schema = Arc::new(self.schema.project(&columns)?);
-        let predicate =
-            predicate.map(|p| state.create_physical_expr(p, &DFSchema::try_from(read_schema)?)).transpose()?;
+        let physical =
+            predicate.clone().map(|p| state.create_physical_expr(p, &DFSchema::try_from(read_schema)?)).transpose()?;
         let kept = projection.iter().map(|c| position_of(&columns, *c)).collect::<Result<_>>()?;
         let schema = Arc::new(self.schema.project(&projection)?);
-        let rows = RowFilter { predicate, kept };
-        let partition = Arc::new(FedPartition { schema: schema.clone(), columns, rows, feed: Mutex::new(None) });
+        let rows = RowFilter { predicate: physical, kept };
+        let partition = Arc::new(FedPartition {
+            schema: schema.clone(),
+            columns,
+            condition: predicate,
+            rows,
+            feed: Mutex::new(None),
+        });
         self.scans.lock().map_err(|_| lock_poisoned())?.push(partition.clone());
         Ok(Arc::new(StreamingTableExec::try_new(schema, vec![partition], None, [], false, None)?))
     }
@@ -154,6 +162,8 @@ struct FedPartition {
     schema: SchemaRef,
     /// The `logs` columns it reads, sorted.
     columns: Vec<usize>,
+    /// The report's condition on the rows it reads, if it has one.
+    condition: Option<Expr>,
     rows: RowFilter,
     /// Its batches, of the union of all reports' columns, and where its own
     /// columns are in them; set once the union is known.
@@ -274,7 +284,10 @@ pub async fn run_reports(
         .collect();
     let list = union.iter().map(|&i| format!("\"{}\"", Column::ALL[i].name())).collect::<Vec<_>>();
     let select = if list.is_empty() { "1 AS one".to_string() } else { list.join(", ") };
-    let source = source_session.sql(&format!("SELECT {select} FROM {TABLE_NAME}")).await?;
+    let mut source = source_session.sql(&format!("SELECT {select} FROM {TABLE_NAME}")).await?;
+    if let Some(rows) = rows_any_report_reads(planned.iter().flat_map(|p| &p.scans).map(|s| s.condition.clone())) {
+        source = source.filter(rows)?;
+    }
     let mut senders = Vec::new();
     let mut runs = Vec::with_capacity(planned.len());
     for p in planned {
@@ -311,6 +324,15 @@ pub async fn run_reports(
     results.into_iter().map(task_result).collect()
 }
 
+/// The rows that some report reads, given each scan's condition, when the
+/// scan of raw logs can tell them itself while parsing: every scan has a
+/// condition, and their `OR` is one the scan applies. The other rows then
+/// build no column at all (each report still applies its own condition).
+fn rows_any_report_reads(conditions: impl Iterator<Item = Option<Expr>>) -> Option<Expr> {
+    let any = disjunction(conditions.collect::<Option<Vec<_>>>()?)?;
+    scan_applies(&any).then_some(any)
+}
+
 /// What a spawned task returned, or why it did not finish.
 fn task_result<T>(joined: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
     joined.map_err(|e| DataFusionError::External(Box::new(e)))?
@@ -326,4 +348,25 @@ fn redacted_result(report: Report, schema: SchemaRef, batches: &[RecordBatch]) -
     let batches = batches.iter().map(redact_batch).collect::<Result<Vec<_>, _>>()?;
     let total_rows = batches.iter().map(RecordBatch::num_rows).sum();
     Ok(ReportResult { report, schema, batches, total_rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::prelude::{col, lit};
+
+    use super::*;
+
+    #[test]
+    fn the_scan_narrows_to_the_rows_some_report_reads_only_when_it_can_test_them_all() {
+        let sigv2 = col("signature_version").eq(lit("SigV2"));
+        let presigned = col("authentication_type").eq(lit("QueryString"));
+        let derived = col("requester_kind").eq(lit("root"));
+        assert_eq!(
+            rows_any_report_reads([Some(sigv2.clone()), Some(presigned.clone())].into_iter()),
+            Some(sigv2.clone().or(presigned.clone()))
+        );
+        assert_eq!(rows_any_report_reads([Some(sigv2.clone()), None].into_iter()), None, "a report reads every row");
+        assert_eq!(rows_any_report_reads([Some(sigv2), Some(derived)].into_iter()), None, "a derived column");
+        assert_eq!(rows_any_report_reads(std::iter::empty()), None, "no scan of logs");
+    }
 }

@@ -143,6 +143,12 @@ impl PartitionStream for LogPartition {
     }
 }
 
+/// Whether the scan of raw logs applies `condition` itself, exactly, while
+/// parsing (see [`pushdown`]).
+pub fn scan_applies(condition: &Expr) -> bool {
+    pushdown::record_test(condition).is_some()
+}
+
 /// What the table `logs` is read from: raw log text, or a Parquet lake.
 pub enum Logs {
     Raw(LogTable),
