@@ -54,6 +54,8 @@ pub enum RecordTest {
     Text { column: Column, values: Vec<Vec<u8>>, negated: bool },
     /// A number field compared with a value.
     Number { column: Column, comparison: Comparison, value: i64 },
+    /// The record's time (µs since the epoch, UTC) compared with a moment.
+    Time { comparison: Comparison, micros: i64 },
     /// A text or number field is null (or, `negated`, is not).
     Null { column: Column, negated: bool },
     /// Every one holds.
@@ -82,6 +84,7 @@ impl RecordTest {
             RecordTest::Number { column, comparison, value } => {
                 integer(record, *column).is_some_and(|n| comparison.holds(n.cmp(value)))
             }
+            RecordTest::Time { comparison, micros } => comparison.holds(record.time.cmp(micros)),
             RecordTest::Null { column, negated } => is_null(record, *column) != *negated,
             RecordTest::All(tests) => tests.iter().all(|t| t.passes(record)),
             RecordTest::Any(tests) => tests.iter().any(|t| t.passes(record)),
@@ -157,6 +160,15 @@ mod tests {
         assert_eq!(Comparison::Lt.swapped(), Comparison::Gt);
         assert_eq!(Comparison::GtEq.swapped(), Comparison::LtEq);
         assert_eq!(Comparison::NotEq.swapped(), Comparison::NotEq);
+    }
+
+    #[test]
+    fn time_tests_compare_the_records_moment() {
+        let record = parse_line(LINE).unwrap();
+        let at = record.time;
+        let time = |comparison, micros| RecordTest::Time { comparison, micros }.passes(&record);
+        assert!(time(Comparison::GtEq, at) && !time(Comparison::Gt, at) && time(Comparison::Gt, at - 1));
+        assert!(time(Comparison::Lt, at + 1) && !time(Comparison::Lt, at) && time(Comparison::Eq, at));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Which of a query's `WHERE` conditions the scan of raw logs applies itself:
 //! those that translate into a [`RecordTest`] with exactly SQL's outcome
-//! (comparisons of a field as written with literals, `IN` lists, null
-//! checks, and `AND` / `OR` of these). DataFusion is told they are applied
+//! (comparisons of a field as written or of the record's time with
+//! literals, `IN` lists, null checks, and `AND` / `OR` of these). DataFusion is told they are applied
 //! exactly, so it plans no filter of its own for them, and a column that only
 //! such a condition reads is not built.
 
@@ -56,8 +56,11 @@ fn comparison(op: Operator) -> Option<Comparison> {
 }
 
 /// `column <comparison> literal`: equality for text (other orders are left
-/// to DataFusion), any comparison for numbers.
+/// to DataFusion), any comparison for numbers and for the record's time.
 fn compare(column: Column, comparison: Comparison, literal: &Expr) -> Option<RecordTest> {
+    if column == Column::Time {
+        return Some(RecordTest::Time { comparison, micros: micros(literal)? });
+    }
     if RecordTest::reads_text(column) {
         let negated = match comparison {
             Comparison::Eq => false,
@@ -100,6 +103,17 @@ fn text(expr: &Expr) -> Option<Vec<u8>> {
             ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)),
             _,
         ) => Some(s.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
+/// A moment in the time column's own type (µs, UTC), as the comparison
+/// sees it once DataFusion has cast the literal to that type.
+fn micros(expr: &Expr) -> Option<i64> {
+    match expr {
+        Expr::Literal(ScalarValue::TimestampMicrosecond(Some(micros), Some(zone)), _) if zone.as_ref() == "UTC" => {
+            Some(*micros)
+        }
         _ => None,
     }
 }
@@ -213,6 +227,8 @@ mod tests {
             "bucket = 'example-bucket' AND operation = 'REST.GET.OBJECT'",
             // Simplified by DataFusion into `signature_version <> 'SigV2'`.
             "NOT (signature_version = 'SigV2')",
+            "time >= TIMESTAMP '2026-11-21T04:00:00Z' AND time < '2026-11-22T02:15:00+00:00'",
+            "time = TIMESTAMP '2026-11-20T09:01:00Z' OR time > TIMESTAMP '2026-11-22T01:02:00Z'",
         ];
         let left_to_datafusion = [
             "lower(operation) = 'rest.get.object'",
@@ -220,6 +236,7 @@ mod tests {
             "user_agent > 'b'",
             "coalesce(signature_version, 'none') = 'none'",
             "signature_version = 'SigV2' OR requester_kind = 'root'",
+            "date_part('hour', time) = 9",
         ];
         let mut kept = Vec::new();
         for (condition, pushed_down) in
