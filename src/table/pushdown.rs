@@ -1,9 +1,9 @@
 //! Which of a query's `WHERE` conditions the scan of raw logs applies itself:
 //! those that translate into a [`RecordTest`] with exactly SQL's outcome
-//! (comparisons of a field as written or of the record's time with
-//! literals, `IN` lists, null checks, and `AND` / `OR` of these). DataFusion is told they are applied
-//! exactly, so it plans no filter of its own for them, and a column that only
-//! such a condition reads is not built.
+//! (comparisons of a field as written or of the record's time with literals,
+//! `IN` lists, null checks, and `AND` / `OR` of these). DataFusion is told
+//! they are applied exactly, so it plans no filter of its own for them, and a
+//! column that only such a condition reads is not built.
 
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, expr::InList};
 use datafusion::scalar::ScalarValue;
