@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 use super::catalog::Report;
 use super::output::redact_batch;
 use crate::schema::Column;
-use crate::table::{TABLE_NAME, scan_applies, session, session_with};
+use crate::table::{TABLE_NAME, exact_where, scan_applies, session, session_with};
 
 /// One report's result rows.
 #[derive(Debug, Clone)]
@@ -90,16 +90,7 @@ impl TableProvider for FedTable {
 
     /// Every filter on a row's own values is applied by the scan itself.
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(filters
-            .iter()
-            .map(|f| {
-                if applies_to_rows(f) {
-                    TableProviderFilterPushDown::Exact
-                } else {
-                    TableProviderFilterPushDown::Unsupported
-                }
-            })
-            .collect())
+        Ok(exact_where(filters, applies_to_rows))
     }
 
     async fn scan(

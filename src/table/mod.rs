@@ -74,16 +74,7 @@ impl TableProvider for LogTable {
 
     /// The conditions on fields as written are applied by the scan, exactly.
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(filters
-            .iter()
-            .map(|f| {
-                if scan_applies(f) {
-                    TableProviderFilterPushDown::Exact
-                } else {
-                    TableProviderFilterPushDown::Unsupported
-                }
-            })
-            .collect())
+        Ok(exact_where(filters, scan_applies))
     }
 
     async fn scan(
@@ -144,6 +135,15 @@ impl PartitionStream for LogPartition {
         });
         Box::pin(RecordBatchStreamAdapter::new(self.builder.schema().clone(), batches))
     }
+}
+
+/// A provider's answer to which `filters` it applies: exactly those that
+/// `applies` accepts, none of the others.
+pub fn exact_where(filters: &[&Expr], applies: impl Fn(&Expr) -> bool) -> Vec<TableProviderFilterPushDown> {
+    let answer = |f: &&Expr| {
+        if applies(f) { TableProviderFilterPushDown::Exact } else { TableProviderFilterPushDown::Unsupported }
+    };
+    filters.iter().map(answer).collect()
 }
 
 /// Whether the scan of raw logs applies `condition` itself, exactly, while
