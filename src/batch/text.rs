@@ -162,45 +162,58 @@ pub struct TextColumn {
     copies: Vec<u8>,
 }
 
+/// The view of `value`, flagged when it is a null. A null is an empty view
+/// at the chunk's start (an all-zero view), so that it takes the same path
+/// as a value.
+#[inline(always)]
+fn view_of(value: Option<&[u8]>, text: &TextSource, copies: &mut Vec<u8>) -> u128 {
+    let null_flag = NULL_FLAG * u128::from(value.is_none());
+    let value = value.unwrap_or(&text.chunk.as_slice()[..0]);
+    let view = match text.chunk_view(value) {
+        Some(view) => view,
+        None => view_outside_chunk(value, text, copies),
+    };
+    view | null_flag
+}
+
+/// The view of a value that is not in the chunk (or too near its end for
+/// [`TextSource::chunk_view`]): inlined, pointing into the chunk, or copied
+/// onto `copies`.
+fn view_outside_chunk(value: &[u8], text: &TextSource, copies: &mut Vec<u8>) -> u128 {
+    if value.len() <= MAX_INLINE {
+        view(value, 0, 0)
+    } else if let Some(offset) = text.offset_of(value) {
+        view(value, CHUNK_BLOCK, offset)
+    } else {
+        let offset = copies.len() as u32;
+        copies.extend_from_slice(value);
+        view(value, COPIES_BLOCK, offset)
+    }
+}
+
 impl TextColumn {
     pub fn with_capacity(rows: usize) -> Self {
         TextColumn { views: Vec::with_capacity(rows), copies: vec![] }
     }
 
-    /// The record's file name.
-    #[inline]
-    pub fn append_source(&mut self, text: &TextSource) {
-        self.views.push(text.source_view);
+    /// The file name, once for each of `rows` records.
+    pub fn extend_source(&mut self, rows: usize, text: &TextSource) {
+        self.views.resize(self.views.len() + rows, text.source_view);
+    }
+
+    /// Values that are valid UTF-8, one per row, as [`TextColumn::append`]
+    /// appends them; written in one loop with room made once.
+    #[inline(always)]
+    pub fn extend<'v>(&mut self, values: impl Iterator<Item = Option<&'v [u8]>>, text: &TextSource) {
+        let copies = &mut self.copies;
+        self.views.extend(values.map(|value| view_of(value, text, copies)));
     }
 
     /// A value that is valid UTF-8: a view into the chunk when it is a slice
-    /// of the chunk, else inlined or copied. A null is an empty view at the
-    /// chunk's start (an all-zero view), so that it takes the same path as
-    /// a value, and then flagged.
-    #[inline(always)]
+    /// of the chunk, else inlined or copied.
+    #[cfg(test)]
     pub fn append(&mut self, value: Option<&[u8]>, text: &TextSource) {
-        let null_flag = NULL_FLAG * u128::from(value.is_none());
-        let value = value.unwrap_or(&text.chunk.as_slice()[..0]);
-        let view = match text.chunk_view(value) {
-            Some(view) => view,
-            None => self.view_outside_chunk(value, text),
-        };
-        self.views.push(view | null_flag);
-    }
-
-    /// The view of a value that is not in the chunk (or too near its end
-    /// for [`TextSource::chunk_view`]): inlined, pointing into the chunk, or
-    /// copied.
-    fn view_outside_chunk(&mut self, value: &[u8], text: &TextSource) -> u128 {
-        if value.len() <= MAX_INLINE {
-            view(value, 0, 0)
-        } else if let Some(offset) = text.offset_of(value) {
-            view(value, CHUNK_BLOCK, offset)
-        } else {
-            let offset = self.copies.len() as u32;
-            self.copies.extend_from_slice(value);
-            view(value, COPIES_BLOCK, offset)
-        }
+        self.extend(std::iter::once(value), text);
     }
 
     /// The column, pointing into the buffers of `text`, the source it was
@@ -238,7 +251,7 @@ mod tests {
         column.append(Some(&bytes[..5]), &text);
         column.append(Some(&bytes[8..]), &text);
         column.append(None, &text);
-        column.append_source(&text);
+        column.extend_source(1, &text);
         column.append(Some("canonical_user".as_bytes()), &text);
         column.append(Some("iam_user".as_bytes()), &text);
         let array = column.finish(&text);
