@@ -170,7 +170,7 @@ impl BatchBuilder {
 
     /// Keeps only records that pass `test`.
     pub fn with_test(mut self, test: RecordTest) -> Self {
-        self.test = Some(test);
+        self.test = Some(test.simplified());
         self
     }
 

@@ -92,6 +92,89 @@ impl RecordTest {
     }
 }
 
+impl RecordTest {
+    /// The same test, cheaper to run on every line: nested `All`s and
+    /// `Any`s flattened (a query's `IN` list or `AND` chain arrives as a tree
+    /// of pairs), an `Any` of `=` / `IN` tests on one text field merged into
+    /// one test, a group of one test replaced by it, and each group's tests
+    /// ordered so that the cheap checks of a field's presence and text come
+    /// before numbers that must be read from their digits.
+    pub fn simplified(self) -> RecordTest {
+        match self {
+            RecordTest::All(tests) => group(RecordTest::All, flattened(tests, RecordTest::into_all)),
+            RecordTest::Any(tests) => group(RecordTest::Any, merged_text(flattened(tests, RecordTest::into_any))),
+            leaf => leaf,
+        }
+    }
+
+    fn into_all(self) -> Result<Vec<RecordTest>, RecordTest> {
+        match self {
+            RecordTest::All(tests) => Ok(tests),
+            other => Err(other),
+        }
+    }
+
+    fn into_any(self) -> Result<Vec<RecordTest>, RecordTest> {
+        match self {
+            RecordTest::Any(tests) => Ok(tests),
+            other => Err(other),
+        }
+    }
+
+    /// Roughly how dear the test is per record, for ordering a group.
+    fn cost(&self) -> u8 {
+        match self {
+            RecordTest::Null { .. } | RecordTest::Time { .. } => 0,
+            RecordTest::Text { .. } => 1,
+            RecordTest::Number { .. } => 2,
+            RecordTest::All(_) | RecordTest::Any(_) => 3,
+        }
+    }
+}
+
+/// `tests`, each simplified, with the members of those that `inner` opens
+/// (groups of the same kind) in their place: `true AND x` is `x`, and
+/// `false OR x` is `x`, so an empty inner group adds nothing.
+fn flattened(tests: Vec<RecordTest>, inner: fn(RecordTest) -> Result<Vec<RecordTest>, RecordTest>) -> Vec<RecordTest> {
+    let mut flat = Vec::with_capacity(tests.len());
+    for test in tests.into_iter().map(RecordTest::simplified) {
+        match inner(test) {
+            Ok(members) => flat.extend(members),
+            Err(other) => flat.push(other),
+        }
+    }
+    flat
+}
+
+/// The members of an `Any`, its `=` / `IN` tests on the same text field
+/// merged into one (`f IN (a) OR f IN (b)` is `f IN (a, b)`).
+fn merged_text(tests: Vec<RecordTest>) -> Vec<RecordTest> {
+    let mut merged: Vec<RecordTest> = Vec::with_capacity(tests.len());
+    for test in tests {
+        let same_field = |m: &RecordTest| match (m, &test) {
+            (
+                RecordTest::Text { column: a, negated: false, .. },
+                RecordTest::Text { column: b, negated: false, .. },
+            ) => a == b,
+            _ => false,
+        };
+        match (merged.iter_mut().find(|m| same_field(m)), test) {
+            (Some(RecordTest::Text { values: into, .. }), RecordTest::Text { values, .. }) => into.extend(values),
+            (_, test) => merged.push(test),
+        }
+    }
+    merged
+}
+
+/// `tests` as one test: the test itself when there is one, else the group.
+fn group(make: fn(Vec<RecordTest>) -> RecordTest, mut tests: Vec<RecordTest>) -> RecordTest {
+    tests.sort_by_key(RecordTest::cost);
+    match <[RecordTest; 1]>::try_from(tests) {
+        Ok([one]) => one,
+        Err(tests) => make(tests),
+    }
+}
+
 /// The fields that the table holds as integers.
 const INTEGER_FIELDS: [Column; 5] =
     [Column::HttpStatus, Column::BytesSent, Column::ObjectSize, Column::TotalTimeMs, Column::TurnAroundTimeMs];
@@ -180,6 +263,47 @@ mod tests {
         assert!(!RecordTest::All(vec![yes.clone(), no.clone()]).passes(&record));
         assert!(RecordTest::Any(vec![no.clone(), yes]).passes(&record));
         assert!(!RecordTest::Any(vec![no.clone(), no]).passes(&record));
+    }
+
+    #[test]
+    fn simplifying_flattens_merges_and_orders_without_changing_the_outcome() {
+        let code = |values: &[&str]| text(Column::ErrorCode, values, false);
+        let status = number(Column::HttpStatus, Comparison::Eq, 403);
+        let presigned = text(Column::AuthenticationType, &["QueryString"], false);
+        // `error_code IN (a, b) OR (status = 403 AND code = c AND auth = q)`,
+        // as a query's plan hands it down: a tree of pairs inside an `All`.
+        let tree = RecordTest::All(vec![RecordTest::Any(vec![
+            RecordTest::Any(vec![code(&["ExpiredToken"]), code(&["TokenRefreshRequired"])]),
+            RecordTest::All(vec![RecordTest::All(vec![status.clone(), code(&["AccessDenied"])]), presigned.clone()]),
+        ])]);
+        assert_eq!(
+            tree.clone().simplified(),
+            RecordTest::Any(vec![
+                code(&["ExpiredToken", "TokenRefreshRequired"]),
+                RecordTest::All(vec![code(&["AccessDenied"]), presigned.clone(), status.clone()]),
+            ])
+        );
+        // Negated text tests and tests of other fields are not merged.
+        let not_denied = text(Column::ErrorCode, &["AccessDenied"], true);
+        let any = RecordTest::Any(vec![not_denied.clone(), code(&["x"]), presigned.clone(), code(&["y"])]);
+        assert_eq!(any.simplified(), RecordTest::Any(vec![not_denied, code(&["x", "y"]), presigned.clone()]));
+        // Empty groups: `true AND x` is `x`, `false OR x` is `x`.
+        let all = RecordTest::All(vec![RecordTest::All(vec![]), presigned.clone()]);
+        assert_eq!(all.simplified(), presigned.clone());
+        let any = RecordTest::Any(vec![RecordTest::Any(vec![]), presigned.clone()]);
+        assert_eq!(any.simplified(), presigned.clone());
+        assert_eq!(RecordTest::Any(vec![]).simplified(), RecordTest::Any(vec![]));
+        // Every record gets the same outcome.
+        let replaced = |from, to| String::from_utf8(LINE.to_vec()).unwrap().replace(from, to);
+        let (expired_line, presigned_line) =
+            (replaced("AccessDenied", "ExpiredToken"), replaced("AuthHeader", "QueryString"));
+        let denied = parse_line(LINE).unwrap();
+        let expired = parse_line(expired_line.as_bytes()).unwrap();
+        let presigned_denied = parse_line(presigned_line.as_bytes()).unwrap();
+        for record in [&denied, &expired, &presigned_denied] {
+            assert_eq!(tree.clone().simplified().passes(record), tree.passes(record));
+        }
+        assert_eq!([&denied, &expired, &presigned_denied].map(|r| tree.passes(r)), [false, true, true]);
     }
 
     #[test]
