@@ -201,16 +201,17 @@ impl TextColumn {
         self.views.resize(self.views.len() + rows, text.source_view);
     }
 
-    /// Values that are valid UTF-8, one per row, as [`TextColumn::append`]
-    /// appends them; written in one loop with room made once.
+    /// Values that are valid UTF-8, one per row: each a view into the chunk
+    /// when it is a slice of the chunk, else inlined or copied. Written in
+    /// one loop, with room made once.
     #[inline(always)]
     pub fn extend<'v>(&mut self, values: impl Iterator<Item = Option<&'v [u8]>>, text: &TextSource) {
         let copies = &mut self.copies;
         self.views.extend(values.map(|value| view_of(value, text, copies)));
     }
 
-    /// A value that is valid UTF-8: a view into the chunk when it is a slice
-    /// of the chunk, else inlined or copied.
+    /// One value, as [`TextColumn::extend`] appends it (the tests'
+    /// shorthand).
     #[cfg(test)]
     pub fn append(&mut self, value: Option<&[u8]>, text: &TextSource) {
         self.extend(std::iter::once(value), text);
