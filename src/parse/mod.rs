@@ -5,7 +5,7 @@
 //! kept as written). The hard part is that Request-URI, Referer and
 //! User-Agent are quoted without escaping and are chosen by whoever sends the
 //! request, so a quoted field's end is decided by the shape of what must
-//! follow it, never by the first `" ` (see [`quoted`]).
+//! follow it, never by the first `" ` (see the `quoted` module).
 
 pub mod derive;
 mod find;

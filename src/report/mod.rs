@@ -1,4 +1,4 @@
-//! Reports: the named security and usage checks of `queries/` ([`catalog`]),
+//! Reports: the named security and usage checks of `queries/` ([`catalog()`]),
 //! run over one parse of the input ([`run`]), rendered for terminals,
 //! Markdown, JSON, CSV and HTML ([`render`]); plus plain query output
 //! ([`output`]).

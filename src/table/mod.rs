@@ -147,7 +147,7 @@ pub fn exact_where(filters: &[&Expr], applies: impl Fn(&Expr) -> bool) -> Vec<Ta
 }
 
 /// Whether the scan of raw logs applies `condition` itself, exactly, while
-/// parsing (see [`pushdown`]).
+/// parsing (see the `pushdown` module).
 pub fn scan_applies(condition: &Expr) -> bool {
     pushdown::record_test(condition).is_some()
 }
