@@ -325,7 +325,12 @@ fn sigv2_and_windows() {
         (Some(1), Some("2026-11-21T10:00:00Z"))
     );
     assert_eq!(windowed["window"]["since"], "2026-11-21T00:00:00Z");
-    assert_eq!(windowed["records"], 1);
+    // Every line is accounted for: in the window, outside it, or rejected.
+    let counts = ["lines_read", "records", "records_outside_window", "rejected_lines"].map(|k| windowed[k].clone());
+    assert_eq!(counts, [3, 1, 2, 0].map(Value::from));
+    let text = report("text", &["--since", "2026-11-21", "--until", "2026-11-21T10:30:00Z"], &log);
+    assert!(text.contains("3 lines read from 1 input, 1 record in window ("), "{text}");
+    assert!(text.contains("), 2 outside it, 0 lines rejected"), "{text}");
 }
 
 #[test]

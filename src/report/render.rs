@@ -116,10 +116,13 @@ pub fn counted(n: u64, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
+/// What was read and what became of it; every line is a record in the
+/// window, a record outside it, or a rejected line.
 pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     let t = &doc.totals;
+    let outside = if t.outside_window > 0 { format!(", {} outside it", t.outside_window) } else { String::new() };
     format!(
-        "{} read from {}, {} in window ({}), {} rejected",
+        "{} read from {}, {} in window ({}){outside}, {} rejected",
         counted(t.lines, "line"),
         counted(t.inputs, "input"),
         counted(t.rows, "record"),
@@ -248,7 +251,7 @@ fn json_rows(batches: &[RecordBatch], indent: &str, out: &mut dyn Write) -> Resu
 
 /// `{"reports": [{"name", "title", "severity", "description", "remedy",
 /// "total_rows", "rows"}, ...], "rejected_lines", "lines_read", "records",
-/// "inputs", "window"}`, written as it goes: a run over a big input can
+/// "records_outside_window", "inputs", "window"}`, written as it goes: a run over a big input can
 /// have tens of thousands of rows.
 fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
     write!(out, "{{\n  \"reports\": [")?;
@@ -272,6 +275,7 @@ fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Re
     writeln!(out, "  \"rejected_lines\": {},", t.rejected)?;
     writeln!(out, "  \"lines_read\": {},", t.lines)?;
     writeln!(out, "  \"records\": {},", t.rows)?;
+    writeln!(out, "  \"records_outside_window\": {},", t.outside_window)?;
     writeln!(out, "  \"inputs\": {},", t.inputs)?;
     writeln!(out, "  \"window\": {window}\n}}")?;
     Ok(())
