@@ -181,7 +181,6 @@ impl BatchBuilder {
     /// Parses every line of `chunk` into one batch.
     pub fn build(&self, chunk: &Chunk) -> Result<ChunkOutput, ArrowError> {
         let data = chunk.data.as_slice();
-        let chunk_is_utf8 = simdutf8::basic::from_utf8(data).is_ok();
         let rows_hint = data.len() / 400 + 1;
         let text = TextSource::new(&chunk.data, &chunk.source);
         let mut builders = Builders {
@@ -199,35 +198,39 @@ impl BatchBuilder {
         };
         let mut rows = 0usize;
         let mut start = 0usize;
+        let mut line_no = chunk.first_line;
         let mut run = Run::with_capacity(RUN_ROWS);
-        for (line_no, &end) in (chunk.first_line..).zip(&chunk.line_ends) {
-            let line = &data[start..end];
-            start = end + 1;
-            let kept = if chunk_is_utf8 || simdutf8::basic::from_utf8(line).is_ok() {
-                let kept = self.read_line(line, line_no, &mut builders.days, &mut run);
-                if run.rows == RUN_ROWS {
+        for group in chunk.line_ends.chunks(RUN_ROWS) {
+            // A run's lines are checked for UTF-8 together, just before they
+            // are parsed, while their bytes are in the cache.
+            let group_end = group.last().map_or(start, |&end| end.max(start));
+            let group_is_utf8 = simdutf8::basic::from_utf8(&data[start..group_end]).is_ok();
+            for &end in group {
+                let line = &data[start..end];
+                start = end + 1;
+                let kept = if group_is_utf8 || simdutf8::basic::from_utf8(line).is_ok() {
+                    self.read_line(line, line_no, &mut builders.days, &mut run)
+                } else {
+                    // The repaired text lives only here: its row is appended
+                    // now, after the rows before it.
+                    out.lossy_lines += 1;
                     self.append_run(&mut builders, &mut run, &text);
+                    let repaired = String::from_utf8_lossy(line);
+                    let mut single = Run::with_capacity(1);
+                    let kept = self.read_line(repaired.as_bytes(), line_no, &mut builders.days, &mut single);
+                    self.append_run(&mut builders, &mut single, &text);
+                    kept
+                };
+                match kept {
+                    Ok(Kept::Row) => rows += 1,
+                    Ok(Kept::OutsideWindow) => out.outside_window += 1,
+                    Ok(Kept::FailedTest) => out.failed_test += 1,
+                    Err(error) => out.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
                 }
-                kept
-            } else {
-                // The repaired text lives only here: its row is appended
-                // now, after the rows before it.
-                out.lossy_lines += 1;
-                self.append_run(&mut builders, &mut run, &text);
-                let repaired = String::from_utf8_lossy(line);
-                let mut single = Run::with_capacity(1);
-                let kept = self.read_line(repaired.as_bytes(), line_no, &mut builders.days, &mut single);
-                self.append_run(&mut builders, &mut single, &text);
-                kept
-            };
-            match kept {
-                Ok(Kept::Row) => rows += 1,
-                Ok(Kept::OutsideWindow) => out.outside_window += 1,
-                Ok(Kept::FailedTest) => out.failed_test += 1,
-                Err(error) => out.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
+                line_no += 1;
             }
+            self.append_run(&mut builders, &mut run, &text);
         }
-        self.append_run(&mut builders, &mut run, &text);
         let arrays = self.finish(builders, &text);
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         out.batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;

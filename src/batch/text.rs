@@ -71,8 +71,8 @@ fn inline_bytes(v: &[u8]) -> u128 {
     }
 }
 
-/// Where the text values of one chunk's records live: the chunk (valid
-/// UTF-8, checked before any view points into it) and the file name.
+/// Where the text values of one chunk's records live: the chunk (each line
+/// checked for UTF-8 before any view points into it) and the file name.
 pub struct TextSource {
     chunk: Buffer,
     source: Buffer,
@@ -224,8 +224,10 @@ impl TextColumn {
         let buffers = vec![text.chunk.clone(), text.source.clone(), Buffer::from_vec(self.copies)];
         let views = ScalarBuffer::from(self.views);
         // SAFETY: every view was made by `view` over bytes that are valid
-        // UTF-8 (the chunk was validated and fields end next to ASCII
-        // delimiters; copies and the file name are `str`s), lying at the
+        // UTF-8 (a view into the chunk lies in a line that was validated
+        // before it was parsed, and fields end next to ASCII delimiters; a
+        // line that was not valid is repaired into a copy; copies and the
+        // file name are `str`s), lying at the
         // stated offset of the stated buffer, and there is one null-mask bit
         // per view.
         let array = unsafe { StringViewArray::new_unchecked(views, buffers, nulls) };
