@@ -1,9 +1,18 @@
 //! Properties of the record parser: it never panics, whatever the bytes, and
 //! a record rendered from valid field values parses back to those values.
+//! The same holds for whole chunks turned into every column: each line is a
+//! row or a rejected line, and a valid record is always a row.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::Int64Type;
 use proptest::prelude::*;
+use s3logq::batch::BatchBuilder;
+use s3logq::chunk::Chunk;
 use s3logq::parse::{LogRecord, parse_line};
-use s3logq::schema::Column;
+use s3logq::schema::{Column, projected_schema};
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -159,6 +168,51 @@ fn render(f: &Fields) -> String {
 
 fn text(r: &LogRecord<'_>, c: Column) -> Option<String> {
     r.text(c).map(|b| String::from_utf8(b.to_vec()).unwrap())
+}
+
+/// One line of a chunk: a valid record (`true`), or bytes that may be
+/// anything but a line break, a damaged record among them.
+fn chunk_line() -> impl Strategy<Value = (Vec<u8>, bool)> {
+    let any_bytes = proptest::collection::vec(any::<u8>().prop_filter("not a line break", |b| *b != b'\n'), 0..300);
+    let damaged = (fields(), 0usize..700, proptest::collection::vec(any::<u8>(), 0..4)).prop_map(|(f, cut, junk)| {
+        let mut line = render(&f).into_bytes();
+        let at = cut.min(line.len());
+        line.splice(at..at, junk.into_iter().filter(|b| *b != b'\n'));
+        line
+    });
+    prop_oneof![
+        3 => fields().prop_map(|f| (render(&f).into_bytes(), true)),
+        1 => any_bytes.prop_map(|b| (b, false)),
+        1 => damaged.prop_map(|b| (b, false)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Every column of a chunk of up to 300 lines (several runs of rows),
+    /// whatever its bytes: in a debug build every text column is also
+    /// checked in full by Arrow's own validation when it is finished.
+    #[test]
+    fn every_line_of_a_chunk_is_a_row_or_a_rejected_line(lines in proptest::collection::vec(chunk_line(), 0..300)) {
+        let mut data = Vec::new();
+        for (line, _) in &lines {
+            data.extend_from_slice(line);
+            data.push(b'\n');
+        }
+        let columns: Arc<[Column]> = Column::ALL.into();
+        let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
+        let out = builder.build(&Chunk::new("chunk.log".into(), 1, data.into())).expect("a batch");
+        prop_assert_eq!(out.lines, lines.len() as u64);
+        prop_assert_eq!(out.batch.num_rows() + out.rejected.len(), lines.len());
+        let line_column = columns.iter().position(|c| *c == Column::SourceLine).expect("source_line");
+        let rows: BTreeSet<i64> = out.batch.column(line_column).as_primitive::<Int64Type>().iter().flatten().collect();
+        for (number, (line, valid)) in (1..).zip(&lines) {
+            prop_assert!(!valid || rows.contains(&number), "line {} is a valid record: {}", number, String::from_utf8_lossy(line));
+        }
+        let rejected: BTreeSet<i64> = out.rejected.iter().map(|r| r.line as i64).collect();
+        prop_assert!(rows.is_disjoint(&rejected));
+    }
 }
 
 proptest! {
