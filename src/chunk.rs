@@ -1,20 +1,23 @@
 //! Cuts log text into line-aligned chunks of a few MiB, so that one huge
 //! file and thousands of small ones both become units of parallel work. Each
-//! chunk knows its file and the number of its first line, and owns its bytes
-//! in an Arrow buffer that string columns can point into.
+//! chunk knows its file and where its first line number comes from, and owns
+//! its bytes in an Arrow buffer that string columns can point into.
 //!
 //! A plain file is mapped into memory a chunk at a time, and fetched text is
 //! sliced where it lies ([`WindowChunker`]): nothing is copied, and a mapped
 //! chunk's pages are unmapped when the last array pointing into them is
-//! dropped. Streams (stdin, decompressed text)
-//! are read ([`LineChunker`]) into buffers that come back to a
-//! [`BufferPool`] when the last array pointing into them is dropped, so a
-//! scan reuses a few buffers instead of faulting in (and having the kernel
+//! dropped. Only the end of each window is read here (to cut it after a
+//! newline); the parser finds the lines, so no thread reads every byte
+//! before the parsers do, and each chunk learns its first line number from
+//! the counts of the chunks before it ([`LineCounts`]). Streams (stdin,
+//! decompressed text) are read ([`LineChunker`]) into buffers that come back
+//! to a [`BufferPool`] when the last array pointing into them is dropped, so
+//! a scan reuses a few buffers instead of faulting in (and having the kernel
 //! zero) fresh pages for every chunk.
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 
 use datafusion::arrow::buffer::Buffer;
 use memchr::{memchr_iter, memrchr};
@@ -27,27 +30,85 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 #[derive(Debug, Clone)]
 pub struct Chunk {
     pub source: Arc<str>,
-    /// 1-based number of the chunk's first line in its input.
-    pub first_line: u64,
+    /// The number of the chunk's first line in its input (1-based).
+    pub first_line: FirstLine,
     pub data: Buffer,
-    /// Where each line ends: its newline, or the end of `data` for a last
-    /// line without one. The reader finds them once, numbering the lines of
-    /// the next chunk, and the parser cuts lines at them.
-    pub line_ends: Vec<usize>,
 }
 
 impl Chunk {
+    /// A chunk whose first line number is known.
     pub fn new(source: Arc<str>, first_line: u64, data: Buffer) -> Self {
-        let mut line_ends: Vec<usize> = memchr_iter(b'\n', &data).collect();
-        if !data.is_empty() && !data.ends_with(b"\n") {
-            line_ends.push(data.len());
-        }
-        Chunk { source, first_line, data, line_ends }
+        Chunk { source, first_line: FirstLine::Known(first_line), data }
     }
+}
 
-    /// How many lines the chunk holds.
-    pub fn lines(&self) -> u64 {
-        self.line_ends.len() as u64
+/// How many lines `data` holds: its newlines, and a last line without one.
+pub fn count_lines(data: &[u8]) -> u64 {
+    let newlines = memchr_iter(b'\n', data).count() as u64;
+    newlines + u64::from(!data.is_empty() && !data.ends_with(b"\n"))
+}
+
+/// Where a chunk's first line number comes from.
+#[derive(Debug, Clone)]
+pub enum FirstLine {
+    /// Known when the chunk was cut: its reader counted the lines before it.
+    Known(u64),
+    /// The `index`th chunk of an input whose chunks count their own lines
+    /// while they are parsed, so that no thread reads every byte before the
+    /// parsers do.
+    Counted { counts: Arc<LineCounts>, index: usize },
+}
+
+impl FirstLine {
+    /// The chunk's first line number, given that it holds `lines` lines. A
+    /// counted chunk waits until every chunk before it has been counted:
+    /// those were handed out before it, so each is being parsed or done.
+    pub fn resolve(&self, lines: u64) -> u64 {
+        match self {
+            FirstLine::Known(first) => *first,
+            FirstLine::Counted { counts, index } => counts.first_line(*index, lines),
+        }
+    }
+}
+
+/// The line counts of one input's chunks, as each is parsed.
+#[derive(Debug, Default)]
+pub struct LineCounts {
+    state: Mutex<Counted>,
+    counted: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Counted {
+    /// Each chunk's line count, once known.
+    lines: Vec<Option<u64>>,
+    /// The first line numbers of the chunks counted so far without a gap.
+    starts: Vec<u64>,
+    /// The lines of those chunks.
+    lines_before: u64,
+}
+
+impl LineCounts {
+    /// Records that chunk `index` holds `lines` lines and returns its first
+    /// line number once every chunk before it is counted.
+    fn first_line(&self, index: usize, lines: u64) -> u64 {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.lines.len() <= index {
+            state.lines.resize(index + 1, None);
+        }
+        state.lines[index] = Some(lines);
+        while let Some(&Some(count)) = state.lines.get(state.starts.len()) {
+            let first = state.lines_before + 1;
+            state.starts.push(first);
+            state.lines_before += count;
+        }
+        self.counted.notify_all();
+        loop {
+            if let Some(first) = state.starts.get(index) {
+                return *first;
+            }
+            state = self.counted.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
     }
 }
 
@@ -170,8 +231,9 @@ impl<R: Read> LineChunker<R> {
         if buf.is_empty() {
             return Ok(None);
         }
+        let lines = count_lines(&buf);
         let chunk = Chunk::new(self.source.clone(), self.next_line, self.pool.share(buf));
-        self.next_line += chunk.lines();
+        self.next_line += lines;
         Ok(Some(chunk))
     }
 }
@@ -193,7 +255,9 @@ pub struct WindowChunker<W> {
     source: Arc<str>,
     len: u64,
     next_offset: u64,
-    next_line: u64,
+    /// The chunks' line counts: each chunk counts its own while parsed.
+    counts: Arc<LineCounts>,
+    next_index: usize,
     target: usize,
 }
 
@@ -253,7 +317,8 @@ impl WindowChunker<Buffer> {
 
 impl<W: Windows> WindowChunker<W> {
     fn over(windows: W, len: u64, source: Arc<str>, target: usize) -> Self {
-        WindowChunker { windows, source, len, next_offset: 0, next_line: 1, target: target.max(1) }
+        let counts = Arc::default();
+        WindowChunker { windows, source, len, next_offset: 0, counts, next_index: 0, target: target.max(1) }
     }
 
     /// The next `target` bytes, cut after their last newline; more when no
@@ -276,9 +341,9 @@ impl<W: Windows> WindowChunker<W> {
             want = want.saturating_mul(2); // one line longer than a chunk
         };
         self.next_offset += data.len() as u64;
-        let chunk = Chunk::new(self.source.clone(), self.next_line, data);
-        self.next_line += chunk.lines();
-        Ok(Some(chunk))
+        let first_line = FirstLine::Counted { counts: self.counts.clone(), index: self.next_index };
+        self.next_index += 1;
+        Ok(Some(Chunk { source: self.source.clone(), first_line, data }))
     }
 }
 
@@ -294,10 +359,12 @@ impl<W: Windows> Iterator for WindowChunker<W> {
 mod tests {
     use super::*;
 
-    /// Each chunk's first line number and text.
+    /// Each chunk's first line number and text, the chunks counted in order
+    /// as a parser counts them.
     fn texts(chunks: impl Iterator<Item = io::Result<Chunk>>) -> Vec<(u64, String)> {
+        let first_line = |c: &Chunk| c.first_line.resolve(count_lines(&c.data));
         chunks
-            .map(|c| c.map(|c| (c.first_line, String::from_utf8(c.data.to_vec()).unwrap())))
+            .map(|c| c.map(|c| (first_line(&c), String::from_utf8(c.data.to_vec()).unwrap())))
             .collect::<io::Result<_>>()
             .unwrap()
     }
@@ -335,11 +402,28 @@ mod tests {
     }
 
     #[test]
-    fn line_ends_are_the_newlines_and_the_end_of_an_unterminated_last_line() {
-        let ends = |text: &str| Chunk::new("t".into(), 1, Buffer::from(text.as_bytes())).line_ends;
-        assert_eq!(ends("ab\n\ncd\n"), [2, 3, 6]);
-        assert_eq!(ends("ab\ncd"), [2, 5]);
-        assert_eq!(ends(""), Vec::<usize>::new());
+    fn lines_are_the_newlines_and_an_unterminated_last_line() {
+        assert_eq!(count_lines(b"ab\n\ncd\n"), 3);
+        assert_eq!(count_lines(b"ab\ncd"), 2);
+        assert_eq!(count_lines(b""), 0);
+    }
+
+    #[test]
+    fn chunks_counted_out_of_order_get_their_first_lines() {
+        let counts = Arc::new(LineCounts::default());
+        let lines = [3u64, 0, 5, 2];
+        // The last chunk asks first and waits for those before it.
+        let asking: Vec<_> = (0..lines.len())
+            .rev()
+            .map(|index| {
+                let first_line = FirstLine::Counted { counts: counts.clone(), index };
+                std::thread::spawn(move || first_line.resolve(lines[index]))
+            })
+            .collect();
+        let mut firsts: Vec<u64> = asking.into_iter().map(|t| t.join().unwrap()).collect();
+        firsts.reverse();
+        assert_eq!(firsts, [1, 4, 4, 9]);
+        assert_eq!(FirstLine::Known(7).resolve(3), 7);
     }
 
     #[test]
@@ -405,7 +489,7 @@ mod tests {
         assert_eq!(pool.free_buffers(), 1, "one buffer kept, the other freed");
         let third = next().unwrap();
         assert_eq!(third.data.as_ptr(), first_at, "the kept buffer is reused");
-        assert_eq!((third.first_line, third.data.as_slice()), (3, lines[2].as_bytes()));
+        assert_eq!((third.first_line.resolve(1), third.data.as_slice()), (3, lines[2].as_bytes()));
         assert_eq!(next().unwrap().data.as_slice(), lines[3].as_bytes());
         assert!(next().is_none());
     }

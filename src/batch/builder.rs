@@ -19,6 +19,7 @@ use crate::parse::derive::DerivedParts;
 use crate::parse::{DayCache, Derived, KNOWN_FIELDS, LogRecord, ParseError, parse_line_into};
 use crate::schema::{Column, ColumnKind};
 use crate::window::TimeWindow;
+use memchr::memchr_iter;
 
 /// A line that did not become a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +33,8 @@ pub struct Rejected {
 #[derive(Debug)]
 pub struct ChunkOutput {
     pub batch: RecordBatch,
+    /// The number of the chunk's first line in its input.
+    pub first_line: u64,
     pub lines: u64,
     pub rejected: Vec<Rejected>,
     /// Lines whose invalid UTF-8 was replaced with U+FFFD before parsing.
@@ -190,7 +193,8 @@ impl BatchBuilder {
         };
         let mut out = ChunkOutput {
             batch: RecordBatch::new_empty(self.schema.clone()),
-            lines: chunk.lines(),
+            first_line: 1,
+            lines: 0,
             rejected: vec![],
             lossy_lines: 0,
             outside_window: 0,
@@ -198,14 +202,26 @@ impl BatchBuilder {
         };
         let mut rows = 0usize;
         let mut start = 0usize;
-        let mut line_no = chunk.first_line;
+        // Lines are numbered from 1 within the chunk while parsed, and moved
+        // to the chunk's place in its input once it is counted.
+        let mut line_no = 1u64;
         let mut run = Run::with_capacity(RUN_ROWS);
-        for group in chunk.line_ends.chunks(RUN_ROWS) {
-            // A run's lines are checked for UTF-8 together, just before they
-            // are parsed, while their bytes are in the cache.
-            let group_end = group.last().map_or(start, |&end| end.max(start));
+        let mut group = Vec::with_capacity(RUN_ROWS + 1);
+        let mut newlines = memchr_iter(b'\n', data);
+        loop {
+            // A run of lines is found, checked for UTF-8 and parsed while its
+            // bytes are in the cache.
+            group.clear();
+            group.extend(newlines.by_ref().take(RUN_ROWS));
+            let after_group = group.last().map_or(start, |&end| end + 1);
+            if group.len() < RUN_ROWS && after_group < data.len() {
+                group.push(data.len()); // a last line without a newline
+            }
+            let Some(&group_end) = group.last() else {
+                break;
+            };
             let group_is_utf8 = simdutf8::basic::from_utf8(&data[start..group_end]).is_ok();
-            for &end in group {
+            for &end in &group {
                 let line = &data[start..end];
                 start = end + 1;
                 let kept = if group_is_utf8 || simdutf8::basic::from_utf8(line).is_ok() {
@@ -230,7 +246,15 @@ impl BatchBuilder {
                 line_no += 1;
             }
             self.append_run(&mut builders, &mut run, &text);
+            if start >= data.len() {
+                break;
+            }
         }
+        out.lines = line_no - 1;
+        out.first_line = chunk.first_line.resolve(out.lines);
+        let lines_before = out.first_line - 1;
+        out.rejected.iter_mut().for_each(|r| r.line += lines_before);
+        self.number_lines(&mut builders, lines_before);
         let arrays = self.finish(builders, &text);
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         out.batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
@@ -243,6 +267,17 @@ impl BatchBuilder {
         let mut raw_text = builders.raw_text.into_iter().map(|b| b.finish(text));
         let mut computed = builders.computed.into_iter().map(|b| b.finish(text));
         self.columns.iter().filter_map(|c| if is_raw_text(*c) { raw_text.next() } else { computed.next() }).collect()
+    }
+
+    /// Moves the `source_line` values, numbered within the chunk, to the
+    /// chunk's place in its input.
+    fn number_lines(&self, builders: &mut Builders, lines_before: u64) {
+        let lines = self.computed.iter().zip(builders.computed.iter_mut()).filter(|(c, _)| **c == Column::SourceLine);
+        for (_, builder) in lines {
+            if let ColumnBuilder::Int64(numbers) = builder {
+                numbers.values_slice_mut().iter_mut().for_each(|n| *n += lines_before as i64);
+            }
+        }
     }
 
     /// Parses `line` and, when it is kept, adds it to `run`.
@@ -335,6 +370,7 @@ mod tests {
     use datafusion::arrow::datatypes::{Int64Type, TimestampMicrosecondType};
 
     use super::*;
+    use crate::chunk::WindowChunker;
     use crate::schema::projected_schema;
 
     const HEAD: &str = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be bucket \
@@ -357,6 +393,46 @@ mod tests {
 
     fn texts(batch: &RecordBatch, column: usize) -> Vec<Option<String>> {
         batch.column(column).as_string_view().iter().map(|v| v.map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn chunks_that_count_their_own_lines_are_numbered_in_their_input() {
+        // 40 lines, every seventh malformed, the last without a newline, cut
+        // into chunks of a few lines each.
+        let text: Vec<u8> = (1..=40u64)
+            .map(|n| if n % 7 == 0 { b"malformed".to_vec() } else { line(n) })
+            .collect::<Vec<_>>()
+            .join(&b'\n');
+        let chunks: Vec<Chunk> =
+            WindowChunker::in_memory(text.into(), "t.log".into(), 700).collect::<Result<_, _>>().unwrap();
+        assert!(chunks.len() > 4, "{} chunks", chunks.len());
+        let columns: Arc<[Column]> = [Column::SourceLine, Column::BytesSent].into();
+        let builder = Arc::new(BatchBuilder::new(columns.clone(), projected_schema(&columns)));
+        // Parsed at once, the last chunk asking first for its first line.
+        let parsing: Vec<_> = chunks
+            .into_iter()
+            .rev()
+            .map(|chunk| {
+                let builder = builder.clone();
+                std::thread::spawn(move || builder.build(&chunk).unwrap())
+            })
+            .collect();
+        let outs: Vec<ChunkOutput> = parsing.into_iter().map(|t| t.join().unwrap()).collect();
+        let mut lines = Vec::new();
+        let mut rejected = Vec::new();
+        for out in &outs {
+            let numbers = out.batch.column(0).as_primitive::<Int64Type>();
+            let bytes = out.batch.column(1).as_primitive::<Int64Type>();
+            // A row's line number is the number its text carries.
+            assert!(numbers.iter().zip(bytes.iter()).all(|(line, sent)| line == sent));
+            lines.extend(numbers.iter().flatten());
+            rejected.extend(out.rejected.iter().map(|r| r.line as i64));
+        }
+        lines.sort_unstable();
+        rejected.sort_unstable();
+        assert_eq!(lines, (1..=40).filter(|n| n % 7 != 0).collect::<Vec<_>>());
+        assert_eq!(rejected, [7, 14, 21, 28, 35]);
+        assert_eq!(outs.iter().map(|o| o.lines).sum::<u64>(), 40);
     }
 
     #[test]
@@ -389,9 +465,12 @@ mod tests {
         ]
         .into();
         let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
-        let out = builder.build(&Chunk::new("f.log".into(), 1, data.into())).unwrap();
+        // The chunk starts at line 1001 of its file.
+        let out = builder.build(&Chunk::new("f.log".into(), 1001, data.into())).unwrap();
+        let in_file = |n: u64| n + 1000;
 
-        assert_eq!(out.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [malformed]);
+        assert_eq!(out.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [in_file(malformed)]);
+        assert_eq!((out.first_line, out.lines), (1001, lines.len() as u64));
         assert_eq!(out.lossy_lines, 1);
         let kept: Vec<u64> = lines.iter().copied().filter(|&n| n != malformed).collect();
         let batch = &out.batch;
@@ -399,7 +478,8 @@ mod tests {
         let keys: Vec<Option<String>> = kept.iter().map(|n| Some(format!("key-{n}"))).collect();
         assert_eq!(texts(batch, 0), keys);
         let numbers: Vec<Option<i64>> = kept.iter().map(|&n| Some(n as i64)).collect();
-        assert_eq!(batch.column(1).as_primitive::<Int64Type>().iter().collect::<Vec<_>>(), numbers);
+        let line_numbers: Vec<Option<i64>> = kept.iter().map(|&n| Some(in_file(n) as i64)).collect();
+        assert_eq!(batch.column(1).as_primitive::<Int64Type>().iter().collect::<Vec<_>>(), line_numbers);
         assert_eq!(batch.column(2).as_primitive::<Int64Type>().iter().collect::<Vec<_>>(), numbers);
         let methods: Vec<Option<String>> =
             kept.iter().map(|n| n.is_multiple_of(2).then(|| "GET".to_string())).collect();

@@ -178,7 +178,7 @@ impl ScanReport {
 
     fn record(&self, chunk: &Chunk, out: &ChunkOutput) -> io::Result<()> {
         let first =
-            self.counted_chunks.lock().is_ok_and(|mut seen| seen.insert((chunk.source.clone(), chunk.first_line)));
+            self.counted_chunks.lock().is_ok_and(|mut seen| seen.insert((chunk.source.clone(), out.first_line)));
         if !first {
             return Ok(());
         }
