@@ -10,17 +10,17 @@
 //! newline); the parser finds the lines, so no thread reads every byte
 //! before the parsers do, and each chunk learns its first line number from
 //! the counts of the chunks before it ([`LineCounts`]). Streams (stdin,
-//! decompressed text) are read ([`LineChunker`]) into buffers that come back
-//! to a [`BufferPool`] when the last array pointing into them is dropped, so
-//! a scan reuses a few buffers instead of faulting in (and having the kernel
-//! zero) fresh pages for every chunk.
+//! decompressed text) are read ([`LineChunker`]), and numbered the same way,
+//! into buffers that come back to a [`BufferPool`] when the last array
+//! pointing into them is dropped, so a scan reuses a few buffers instead of
+//! faulting in (and having the kernel zero) fresh pages for every chunk.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 
 use datafusion::arrow::buffer::Buffer;
-use memchr::{memchr_iter, memrchr};
+use memchr::memrchr;
 use memmap2::MmapOptions;
 
 /// Default target size of a chunk.
@@ -42,16 +42,11 @@ impl Chunk {
     }
 }
 
-/// How many lines `data` holds: its newlines, and a last line without one.
-pub fn count_lines(data: &[u8]) -> u64 {
-    let newlines = memchr_iter(b'\n', data).count() as u64;
-    newlines + u64::from(!data.is_empty() && !data.ends_with(b"\n"))
-}
-
 /// Where a chunk's first line number comes from.
 #[derive(Debug, Clone)]
 pub enum FirstLine {
-    /// Known when the chunk was cut: its reader counted the lines before it.
+    /// Known when the chunk was made (a single text whose first line is
+    /// given).
     Known(u64),
     /// The `index`th chunk of an input whose chunks count their own lines
     /// while they are parsed, so that no thread reads every byte before the
@@ -109,6 +104,22 @@ impl LineCounts {
             }
             state = self.counted.wait(state).unwrap_or_else(PoisonError::into_inner);
         }
+    }
+}
+
+/// The [`FirstLine`] of each chunk cut from one input, handed out in the
+/// order the chunks are cut (and so parsed).
+#[derive(Default)]
+struct ChunkNumbers {
+    counts: Arc<LineCounts>,
+    next_index: usize,
+}
+
+impl ChunkNumbers {
+    fn next(&mut self) -> FirstLine {
+        let first_line = FirstLine::Counted { counts: self.counts.clone(), index: self.next_index };
+        self.next_index += 1;
+        first_line
     }
 }
 
@@ -186,14 +197,15 @@ pub struct LineChunker<R> {
     pool: BufferPool,
     /// The start of a line that the previous chunk could not end with.
     carry: Vec<u8>,
-    next_line: u64,
+    numbers: ChunkNumbers,
     target: usize,
     done: bool,
 }
 
 impl<R: Read> LineChunker<R> {
     pub fn new(reader: R, source: Arc<str>, target: usize, pool: BufferPool) -> Self {
-        LineChunker { reader, source, pool, carry: Vec::new(), next_line: 1, target: target.max(1), done: false }
+        let numbers = ChunkNumbers::default();
+        LineChunker { reader, source, pool, carry: Vec::new(), numbers, target: target.max(1), done: false }
     }
 
     /// Reads until `buf` holds at least one newline past `target` bytes or
@@ -231,10 +243,7 @@ impl<R: Read> LineChunker<R> {
         if buf.is_empty() {
             return Ok(None);
         }
-        let lines = count_lines(&buf);
-        let chunk = Chunk::new(self.source.clone(), self.next_line, self.pool.share(buf));
-        self.next_line += lines;
-        Ok(Some(chunk))
+        Ok(Some(Chunk { source: self.source.clone(), first_line: self.numbers.next(), data: self.pool.share(buf) }))
     }
 }
 
@@ -255,9 +264,7 @@ pub struct WindowChunker<W> {
     source: Arc<str>,
     len: u64,
     next_offset: u64,
-    /// The chunks' line counts: each chunk counts its own while parsed.
-    counts: Arc<LineCounts>,
-    next_index: usize,
+    numbers: ChunkNumbers,
     target: usize,
 }
 
@@ -317,8 +324,8 @@ impl WindowChunker<Buffer> {
 
 impl<W: Windows> WindowChunker<W> {
     fn over(windows: W, len: u64, source: Arc<str>, target: usize) -> Self {
-        let counts = Arc::default();
-        WindowChunker { windows, source, len, next_offset: 0, counts, next_index: 0, target: target.max(1) }
+        let numbers = ChunkNumbers::default();
+        WindowChunker { windows, source, len, next_offset: 0, numbers, target: target.max(1) }
     }
 
     /// The next `target` bytes, cut after their last newline; more when no
@@ -341,9 +348,7 @@ impl<W: Windows> WindowChunker<W> {
             want = want.saturating_mul(2); // one line longer than a chunk
         };
         self.next_offset += data.len() as u64;
-        let first_line = FirstLine::Counted { counts: self.counts.clone(), index: self.next_index };
-        self.next_index += 1;
-        Ok(Some(Chunk { source: self.source.clone(), first_line, data }))
+        Ok(Some(Chunk { source: self.source.clone(), first_line: self.numbers.next(), data }))
     }
 }
 
@@ -358,6 +363,13 @@ impl<W: Windows> Iterator for WindowChunker<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How many lines `data` holds: its newlines, and a last line without
+    /// one.
+    fn count_lines(data: &[u8]) -> u64 {
+        let newlines = memchr::memchr_iter(b'\n', data).count() as u64;
+        newlines + u64::from(!data.is_empty() && !data.ends_with(b"\n"))
+    }
 
     /// Each chunk's first line number and text, the chunks counted in order
     /// as a parser counts them.
@@ -482,6 +494,8 @@ mod tests {
         let mut chunker = LineChunker::new(text.as_bytes(), "t".into(), 1, pool.clone());
         let mut next = || chunker.next().map(|c| c.unwrap());
         let (first, second) = (next().unwrap(), next().unwrap());
+        // Parsed in order, each chunk one line.
+        assert_eq!((first.first_line.resolve(1), second.first_line.resolve(1)), (1, 2));
         let first_at = first.data.as_ptr();
         assert_eq!(pool.free_buffers(), 0, "both chunks are still held");
         drop(first);

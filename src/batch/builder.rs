@@ -246,9 +246,6 @@ impl BatchBuilder {
                 line_no += 1;
             }
             self.append_run(&mut builders, &mut run, &text);
-            if start >= data.len() {
-                break;
-            }
         }
         out.lines = line_no - 1;
         out.first_line = chunk.first_line.resolve(out.lines);
