@@ -78,16 +78,35 @@ impl RecordTest {
 
     pub fn passes(&self, record: &LogRecord<'_>) -> bool {
         match self {
+            RecordTest::All(tests) => tests.iter().all(|t| t.member_passes(record)),
+            RecordTest::Any(tests) => tests.iter().any(|t| t.member_passes(record)),
+            leaf => leaf.leaf_passes(record),
+        }
+    }
+
+    /// [`RecordTest::passes`] for a member of a group: a leaf is tested in
+    /// the group's loop rather than through a call per member, which cost
+    /// more than most tests themselves.
+    #[inline(always)]
+    fn member_passes(&self, record: &LogRecord<'_>) -> bool {
+        match self {
+            RecordTest::All(_) | RecordTest::Any(_) => self.passes(record),
+            leaf => leaf.leaf_passes(record),
+        }
+    }
+
+    #[inline(always)]
+    fn leaf_passes(&self, record: &LogRecord<'_>) -> bool {
+        match self {
             RecordTest::Text { column, values, negated } => {
-                record.text(*column).is_some_and(|text| values.iter().any(|v| v == text) != *negated)
+                record.text(*column).is_some_and(|text| values.iter().any(|v| same_text(text, v)) != *negated)
             }
             RecordTest::Number { column, comparison, value } => {
                 integer(record, *column).is_some_and(|n| comparison.holds(n.cmp(value)))
             }
             RecordTest::Time { comparison, micros } => comparison.holds(record.time.cmp(micros)),
             RecordTest::Null { column, negated } => is_null(record, *column) != *negated,
-            RecordTest::All(tests) => tests.iter().all(|t| t.passes(record)),
-            RecordTest::Any(tests) => tests.iter().any(|t| t.passes(record)),
+            RecordTest::All(_) | RecordTest::Any(_) => self.passes(record),
         }
     }
 }
@@ -96,13 +115,16 @@ impl RecordTest {
     /// The same test, cheaper to run on every line: nested `All`s and
     /// `Any`s flattened (a query's `IN` list or `AND` chain arrives as a tree
     /// of pairs), an `Any` of `=` / `IN` tests on one text field merged into
-    /// one test, a group of one test replaced by it, and each group's tests
+    /// one test, an `All` inside an `Any` dropped when it holds only where
+    /// another member does, a group of one test replaced by it, and each group's tests
     /// ordered so that the cheap checks of a field's presence and text come
     /// before numbers that must be read from their digits.
     pub fn simplified(self) -> RecordTest {
         match self {
             RecordTest::All(tests) => group(RecordTest::All, flattened(tests, RecordTest::into_all)),
-            RecordTest::Any(tests) => group(RecordTest::Any, merged_text(flattened(tests, RecordTest::into_any))),
+            RecordTest::Any(tests) => {
+                group(RecordTest::Any, without_absorbed(merged_text(flattened(tests, RecordTest::into_any))))
+            }
             leaf => leaf,
         }
     }
@@ -118,6 +140,19 @@ impl RecordTest {
         match self {
             RecordTest::Any(tests) => Ok(tests),
             other => Err(other),
+        }
+    }
+
+    /// Whether every record that passes this test passes `other`: the same
+    /// test, or an `=` / `IN` test of the same text field whose values are
+    /// among `other`'s.
+    fn implies(&self, other: &RecordTest) -> bool {
+        match (self, other) {
+            (
+                RecordTest::Text { column: a, values: some, negated: false },
+                RecordTest::Text { column: b, values: all, negated: false },
+            ) => a == b && some.iter().all(|v| all.contains(v)),
+            _ => self == other,
         }
     }
 
@@ -166,6 +201,19 @@ fn merged_text(tests: Vec<RecordTest>) -> Vec<RecordTest> {
     merged
 }
 
+/// The members of an `Any` less each `All` that holds only when another
+/// member holds (`a OR (a AND b)` is `a`): a report runner's `OR` of its
+/// reports' conditions often repeats one report's condition inside
+/// another's.
+fn without_absorbed(tests: Vec<RecordTest>) -> Vec<RecordTest> {
+    let absorbed = |test: &RecordTest| match test {
+        RecordTest::All(members) => tests.iter().any(|other| members.iter().any(|member| member.implies(other))),
+        _ => false,
+    };
+    let keep: Vec<bool> = tests.iter().map(|test| !absorbed(test)).collect();
+    tests.into_iter().zip(keep).filter_map(|(test, keep)| keep.then_some(test)).collect()
+}
+
 /// `tests` as one test: the test itself when there is one, else the group.
 fn group(make: fn(Vec<RecordTest>) -> RecordTest, mut tests: Vec<RecordTest>) -> RecordTest {
     tests.sort_by_key(RecordTest::cost);
@@ -175,11 +223,22 @@ fn group(make: fn(Vec<RecordTest>) -> RecordTest, mut tests: Vec<RecordTest>) ->
     }
 }
 
+/// `text == value`, cheaply for the many fields that are not the value: a
+/// field and a value of the same length mostly differ in their last byte
+/// (`SigV4` and `SigV2`, `TLSv1.2` and `TLSv1.3`), which is compared before
+/// the rest.
+fn same_text(text: &[u8], value: &[u8]) -> bool {
+    text.len() == value.len() && text.last() == value.last() && text == value
+}
+
 /// The fields that the table holds as integers.
 const INTEGER_FIELDS: [Column; 5] =
     [Column::HttpStatus, Column::BytesSent, Column::ObjectSize, Column::TotalTimeMs, Column::TurnAroundTimeMs];
 
-/// The value of an integer field, as its column holds it.
+/// The value of an integer field, as its column holds it. Kept out of line:
+/// inlined, its digit loops were hoisted to the start of every test, so that
+/// each record paid for reading numbers that few tests ask for.
+#[inline(never)]
 fn integer(record: &LogRecord<'_>, column: Column) -> Option<i64> {
     match column {
         Column::HttpStatus => record.http_status().map(i64::from),
@@ -216,6 +275,9 @@ mod tests {
         assert!(text(Column::SignatureVersion, &["SigV2"], false).passes(&record));
         assert!(text(Column::SignatureVersion, &["SigV4", "SigV2"], false).passes(&record));
         assert!(!text(Column::SignatureVersion, &["SigV"], false).passes(&record));
+        // Same length and last byte, another byte differs.
+        assert!(!text(Column::SignatureVersion, &["SogV2"], false).passes(&record));
+        assert!(text(Column::SignatureVersion, &["SogV2"], true).passes(&record));
         assert!(!text(Column::SignatureVersion, &["SigV2"], true).passes(&record));
         assert!(text(Column::SignatureVersion, &["SigV4"], true).passes(&record));
         // The Requester is `-`: null, so neither `=` nor `<>` / `NOT IN` holds.
@@ -304,6 +366,34 @@ mod tests {
             assert_eq!(tree.clone().simplified().passes(record), tree.passes(record));
         }
         assert_eq!([&denied, &expired, &presigned_denied].map(|r| tree.passes(r)), [false, true, true]);
+    }
+
+    #[test]
+    fn an_all_that_holds_only_when_another_member_holds_is_dropped_from_an_any() {
+        let code = |values: &[&str]| text(Column::ErrorCode, values, false);
+        let status = number(Column::HttpStatus, Comparison::Eq, 403);
+        let presigned = text(Column::AuthenticationType, &["QueryString"], false);
+        let sigv2 = text(Column::SignatureVersion, &["SigV2"], false);
+        // Three reports' conditions: `sigv2 OR presigned OR (denied AND
+        // presigned AND 403)`; the last holds only where `presigned` does.
+        let denied_presigned = RecordTest::All(vec![code(&["AccessDenied"]), presigned.clone(), status.clone()]);
+        let any = RecordTest::Any(vec![sigv2.clone(), presigned.clone(), denied_presigned.clone()]);
+        assert_eq!(any.simplified(), RecordTest::Any(vec![sigv2.clone(), presigned.clone()]));
+        // A member whose values are among another's is absorbed too.
+        let any = RecordTest::Any(vec![code(&["AccessDenied", "ExpiredToken"]), denied_presigned.clone()]);
+        assert_eq!(any.simplified(), code(&["AccessDenied", "ExpiredToken"]));
+        // Near misses are kept: the same field and value negated, another
+        // value, an `All` alone.
+        let not_presigned = text(Column::AuthenticationType, &["QueryString"], true);
+        let any = RecordTest::Any(vec![not_presigned.clone(), denied_presigned.clone()]);
+        assert_eq!(any.clone().simplified(), any);
+        let any = RecordTest::Any(vec![code(&["ExpiredToken"]), denied_presigned.clone()]);
+        assert_eq!(any.clone().simplified(), any);
+        let all = RecordTest::All(vec![presigned.clone(), denied_presigned.clone()]);
+        assert_eq!(
+            all.simplified(),
+            RecordTest::All(vec![presigned.clone(), code(&["AccessDenied"]), presigned, status])
+        );
     }
 
     #[test]
