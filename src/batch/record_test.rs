@@ -116,9 +116,9 @@ impl RecordTest {
     /// `Any`s flattened (a query's `IN` list or `AND` chain arrives as a tree
     /// of pairs), an `Any` of `=` / `IN` tests on one text field merged into
     /// one test, an `All` inside an `Any` dropped when it holds only where
-    /// another member does, a group of one test replaced by it, and each group's tests
-    /// ordered so that the cheap checks of a field's presence and text come
-    /// before numbers that must be read from their digits.
+    /// another member does, a group of one test replaced by it, and each
+    /// group's tests ordered so that the cheap checks of a field's presence
+    /// and text come before numbers that must be read from their digits.
     pub fn simplified(self) -> RecordTest {
         match self {
             RecordTest::All(tests) => group(RecordTest::All, flattened(tests, RecordTest::into_all)),
