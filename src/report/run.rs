@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 use super::catalog::Report;
 use super::output::redact_batch;
 use crate::schema::Column;
-use crate::table::{TABLE_NAME, exact_where, scan_applies, session, session_with};
+use crate::table::{TABLE_NAME, exact_where, plan_partitions, scan_applies, session, session_with};
 
 /// One report's result rows.
 #[derive(Debug, Clone)]
@@ -257,8 +257,7 @@ pub async fn run_reports(
     // Reports side by side already keep the cores busy; splitting each plan
     // into as many partitions as there are cores as well would make every
     // aggregate run twice (partial, then final) for no more parallelism.
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let config = SessionConfig::new().with_target_partitions((cores / reports.len().max(1)).max(1));
+    let config = SessionConfig::new().with_target_partitions((plan_partitions() / reports.len().max(1)).max(1));
     // Planned side by side: planning is all the work there is until the
     // scan starts.
     let plans = reports.iter().map(|report| {

@@ -231,9 +231,21 @@ pub enum LogsError {
     MixedLake,
 }
 
-/// A session with s3logq's UDFs and `table` as `logs`.
+/// A session with s3logq's UDFs and `table` as `logs`, its plans run as
+/// [`plan_partitions`] partitions.
 pub fn session(table: Arc<dyn TableProvider>) -> Result<SessionContext> {
-    session_with(table, SessionConfig::new())
+    session_with(table, SessionConfig::new().with_target_partitions(plan_partitions()))
+}
+
+/// How many partitions a plan's own operators (aggregates, sorts, joins)
+/// run as: half the cores. The scan of raw logs parses on every core by
+/// itself and hands the plan one stream, which DataFusion would otherwise
+/// split across every core again; on two cores one partition spares each
+/// aggregate its partial and final halves and the repartitioning between
+/// them, which cost more than the second partition gained.
+pub fn plan_partitions() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    (cores / 2).max(1)
 }
 
 /// [`session`] with a configuration of its own (how many partitions plans
