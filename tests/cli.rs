@@ -29,6 +29,22 @@ fn counts_every_line_as_a_row_or_a_reject() {
 }
 
 #[test]
+fn a_plan_runs_as_half_the_cores_partitions() {
+    // The scan parses on every core by itself; the plan's own operators get
+    // half of them, so on two cores an aggregate is one step, not a partial
+    // and a final one with a repartition between.
+    let sql = "EXPLAIN SELECT requester, count(*) AS n FROM logs GROUP BY requester";
+    let (plan, _) = query(sql, "csv");
+    let partitions = (std::thread::available_parallelism().map_or(1, usize::from) / 2).max(1);
+    if partitions == 1 {
+        assert!(plan.contains("AggregateExec: mode=Single,"), "{plan}");
+        assert!(!plan.contains("RepartitionExec"), "{plan}");
+    } else {
+        assert!(plan.contains(&format!("partitioning=Hash([requester@0], {partitions})")), "{plan}");
+    }
+}
+
+#[test]
 fn sigv2_callers_by_requester() {
     let sql = "SELECT requester, count(*) AS requests FROM logs WHERE signature_version = 'SigV2' \
                GROUP BY requester ORDER BY requests DESC, requester NULLS LAST";
