@@ -25,7 +25,7 @@ use crate::sink::lake::{Engine, LakeError, LakeWriter, SourceVersion, ddl as lak
 use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::Input;
 use crate::source::{SourceError, StoreOptions, resolve_all};
-use crate::table::{Logs, LogsError, session};
+use crate::table::{Logs, LogsError, session_config, session_with};
 use crate::window::TimeWindow;
 
 #[derive(Debug, thiserror::Error)]
@@ -248,7 +248,8 @@ impl Drop for Progress {
 /// Runs one SQL statement over the table `logs` built from the inputs.
 pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError>) {
     with_scan(&opts.scan, |logs, _| async move {
-        let ctx = session(logs.provider()?.0)?;
+        let (table, parses_raw) = logs.provider()?;
+        let ctx = session_with(table, session_config(parses_raw))?;
         let batches = ctx.sql(&opts.sql).await?.collect().await?;
         let batches = if opts.unredacted {
             batches

@@ -83,6 +83,22 @@ fn lake_answers_like_the_raw_logs() {
 }
 
 #[test]
+fn a_lake_plan_runs_as_one_partition_per_core() {
+    // A lake's Parquet files are read by the plan's own partitions, so it
+    // keeps one per core, where a plan over raw logs gets half of them.
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    ingest(&[&sample_logs()], &lake, &[]);
+    let plan = query_csv("EXPLAIN SELECT requester, count(*) AS n FROM logs GROUP BY requester", &lake, &[]);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if cores == 1 {
+        assert!(plan.contains("AggregateExec: mode=Single,"), "{plan}");
+    } else {
+        assert!(plan.contains(&format!("partitioning=Hash([requester@0], {cores})")), "{plan}");
+    }
+}
+
+#[test]
 fn dedupe_drops_records_delivered_twice() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");

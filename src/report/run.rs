@@ -254,9 +254,10 @@ pub async fn run_reports(
         }
         return Ok(results);
     }
-    // Reports side by side already keep the cores busy; splitting each plan
-    // into as many partitions as there are cores as well would make every
-    // aggregate run twice (partial, then final) for no more parallelism.
+    // Reports side by side divide the partitions of a plan over raw logs
+    // among them; splitting each plan into as many partitions as there are
+    // cores as well would make every aggregate run twice (partial, then
+    // final) for no more parallelism.
     let config = SessionConfig::new().with_target_partitions((plan_partitions() / reports.len().max(1)).max(1));
     // Planned side by side: planning is all the work there is until the
     // scan starts.

@@ -196,8 +196,9 @@ impl Logs {
         }
     }
 
-    /// The table provider, and whether reports should first gather the
-    /// columns they need into memory (raw text: parse once).
+    /// The table provider, and whether it parses raw logs: reports then
+    /// scan it once for all of them, and plans over it get a session of
+    /// their own ([`session_config`]).
     pub fn provider(&self) -> Result<(Arc<dyn TableProvider>, bool)> {
         match self {
             Logs::Raw(table) => Ok((Arc::new(table.clone()), true)),
@@ -231,18 +232,25 @@ pub enum LogsError {
     MixedLake,
 }
 
-/// A session with s3logq's UDFs and `table` as `logs`, its plans run as
-/// [`plan_partitions`] partitions.
+/// A session with s3logq's UDFs and `table` as `logs`.
 pub fn session(table: Arc<dyn TableProvider>) -> Result<SessionContext> {
-    session_with(table, SessionConfig::new().with_target_partitions(plan_partitions()))
+    session_with(table, SessionConfig::new())
 }
 
-/// How many partitions a plan's own operators (aggregates, sorts, joins)
-/// run as: half the cores. The scan of raw logs parses on every core by
-/// itself and hands the plan one stream, which DataFusion would otherwise
-/// split across every core again; on two cores one partition spares each
-/// aggregate its partial and final halves and the repartitioning between
-/// them, which cost more than the second partition gained.
+/// The configuration of a session over `logs` as [`Logs::provider`] gives
+/// it. A scan of raw logs parses on every core by itself and hands the plan
+/// one stream, which DataFusion would split across every core again, so its
+/// plans run as [`plan_partitions`]; a lake's Parquet files are read by the
+/// plan's own partitions, one per core (DataFusion's default).
+pub fn session_config(parses_raw: bool) -> SessionConfig {
+    let config = SessionConfig::new();
+    if parses_raw { config.with_target_partitions(plan_partitions()) } else { config }
+}
+
+/// How many partitions the operators of a plan over raw logs (aggregates,
+/// sorts, joins) run as: half the cores. On two cores one partition spares
+/// each aggregate its partial and final halves and the repartitioning
+/// between them, which cost more than the second partition gained.
 pub fn plan_partitions() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     (cores / 2).max(1)
