@@ -30,7 +30,8 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 #[derive(Debug, Clone)]
 pub struct Chunk {
     pub source: Arc<str>,
-    /// The number of the chunk's first line in its input (1-based).
+    /// Where the number of the chunk's first line in its input (1-based)
+    /// comes from.
     pub first_line: FirstLine,
     pub data: Buffer,
 }

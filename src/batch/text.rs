@@ -227,9 +227,8 @@ impl TextColumn {
         // UTF-8 (a view into the chunk lies in a line that was validated
         // before it was parsed, and fields end next to ASCII delimiters; a
         // line that was not valid is repaired into a copy; copies and the
-        // file name are `str`s), lying at the
-        // stated offset of the stated buffer, and there is one null-mask bit
-        // per view.
+        // file name are `str`s), lying at the stated offset of the stated
+        // buffer, and there is one null-mask bit per view.
         let array = unsafe { StringViewArray::new_unchecked(views, buffers, nulls) };
         #[cfg(debug_assertions)]
         if let Err(e) = datafusion::arrow::array::Array::to_data(&array).validate_full() {

@@ -251,8 +251,8 @@ fn json_rows(batches: &[RecordBatch], indent: &str, out: &mut dyn Write) -> Resu
 
 /// `{"reports": [{"name", "title", "severity", "description", "remedy",
 /// "total_rows", "rows"}, ...], "rejected_lines", "lines_read", "records",
-/// "records_outside_window", "inputs", "window"}`, written as it goes: a run over a big input can
-/// have tens of thousands of rows.
+/// "records_outside_window", "inputs", "window"}`, written as it goes: a run
+/// over a big input can have tens of thousands of rows.
 fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
     write!(out, "{{\n  \"reports\": [")?;
     for (i, r) in doc.results.iter().enumerate() {
