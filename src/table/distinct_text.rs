@@ -4,15 +4,14 @@
 //! operations). DataFusion 55 has grouped accumulators for distinct integers
 //! only; for text it keeps one accumulator object per group and feeds each
 //! group its slice of every batch, which cost about a seventh of the CPU time
-//! of all reports together. Here one hash table holds every (group, value)
-//! pair seen, with the values' bytes in one arena.
+//! of all reports together. Here one set ([`PairSet`]) holds every (group,
+//! value) pair seen.
 //!
 //! `count` and `array_agg` stay DataFusion's own in every other case: each is
 //! wrapped, and the wrapper only takes over the `DISTINCT` form over text
 //! (`Utf8View`) without `ORDER BY`, with the same intermediate state (a list
 //! of the group's distinct values).
 
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -20,7 +19,6 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::hash_utils::RandomState;
 use datafusion::common::{Result, ScalarValue, exec_datafusion_err};
 use datafusion::functions_aggregate::array_agg::ArrayAgg;
 use datafusion::functions_aggregate::count::Count;
@@ -30,7 +28,8 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, ReversedUDAF,
     SetMonotonicity, Signature, StatisticsArgs,
 };
-use hashbrown::HashTable;
+
+use super::pair_set::PairSet;
 
 /// DataFusion's `count`, with a grouped `count(DISTINCT text)`.
 pub fn count_udaf() -> AggregateUDF {
@@ -149,60 +148,22 @@ impl<F: AggregateUDFImpl + Default + PartialEq + Eq + std::hash::Hash> Aggregate
     }
 }
 
-/// One distinct (group, value) pair; the value lives in the arena. The
-/// table is probed once per row and outgrows the cache, so an entry is kept
-/// to 24 bytes.
-#[derive(Debug, Clone, Copy)]
-struct Seen {
-    hash: u64,
-    /// Where the value starts in the arena; [`NULL_START`] for a null, kept
-    /// only where nulls are values.
-    start: usize,
-    group: u32,
-    len: u32,
-}
-
-/// The start of a null, which is nowhere in the arena.
-const NULL_START: usize = usize::MAX;
-
-impl Seen {
-    fn value<'a>(&self, arena: &'a str) -> Option<&'a str> {
-        (self.start != NULL_START).then(|| &arena[self.start..self.start + self.len as usize])
-    }
-}
-
 /// The distinct text values of each group index.
 #[derive(Debug, Default)]
 struct DistinctTexts {
-    seen: HashTable<Seen>,
-    /// The values, one after another; kept as text so that handing them on
-    /// needs no second UTF-8 check.
-    arena: String,
+    pairs: PairSet,
     /// Distinct values per group (a kept null included).
     counts: Vec<i64>,
-    hasher: RandomState,
     output: Output,
     keeps_nulls: bool,
 }
 
 impl DistinctTexts {
-    fn insert(&mut self, group: usize, value: Option<&str>) -> Result<()> {
-        if value.is_none() && !self.keeps_nulls {
-            return Ok(());
-        }
-        let hash = self.hasher.hash_one((group, value));
-        let arena = &self.arena;
-        let found = self.seen.find(hash, |s| s.group as usize == group && s.value(arena) == value);
-        if found.is_none() {
-            let too_big = || exec_datafusion_err!("distinct text values: a group index or a value over 4 GiB");
-            let group_index = u32::try_from(group).map_err(|_| too_big())?;
-            let len = u32::try_from(value.map_or(0, str::len)).map_err(|_| too_big())?;
-            let start = if value.is_some() { self.arena.len() } else { NULL_START };
-            self.arena.push_str(value.unwrap_or_default());
-            self.seen.insert_unique(hash, Seen { hash, start, group: group_index, len }, |s| s.hash);
-            self.counts[group] += 1;
-        }
-        Ok(())
+    /// Adds each (group, value) pair, leaving out nulls unless they are kept.
+    fn insert_all<'a>(&mut self, pairs: impl Iterator<Item = (usize, Option<&'a str>)>) -> Result<()> {
+        let keeps_nulls = self.keeps_nulls;
+        let counts = &mut self.counts;
+        self.pairs.insert_all(pairs.filter(|(_, value)| value.is_some() || keeps_nulls), |group| counts[group] += 1)
     }
 
     /// A fresh set with the same output and null handling.
@@ -225,13 +186,9 @@ impl DistinctTexts {
             *self = self.emptied();
             return Ok(());
         };
-        let kept = std::mem::take(&mut self.seen);
-        let arena = std::mem::take(&mut self.arena);
+        let kept = std::mem::take(&mut self.pairs);
         self.counts = vec![0; self.counts.len().saturating_sub(n)];
-        for seen in kept.iter().filter(|s| s.group as usize >= n) {
-            self.insert(seen.group as usize - n, seen.value(&arena))?;
-        }
-        Ok(())
+        self.insert_all(kept.iter().filter(|(group, _)| *group >= n).map(|(group, value)| (group - n, value)))
     }
 
     /// The first groups' distinct values, one list per group; a group with
@@ -248,9 +205,9 @@ impl DistinctTexts {
         // Each value straight into its group's slot: no sort by group.
         let mut next: Vec<usize> = offsets[..groups].iter().map(|&o| o as usize).collect();
         let mut slots: Vec<Option<&str>> = vec![None; total as usize];
-        for seen in self.seen.iter().filter(|s| (s.group as usize) < groups) {
-            let slot = &mut next[seen.group as usize];
-            slots[*slot] = seen.value(&self.arena);
+        for (group, value) in self.pairs.iter().filter(|(group, _)| *group < groups) {
+            let slot = &mut next[group];
+            slots[*slot] = value;
             *slot += 1;
         }
         let values = StringViewArray::from(slots);
@@ -285,12 +242,8 @@ impl GroupsAccumulator for DistinctTexts {
     ) -> Result<()> {
         self.counts.resize(total_num_groups, 0);
         let texts = values[0].as_string_view();
-        for (row, &group) in group_indices.iter().enumerate() {
-            if passes(opt_filter, row) {
-                self.insert(group, text(texts, row))?;
-            }
-        }
-        Ok(())
+        let rows = group_indices.iter().enumerate().filter(|(row, _)| passes(opt_filter, *row));
+        self.insert_all(rows.map(|(row, &group)| (group, text(texts, row))))
     }
 
     /// Each row as a partial state of its own: a list of its one value.
@@ -330,19 +283,14 @@ impl GroupsAccumulator for DistinctTexts {
         let lists = values[0].as_list::<i32>();
         let texts = lists.values().as_string_view();
         let offsets = lists.offsets();
-        for (row, &group) in group_indices.iter().enumerate() {
-            for i in offsets[row] as usize..offsets[row + 1] as usize {
-                self.insert(group, text(texts, i))?;
-            }
-        }
-        Ok(())
+        let items = |(row, &group): (usize, &usize)| {
+            (offsets[row] as usize..offsets[row + 1] as usize).map(move |i| (group, text(texts, i)))
+        };
+        self.insert_all(group_indices.iter().enumerate().flat_map(items))
     }
 
     fn size(&self) -> usize {
-        size_of::<Self>()
-            + self.seen.capacity() * (size_of::<Seen>() + 1)
-            + self.arena.capacity()
-            + self.counts.capacity() * size_of::<i64>()
+        size_of::<Self>() + self.pairs.size() + self.counts.capacity() * size_of::<i64>()
     }
 }
 

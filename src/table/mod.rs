@@ -4,6 +4,7 @@
 
 mod distinct_text;
 pub mod lake;
+mod pair_set;
 mod pushdown;
 pub mod udf;
 
