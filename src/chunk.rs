@@ -286,13 +286,25 @@ impl Windows for Buffer {
 /// when the last array pointing into it is dropped.
 pub struct MappedFile(File);
 
+/// Where maps of a file start and end (but at the file's end): Linux keeps
+/// a file read from disk in the page cache in folios of up to 2 MiB, and a
+/// map that covers a whole such folio at a like-aligned address gets it as
+/// one huge page, one fault and one TLB entry instead of 512 of each. A
+/// window's map reaches back and forth to these bounds; the bytes outside
+/// the window are mapped, not read.
+const MAP_ALIGN: u64 = 2 << 20;
+
 impl Windows for MappedFile {
     fn window(&self, offset: u64, len: usize) -> io::Result<Buffer> {
         // Reading a mapped page past the end of a file kills the process, so
         // a file cut shorter since it was opened is an error here instead.
-        if self.0.metadata()?.len() < offset + len as u64 {
+        let file_len = self.0.metadata()?.len();
+        if file_len < offset + len as u64 {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file was cut shorter while being read"));
         }
+        let start = offset - offset % MAP_ALIGN;
+        let end = (offset + len as u64).next_multiple_of(MAP_ALIGN).min(file_len);
+        let map_len = usize::try_from(end - start).map_err(io::Error::other)?;
         // SAFETY: the map is private and read-only, and its bytes are only
         // read through the returned buffer. They are the file's: if another
         // process rewrites that part of the file while the map lives, the
@@ -300,8 +312,9 @@ impl Windows for MappedFile {
         // read), and if it truncates the file in the instant after the
         // check above, reading the lost pages ends the process, as it would
         // any program that maps its input.
-        let map = unsafe { MmapOptions::new().offset(offset).len(len).map(&self.0)? };
-        Ok(Buffer::from(bytes::Bytes::from_owner(map)))
+        let map = unsafe { MmapOptions::new().offset(start).len(map_len).map(&self.0)? };
+        let skipped = usize::try_from(offset - start).map_err(io::Error::other)?;
+        Ok(Buffer::from(bytes::Bytes::from_owner(map)).slice_with_length(skipped, len))
     }
 }
 
@@ -472,6 +485,27 @@ mod tests {
         for target in [1, 100, 64 * 1024, 1 << 20] {
             assert!(covers_in_whole_lines(&chunks(&text, target), &text), "target {target}");
         }
+    }
+
+    /// A map reaches back and forth to 2 MiB bounds; the window handed out
+    /// is still exactly the bytes asked for, on either side of a bound and
+    /// at the file's end.
+    #[test]
+    fn a_window_is_the_files_bytes_wherever_its_map_starts_and_ends() {
+        let bound = MAP_ALIGN as usize;
+        let text: Vec<u8> =
+            (0..2 * bound + 5_000).map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &text).unwrap();
+        let mapped = MappedFile(file);
+        let end = text.len();
+        for (offset, len) in
+            [(0, 10), (1, bound), (bound - 3, 7), (bound, 4096), (bound + 1, bound), (end - 9, 9), (0, end)]
+        {
+            let window = mapped.window(offset as u64, len).unwrap();
+            assert_eq!(window.as_slice(), &text[offset..offset + len], "{len} bytes at {offset}");
+        }
+        assert!(mapped.window((end - 9) as u64, 10).is_err(), "past the end");
     }
 
     #[test]
