@@ -5,7 +5,8 @@
 # (--only NAME) and all of them in one run, in RUNS interleaved rounds. The
 # ratio is given three ways: best wall times, best CPU times, and the median
 # over rounds of each round's own ratio (a slow spell of a shared machine
-# moves a whole round, not one run in it).
+# moves a whole round, not one run in it). The file is freshly cached first
+# (../fresh_cache.py).
 #   benches/reports/run.sh LOG [RUNS] [S3LOGQ_BINARY]
 set -euo pipefail
 log=${1:?usage: run.sh LOG [RUNS] [S3LOGQ_BINARY]}
@@ -14,6 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${3:-${CARGO_TARGET_DIR:-$here/../../target}/release/s3logq}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+python3 "$here/../fresh_cache.py" "$log"
 
 measure() { # name args... -> appends "round name wall_s peak_rss_kb user_s sys_s" to $out/times
   local name=$1; shift
