@@ -19,12 +19,9 @@ FROM logs
 WHERE signature_version IS NOT NULL
   AND remote_ip IS NOT NULL
   -- TLS 1.2 and 1.3, nearly every request, are settled by an exact
-  -- comparison; only the rest are upper-cased (the docs write both `TLSv1.1`
-  -- and `TLSV1.1`), rather than every request's version.
-  AND CASE
-        WHEN tls_version IS NULL THEN true
-        WHEN tls_version IN ('TLSv1.2', 'TLSv1.3') THEN false
-        ELSE upper(tls_version) IN ('TLSV1', 'TLSV1.0', 'TLSV1.1')
-      END
+  -- comparison, which the scan makes itself while parsing; only the rest
+  -- are upper-cased (the docs write both `TLSv1.1` and `TLSV1.1`).
+  AND (tls_version IS NULL OR tls_version NOT IN ('TLSv1.2', 'TLSv1.3'))
+  AND (tls_version IS NULL OR upper(tls_version) IN ('TLSV1', 'TLSV1.0', 'TLSV1.1'))
 GROUP BY requester, tls_version, user_agent, host_header
 ORDER BY requests DESC, requester, tls_version, user_agent

@@ -3,12 +3,15 @@
 //! leaves most records out before any of their values is appended, and its
 //! filter column need not be built at all. Only conditions whose outcome
 //! here is exactly SQL's are expressed (a null field fails every test, as a
-//! `WHERE` drops a row whose condition is null).
+//! `WHERE` drops a row whose condition is null). One derived column is
+//! tested too, `credential_failure`: it reads the request line only for the
+//! few records whose error code needs it.
 
 use std::cmp::Ordering;
 
 use super::builder::is_raw_text;
 use crate::parse::LogRecord;
+use crate::parse::derive::credential_failure_of;
 use crate::schema::Column;
 
 /// How a number field is compared with a value.
@@ -68,7 +71,7 @@ impl RecordTest {
     /// Whether this test can tell `column`'s values from a parsed record:
     /// its text or its number as the table holds it.
     pub fn reads_text(column: Column) -> bool {
-        is_raw_text(column)
+        is_raw_text(column) || column == Column::CredentialFailure
     }
 
     /// See [`RecordTest::reads_text`].
@@ -99,7 +102,7 @@ impl RecordTest {
     fn leaf_passes(&self, record: &LogRecord<'_>) -> bool {
         match self {
             RecordTest::Text { column, values, negated } => {
-                record.text(*column).is_some_and(|text| values.iter().any(|v| same_text(text, v)) != *negated)
+                text_of(record, *column).is_some_and(|text| values.iter().any(|v| same_text(text, v)) != *negated)
             }
             RecordTest::Number { column, comparison, value } => {
                 integer(record, *column).is_some_and(|n| comparison.holds(n.cmp(value)))
@@ -251,7 +254,16 @@ fn integer(record: &LogRecord<'_>, column: Column) -> Option<i64> {
 }
 
 fn is_null(record: &LogRecord<'_>, column: Column) -> bool {
-    if INTEGER_FIELDS.contains(&column) { integer(record, column).is_none() } else { record.text(column).is_none() }
+    if INTEGER_FIELDS.contains(&column) { integer(record, column).is_none() } else { text_of(record, column).is_none() }
+}
+
+/// The value of a text column that [`RecordTest::reads_text`] accepts.
+fn text_of<'a>(record: &LogRecord<'a>, column: Column) -> Option<&'a [u8]> {
+    if column == Column::CredentialFailure {
+        credential_failure_of(record).map(str::as_bytes)
+    } else {
+        record.text(column)
+    }
 }
 
 #[cfg(test)]
@@ -285,6 +297,41 @@ mod tests {
         assert!(!text(Column::Requester, &["x"], true).passes(&record));
         assert!(RecordTest::Null { column: Column::Requester, negated: false }.passes(&record));
         assert!(!RecordTest::Null { column: Column::Requester, negated: true }.passes(&record));
+    }
+
+    #[test]
+    fn credential_failure_tests_agree_with_the_derived_column_near_the_expiry() {
+        let line = std::str::from_utf8(LINE).unwrap();
+        // Signed at 02:00:00 for 300 s: it expires at 02:05:00.
+        let presigned = |time: &str, code: &str| {
+            line.replace("21/Nov/2026:02:05:00", time)
+                .replace(
+                    "\"GET /k HTTP/1.1\"",
+                    "\"GET /k?X-Amz-Date=20261121T020000Z&X-Amz-Expires=300&X-Amz-Signature=f HTTP/1.1\"",
+                )
+                .replace("AccessDenied", code)
+                .replace("AuthHeader", "QueryString")
+        };
+        let lines = [
+            (presigned("21/Nov/2026:02:05:01", "AccessDenied"), Some("presigned_expired")),
+            // At the moment of expiry the URL still works: a plain denial.
+            (presigned("21/Nov/2026:02:05:00", "AccessDenied"), None),
+            (presigned("21/Nov/2026:02:04:59", "ExpiredToken"), Some("expired_token")),
+            (line.to_string(), None),
+            (line.replace("AccessDenied", "-"), None),
+        ];
+        let failure = |values: &[&str], negated| text(Column::CredentialFailure, values, negated);
+        let is_null = |negated| RecordTest::Null { column: Column::CredentialFailure, negated };
+        for (line, expected) in &lines {
+            let record = parse_line(line.as_bytes()).unwrap();
+            let derived = crate::parse::Derived::of(&record, crate::parse::derive::DerivedParts::of(Column::ALL));
+            assert_eq!(derived.credential_failure, *expected, "{line}");
+            assert_eq!(is_null(false).passes(&record), expected.is_none(), "{line}");
+            assert_eq!(is_null(true).passes(&record), expected.is_some(), "{line}");
+            assert_eq!(failure(&["presigned_expired"], false).passes(&record), *expected == Some("presigned_expired"));
+            // `<>` is null, so fails, where there is no failure.
+            assert_eq!(failure(&["expired_token"], true).passes(&record), *expected == Some("presigned_expired"));
+        }
     }
 
     #[test]
@@ -397,11 +444,12 @@ mod tests {
     }
 
     #[test]
-    fn only_fields_as_written_are_read() {
+    fn fields_as_written_and_credential_failure_are_read() {
         assert!(RecordTest::reads_text(Column::UserAgent));
         assert!(!RecordTest::reads_text(Column::HttpStatus));
         assert!(!RecordTest::reads_text(Column::ExtraFields));
         assert!(!RecordTest::reads_text(Column::RequesterKind));
+        assert!(RecordTest::reads_text(Column::CredentialFailure));
         assert!(RecordTest::reads_number(Column::HttpStatus));
         assert!(RecordTest::reads_number(Column::TurnAroundTimeMs));
         assert!(!RecordTest::reads_number(Column::SourceLine));

@@ -38,9 +38,12 @@ pub struct Presign<'a> {
 /// and a query seldom asks for all of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DerivedParts {
-    /// Request method, path, version, the presign columns and
+    /// Request method, path, version, the presign columns, and with them
     /// `credential_failure` (which needs the presigned expiry).
     pub request: bool,
+    /// `credential_failure` without the rest of `request`: the request line
+    /// is then read only for the records whose error needs it.
+    pub credential_failure: bool,
     /// `requester_kind` and `requester_account`.
     pub requester: bool,
 }
@@ -49,14 +52,16 @@ impl DerivedParts {
     /// The parts that `columns` need.
     pub fn of(columns: &[Column]) -> Self {
         let requester = |c: &Column| matches!(c, Column::RequesterKind | Column::RequesterAccount);
+        let request = |c: &Column| c.is_derived() && !requester(c) && *c != Column::CredentialFailure;
         DerivedParts {
-            request: columns.iter().any(|c| c.is_derived() && !requester(c)),
+            request: columns.iter().any(request),
+            credential_failure: columns.contains(&Column::CredentialFailure),
             requester: columns.iter().any(requester),
         }
     }
 
     pub fn any(self) -> bool {
-        self.request || self.requester
+        self.request || self.credential_failure || self.requester
     }
 }
 
@@ -70,7 +75,9 @@ impl<'a> Derived<'a> {
             derived.request_path = request.path;
             derived.http_version = request.version;
             derived.presign = request.query.and_then(presign);
-            derived.credential_failure = credential_failure(record, derived.presign.as_ref());
+            derived.credential_failure = credential_failure(record, || derived.presign.as_ref()?.expires_at);
+        } else if parts.credential_failure {
+            derived.credential_failure = credential_failure_of(record);
         }
         if parts.requester {
             (derived.requester_kind, derived.requester_account) = requester_kind(record.text(Column::Requester));
@@ -309,8 +316,20 @@ pub fn requester_kind(requester: Option<&[u8]>) -> (&'static str, Option<&[u8]>)
     ("other", None)
 }
 
-/// Why a request failed, where the cause is a credential or a presigned URL.
-fn credential_failure(record: &LogRecord<'_>, presign: Option<&Presign<'_>>) -> Option<&'static str> {
+/// Why a request failed, where the cause is a credential or a presigned URL:
+/// `credential_failure` of `record` alone: the request line is read only
+/// for the few records whose error needs a presigned URL's expiry.
+pub fn credential_failure_of(record: &LogRecord<'_>) -> Option<&'static str> {
+    let expires_at = || {
+        let query = RequestLine::split(record.text(Column::RequestUri)?).query?;
+        presign(query)?.expires_at
+    };
+    credential_failure(record, expires_at)
+}
+
+/// Why `record` failed for its credentials, if it did; `expires_at` gives
+/// the presigned URL's expiry, asked for only when the error needs it.
+fn credential_failure(record: &LogRecord<'_>, expires_at: impl FnOnce() -> Option<Micros>) -> Option<&'static str> {
     let code = record.text(Column::ErrorCode)?;
     let by_code = match code {
         b"ExpiredToken" => Some("expired_token"),
@@ -327,7 +346,7 @@ fn credential_failure(record: &LogRecord<'_>, presign: Option<&Presign<'_>>) -> 
     let presigned_expired = code == b"AccessDenied"
         && record.http_status() == Some(403)
         && record.text(Column::AuthenticationType) == Some(b"QueryString")
-        && presign.and_then(|p| p.expires_at).is_some_and(|expires| record.time > expires);
+        && expires_at().is_some_and(|expires| record.time > expires);
     presigned_expired.then_some("presigned_expired")
 }
 
@@ -475,8 +494,10 @@ mod tests {
         let record = super::super::parse_line(line).unwrap();
         let parts = |columns: &[Column]| DerivedParts::of(columns);
         assert_eq!(parts(&[Column::Bucket, Column::SourceLine]), DerivedParts::default());
-        assert_eq!(parts(&[Column::RequesterKind]), DerivedParts { request: false, requester: true });
-        assert_eq!(parts(&[Column::CredentialFailure]), DerivedParts { request: true, requester: false });
+        let only = |request, credential_failure, requester| DerivedParts { request, credential_failure, requester };
+        assert_eq!(parts(&[Column::RequesterKind]), only(false, false, true));
+        assert_eq!(parts(&[Column::CredentialFailure]), only(false, true, false));
+        assert_eq!(parts(&[Column::CredentialFailure, Column::PresignVersion]), only(true, true, false));
 
         let requester_only = Derived::of(&record, parts(&[Column::RequesterAccount]));
         assert_eq!(requester_only.requester_kind, "iam_user");
@@ -488,5 +509,11 @@ mod tests {
         assert_eq!(request_only.credential_failure, Some("presigned_expired"));
         assert_eq!(request_only.presign.map(|p| p.expires_seconds), Some(Some(60)));
         assert_eq!((request_only.requester_kind, request_only.requester_account), ("", None));
+
+        // Alone, the failure is the same without the request line's parts.
+        let failure_only = Derived::of(&record, parts(&[Column::CredentialFailure]));
+        assert_eq!(failure_only.credential_failure, Some("presigned_expired"));
+        assert_eq!((failure_only.request_method, failure_only.presign), (None, None));
+        assert_eq!(credential_failure_of(&record), Some("presigned_expired"));
     }
 }

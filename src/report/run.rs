@@ -6,8 +6,8 @@
 //! stays bounded. A report's row filter is applied where its batches arrive
 //! rather than by a `FilterExec`, which would also copy the text of every
 //! row it keeps into batches of its own; and when every report's condition
-//! is one the scan can test while parsing, the scan leaves out the rows that
-//! none of them reads.
+//! has a part the scan can test while parsing, the scan leaves out the rows
+//! that none of them reads.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -25,7 +25,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::expr_rewriter::unnormalize_cols;
 use datafusion::logical_expr::utils::{conjunction, disjunction};
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
@@ -316,12 +316,36 @@ pub async fn run_reports(
 }
 
 /// The rows that some report reads, given each scan's condition, when the
-/// scan of raw logs can tell them itself while parsing: every scan has a
-/// condition, and their `OR` is one the scan applies. The other rows then
-/// build no column at all (each report still applies its own condition).
+/// scan of raw logs can tell them (or a few more) itself while parsing:
+/// every scan has a condition with a part the scan applies (see
+/// [`testable_part`]). The other rows then build no column at all (each
+/// report still applies its own whole condition).
 fn rows_any_report_reads(conditions: impl Iterator<Item = Option<Expr>>) -> Option<Expr> {
-    let any = disjunction(conditions.collect::<Option<Vec<_>>>()?)?;
+    let parts = conditions.map(|condition| testable_part(&condition?)).collect::<Option<Vec<_>>>()?;
+    let any = disjunction(parts)?;
     scan_applies(&any).then_some(any)
+}
+
+/// A condition that the scan applies and that holds wherever `condition`
+/// holds: the condition itself where the scan applies it; for an `AND`, the
+/// parts the scan applies (`a AND f(b)` holds only where `a` does); for an
+/// `OR`, both sides' parts; otherwise none, as every row may pass.
+fn testable_part(condition: &Expr) -> Option<Expr> {
+    if scan_applies(condition) {
+        return Some(condition.clone());
+    }
+    match condition {
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::And, right }) => {
+            match (testable_part(left), testable_part(right)) {
+                (Some(left), Some(right)) => Some(left.and(right)),
+                (one, other) => one.or(other),
+            }
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => {
+            Some(testable_part(left)?.or(testable_part(right)?))
+        }
+        _ => None,
+    }
 }
 
 /// What a spawned task returned, or why it did not finish.
@@ -348,7 +372,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_scan_narrows_to_the_rows_some_report_reads_only_when_it_can_test_them_all() {
+    fn the_scan_narrows_to_the_rows_some_report_reads_where_it_can_test_them() {
         let sigv2 = col("signature_version").eq(lit("SigV2"));
         let presigned = col("authentication_type").eq(lit("QueryString"));
         let derived = col("requester_kind").eq(lit("root"));
@@ -357,7 +381,18 @@ mod tests {
             Some(sigv2.clone().or(presigned.clone()))
         );
         assert_eq!(rows_any_report_reads([Some(sigv2.clone()), None].into_iter()), None, "a report reads every row");
-        assert_eq!(rows_any_report_reads([Some(sigv2), Some(derived)].into_iter()), None, "a derived column");
+        assert_eq!(rows_any_report_reads([Some(sigv2.clone()), Some(derived.clone())].into_iter()), None, "derived");
         assert_eq!(rows_any_report_reads(std::iter::empty()), None, "no scan of logs");
+        // Of an `AND`, the parts the scan tests; an `OR` needs both sides.
+        let presigned_root = presigned.clone().and(derived.clone());
+        assert_eq!(
+            rows_any_report_reads([Some(sigv2.clone()), Some(presigned_root.clone())].into_iter()),
+            Some(sigv2.clone().or(presigned.clone()))
+        );
+        let nested = sigv2.clone().and(presigned_root.clone().or(presigned.clone().and(lit(true).eq(derived.clone()))));
+        assert_eq!(testable_part(&nested), Some(sigv2.clone().and(presigned.clone().or(presigned.clone()))));
+        assert_eq!(testable_part(&sigv2.clone().or(presigned_root)), Some(sigv2.clone().or(presigned.clone())));
+        assert_eq!(testable_part(&sigv2.or(derived.clone())), None);
+        assert_eq!(testable_part(&derived.and(lit(1).eq(lit(1)))), None);
     }
 }

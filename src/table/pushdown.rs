@@ -1,9 +1,10 @@
 //! Which of a query's `WHERE` conditions the scan of raw logs applies itself:
 //! those that translate into a [`RecordTest`] with exactly SQL's outcome
-//! (comparisons of a field as written or of the record's time with literals,
-//! `IN` lists, null checks, and `AND` / `OR` of these). DataFusion is told
-//! they are applied exactly, so it plans no filter of its own for them, and a
-//! column that only such a condition reads is not built.
+//! (comparisons of a field as written, of `credential_failure` or of the
+//! record's time with literals, `IN` lists, null checks, and `AND` / `OR` of
+//! these). DataFusion is told they are applied exactly, so it plans no
+//! filter of its own for them, and a column that only such a condition
+//! reads is not built.
 
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, expr::InList};
 use datafusion::scalar::ScalarValue;
@@ -229,6 +230,9 @@ mod tests {
             "NOT (signature_version = 'SigV2')",
             "time >= TIMESTAMP '2026-11-21T04:00:00Z' AND time < '2026-11-22T02:15:00+00:00'",
             "time = TIMESTAMP '2026-11-20T09:01:00Z' OR time > TIMESTAMP '2026-11-22T01:02:00Z'",
+            "credential_failure IS NOT NULL",
+            "http_status = 403 AND credential_failure IS NULL",
+            "credential_failure IN ('presigned_expired', 'expired_token')",
         ];
         let left_to_datafusion = [
             "lower(operation) = 'rest.get.object'",
@@ -250,6 +254,6 @@ mod tests {
             assert_eq!(!plan.contains("FilterExec"), pushed_down, "{condition}:\n{plan}");
             kept.push(rows.iter().map(RecordBatch::num_rows).sum::<usize>());
         }
-        assert!(kept.iter().filter(|n| **n > 0).count() >= 12, "the conditions select rows: {kept:?}");
+        assert!(kept.iter().filter(|n| **n > 0).count() >= 15, "the conditions select rows: {kept:?}");
     }
 }
