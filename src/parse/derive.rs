@@ -316,9 +316,9 @@ pub fn requester_kind(requester: Option<&[u8]>) -> (&'static str, Option<&[u8]>)
     ("other", None)
 }
 
-/// Why a request failed, where the cause is a credential or a presigned URL:
-/// `credential_failure` of `record` alone: the request line is read only
-/// for the few records whose error needs a presigned URL's expiry.
+/// Why `record` failed, where the cause is a credential or a presigned URL
+/// (the `credential_failure` column), computed alone: the request line is
+/// read only for the few records whose error needs a presigned URL's expiry.
 pub fn credential_failure_of(record: &LogRecord<'_>) -> Option<&'static str> {
     let expires_at = || {
         let query = RequestLine::split(record.text(Column::RequestUri)?).query?;
