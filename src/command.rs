@@ -87,6 +87,10 @@ pub struct ScanSummary {
     pub samples: Vec<RejectSample>,
     /// Remote objects given up on, as `url: error`.
     pub failures: Vec<String>,
+    /// The inputs resolved to no file at all (an empty folder or bucket
+    /// prefix) and the run went on; not set when it failed, whose error
+    /// then says what went wrong.
+    pub no_files: bool,
 }
 
 /// What to read and how to treat it, shared by the commands that read logs.
@@ -188,7 +192,9 @@ fn finish_scan<T>(
     policy: &RejectPolicy,
     result: Result<T, CommandError>,
 ) -> (ScanSummary, Result<T, CommandError>) {
-    let summary = ScanSummary { totals: report.totals(), samples: report.samples(), failures: report.failures() };
+    let totals = report.totals();
+    let no_files = result.is_ok() && totals.named_inputs == 0 && totals.inputs == 0 && totals.pruned_objects == 0;
+    let summary = ScanSummary { totals, samples: report.samples(), failures: report.failures(), no_files };
     let flushed = match &policy.rejects_file {
         Some(path) => report.flush().map_err(|e| CommandError::file(path, e)),
         None => Ok(()),
@@ -247,6 +253,11 @@ impl Drop for Progress {
 
 /// Runs one SQL statement over the table `logs` built from the inputs.
 pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError>) {
+    // Opened first: a path that cannot be written fails before the scan.
+    let mut out = match open_output(opts.output.as_deref()) {
+        Ok(out) => out,
+        Err(e) => return (ScanSummary::default(), Err(e)),
+    };
     with_scan(&opts.scan, |logs, _| async move {
         let (table, parses_raw) = logs.provider()?;
         let ctx = session_with(table, session_config(parses_raw))?;
@@ -256,7 +267,6 @@ pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError
         } else {
             batches.iter().map(redact_batch).collect::<Result<Vec<_>, _>>().map_err(RenderError::from)?
         };
-        let mut out = open_output(opts.output.as_deref())?;
         write_batches(opts.format, &batches, &mut out)?;
         out.flush().map_err(RenderError::from)?;
         Ok(())
@@ -271,6 +281,14 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
         Ok(r) => r,
         Err(e) => return (ScanSummary::default(), Err(e.into())),
     };
+    // Opened first: a path that cannot be written fails before the scan.
+    let destination = match &opts.slack {
+        Some(slack) => Destination::Slack(slack),
+        None => match open_output(opts.output.as_deref()) {
+            Ok(out) => Destination::Writer(out),
+            Err(e) => return (ScanSummary::default(), Err(e)),
+        },
+    };
     let reports = &reports;
     with_scan(&opts.scan, |logs, scan| async move {
         let previous_logs = logs.previous_window();
@@ -282,17 +300,22 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
             window: opts.scan.window,
             max_rows: opts.max_rows,
         };
-        match &opts.slack {
-            Some(slack) => post_to_slack(slack, &doc, &opts.scan.inputs, reports, previous_logs).await?,
-            None => {
-                let mut out = open_output(opts.output.as_deref())?;
+        match destination {
+            Destination::Writer(mut out) => {
                 render(opts.format, &doc, &mut out)?;
                 out.flush().map_err(RenderError::from)?;
             }
+            Destination::Slack(slack) => post_to_slack(slack, &doc, &opts.scan.inputs, reports, previous_logs).await?,
         }
         check_findings(&results, opts.fail_on)
     })
     .await
+}
+
+/// Where a report goes: a file or stdout, or Slack.
+enum Destination<'a> {
+    Writer(Box<dyn Write>),
+    Slack(&'a SlackOptions),
 }
 
 async fn post_to_slack(
@@ -472,7 +495,7 @@ pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::R
             t.failed_objects
         )?;
     }
-    if t.named_inputs == 0 && t.inputs == 0 && t.pruned_objects == 0 {
+    if summary.no_files {
         writeln!(out, "s3logq: the inputs hold no files (an empty folder or bucket prefix?)")?;
     }
     if t.lossy_lines > 0 {

@@ -26,6 +26,19 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The error and its causes, each cause left out where the text before it
+/// already says it (most errors name their source in their own message).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1).map(ToString::to_string) {
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 /// Prints what a scan rejected, then passes its result on.
 fn finish(summary: ScanSummary, result: Result<(), CommandError>) -> anyhow::Result<()> {
     let _ = command::write_reject_summary(&summary, &mut io::stderr().lock());
@@ -69,11 +82,25 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "s3logq: error: {e:#}");
+            let _ = writeln!(io::stderr(), "s3logq: error: {}", error_text(&e));
             match e.downcast_ref::<CommandError>() {
                 Some(CommandError::Findings(_)) => ExitCode::from(EXIT_FINDINGS),
                 _ => ExitCode::from(EXIT_INPUT),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_names_each_cause_once() {
+        let missing = || io::Error::new(io::ErrorKind::NotFound, "No such file or directory");
+        let named = anyhow::Error::new(CommandError::File { path: "out/x.json".into(), source: missing() });
+        assert_eq!(error_text(&named), "out/x.json: No such file or directory");
+        let wrapped = anyhow::Error::new(missing()).context("writing the schema");
+        assert_eq!(error_text(&wrapped), "writing the schema: No such file or directory");
     }
 }
