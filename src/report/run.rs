@@ -254,24 +254,9 @@ pub async fn run_reports(
         }
         return Ok(results);
     }
-    let config = SessionConfig::new().with_target_partitions(side_by_side_partitions(plan_partitions(), reports.len()));
-    // Planned side by side: planning is all the work there is until the
-    // scan starts.
-    let plans = reports.iter().map(|report| {
-        let (report, logs, config) = (report.clone(), logs.clone(), config.clone());
-        let plan = tokio::spawn(async move { plan_fed(&report, &logs, &config).await });
-        async { task_result(plan.await) }
-    });
-    let planned = futures::future::try_join_all(plans).await?;
-    let union: Vec<usize> = planned
-        .iter()
-        .flat_map(|p| p.scans.iter().flat_map(|s| s.columns.iter().copied()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let list = union.iter().map(|&i| format!("\"{}\"", Column::ALL[i].name())).collect::<Vec<_>>();
-    let select = if list.is_empty() { "1 AS one".to_string() } else { list.join(", ") };
-    let mut source = source_session.sql(&format!("SELECT {select} FROM {TABLE_NAME}")).await?;
+    let planned = plan_side_by_side(reports, &logs).await?;
+    let union = columns_read(&planned);
+    let mut source = source_session.sql(&select_columns(&union)).await?;
     if let Some(rows) = rows_any_report_reads(planned.iter().flat_map(|p| &p.scans).map(|s| s.condition.clone())) {
         source = source.filter(rows)?;
     }
@@ -292,23 +277,53 @@ pub async fn run_reports(
             redacted_result(p.report, p.schema, &batches)
         }));
     }
-    let mut stream = source.execute_stream().await?;
-    let feeder = async move {
-        while let Some(batch) = stream.next().await {
-            let failed = batch.is_err();
-            let batch = batch.map_err(Arc::new);
-            let mut listening = 0;
-            for tx in &senders {
-                // A report that finished early (or failed) no longer listens.
-                listening += usize::from(tx.send(batch.clone().map_err(DataFusionError::Shared)).await.is_ok());
-            }
-            if failed || listening == 0 {
-                break;
-            }
-        }
-    };
-    let (results, ()) = tokio::join!(futures::future::join_all(runs), feeder);
+    let stream = source.execute_stream().await?;
+    let (results, ()) = tokio::join!(futures::future::join_all(runs), feed(stream, senders));
     results.into_iter().map(task_result).collect()
+}
+
+/// Plans every report against a fed `logs` of schema `logs`, side by side:
+/// planning is all the work there is until the scan starts.
+async fn plan_side_by_side(reports: &[Report], logs: &SchemaRef) -> Result<Vec<PlannedReport>> {
+    let config = SessionConfig::new().with_target_partitions(side_by_side_partitions(plan_partitions(), reports.len()));
+    let plans = reports.iter().map(|report| {
+        let (report, logs, config) = (report.clone(), logs.clone(), config.clone());
+        let plan = tokio::spawn(async move { plan_fed(&report, &logs, &config).await });
+        async { task_result(plan.await) }
+    });
+    futures::future::try_join_all(plans).await
+}
+
+/// The `logs` columns that any scan of the planned reports reads, sorted.
+fn columns_read(planned: &[PlannedReport]) -> Vec<usize> {
+    let columns: BTreeSet<usize> =
+        planned.iter().flat_map(|p| p.scans.iter().flat_map(|s| s.columns.iter().copied())).collect();
+    columns.into_iter().collect()
+}
+
+/// The query that scans `columns` of `logs` (a constant when there are
+/// none, so that rows are still counted).
+fn select_columns(columns: &[usize]) -> String {
+    let list = columns.iter().map(|&i| format!("\"{}\"", Column::ALL[i].name())).collect::<Vec<_>>();
+    let select = if list.is_empty() { "1 AS one".to_string() } else { list.join(", ") };
+    format!("SELECT {select} FROM {TABLE_NAME}")
+}
+
+/// Hands every batch of `stream` to every scan's channel, until the stream
+/// ends or fails (the error goes to all) or no report listens any more.
+async fn feed(mut stream: SendableRecordBatchStream, scans: Vec<mpsc::Sender<Result<RecordBatch>>>) {
+    while let Some(batch) = stream.next().await {
+        let failed = batch.is_err();
+        let batch = batch.map_err(Arc::new);
+        let mut listening = 0;
+        for tx in &scans {
+            // A report that finished early (or failed) no longer listens.
+            listening += usize::from(tx.send(batch.clone().map_err(DataFusionError::Shared)).await.is_ok());
+        }
+        if failed || listening == 0 {
+            break;
+        }
+    }
 }
 
 /// When a plan over raw logs runs as at least this many partitions (half the
