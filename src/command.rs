@@ -21,6 +21,7 @@ use crate::report::{
 };
 use crate::schema::logs_schema;
 use crate::schema::{Column, projected_schema};
+use crate::sink::file::AtomicFile;
 use crate::sink::lake::{Engine, LakeError, LakeWriter, SourceVersion, ddl as lake_ddl};
 use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::Input;
@@ -155,11 +156,49 @@ fn scan_report(policy: &RejectPolicy) -> Result<Arc<ScanReport>, CommandError> {
     Ok(Arc::new(ScanReport::new(sink)))
 }
 
-fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CommandError> {
-    Ok(match path {
-        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| CommandError::file(p, e))?)),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    })
+/// Where `query` and `report` write: stdout, or a file (`-o`) that appears
+/// whole once the run succeeds.
+enum Output {
+    Stdout(BufWriter<io::StdoutLock<'static>>),
+    File(AtomicFile),
+}
+
+impl Output {
+    /// Opened before the scan, so that a path that cannot be written fails
+    /// at once rather than after it.
+    fn open(path: Option<&Path>) -> Result<Output, CommandError> {
+        Ok(match path {
+            Some(p) => Output::File(AtomicFile::create(p).map_err(|e| CommandError::file(p, e))?),
+            None => Output::Stdout(BufWriter::new(io::stdout().lock())),
+        })
+    }
+
+    /// Flushes what was written, and puts a file in place.
+    fn finish(self) -> Result<(), CommandError> {
+        match self {
+            Output::Stdout(mut out) => Ok(out.flush().map_err(RenderError::from)?),
+            Output::File(file) => {
+                let path = file.path().to_path_buf();
+                file.commit().map_err(|e| CommandError::file(&path, e))
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(out) => out.write(buf),
+            Output::File(file) => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(out) => out.flush(),
+            Output::File(file) => file.flush(),
+        }
+    }
 }
 
 /// Runs `body` over the table `logs` of `scan`, then gathers what the scan
@@ -253,8 +292,7 @@ impl Drop for Progress {
 
 /// Runs one SQL statement over the table `logs` built from the inputs.
 pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError>) {
-    // Opened first: a path that cannot be written fails before the scan.
-    let mut out = match open_output(opts.output.as_deref()) {
+    let mut out = match Output::open(opts.output.as_deref()) {
         Ok(out) => out,
         Err(e) => return (ScanSummary::default(), Err(e)),
     };
@@ -268,8 +306,7 @@ pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError
             batches.iter().map(redact_batch).collect::<Result<Vec<_>, _>>().map_err(RenderError::from)?
         };
         write_batches(opts.format, &batches, &mut out)?;
-        out.flush().map_err(RenderError::from)?;
-        Ok(())
+        out.finish()
     })
     .await
 }
@@ -281,10 +318,9 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
         Ok(r) => r,
         Err(e) => return (ScanSummary::default(), Err(e.into())),
     };
-    // Opened first: a path that cannot be written fails before the scan.
     let destination = match &opts.slack {
         Some(slack) => Destination::Slack(slack),
-        None => match open_output(opts.output.as_deref()) {
+        None => match Output::open(opts.output.as_deref()) {
             Ok(out) => Destination::Writer(out),
             Err(e) => return (ScanSummary::default(), Err(e)),
         },
@@ -303,7 +339,7 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
         match destination {
             Destination::Writer(mut out) => {
                 render(opts.format, &doc, &mut out)?;
-                out.flush().map_err(RenderError::from)?;
+                out.finish()?;
             }
             Destination::Slack(slack) => post_to_slack(slack, &doc, &opts.scan.inputs, reports, previous_logs).await?,
         }
@@ -314,7 +350,7 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
 
 /// Where a report goes: a file or stdout, or Slack.
 enum Destination<'a> {
-    Writer(Box<dyn Write>),
+    Writer(Output),
     Slack(&'a SlackOptions),
 }
 

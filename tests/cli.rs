@@ -247,7 +247,7 @@ fn output_file_and_json_array() {
         logs.to_str().unwrap(),
     ]);
     assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let kinds: Vec<(String, i64)> = v
         .as_array()
         .unwrap()
@@ -258,6 +258,15 @@ fn output_file_and_json_array() {
         kinds,
         [("anonymous", 13), ("assumed_role", 7), ("iam_user", 27), ("service", 4)].map(|(k, n)| (k.to_string(), n))
     );
+    // A run that fails after the output was opened leaves the file as it was
+    // and nothing beside it.
+    let failed =
+        s3logq(&["query", "-o", path.to_str().unwrap(), "SELECT http_status / 0 FROM logs", logs.to_str().unwrap()]);
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("Divide by zero"));
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&path).unwrap()).unwrap(), v);
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["out.json"]);
 }
 
 /// Runs `s3logq` with `args`, failing the test if it has not ended within

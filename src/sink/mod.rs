@@ -1,4 +1,6 @@
-//! Where results leave the process: the Parquet lake and the Slack webhook.
+//! Where results leave the process: the Parquet lake, the Slack webhook,
+//! and output files that appear whole or not at all.
 
+pub mod file;
 pub mod lake;
 pub mod slack;
