@@ -23,15 +23,29 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     /// Starts writing `path`; an error here (no such folder, no permission)
-    /// is what writing `path` itself would give.
+    /// is what writing `path` itself would give. A file it replaces keeps
+    /// its permissions.
     pub fn create(path: &Path) -> io::Result<Self> {
-        let plain_or_new = match std::fs::symlink_metadata(path) {
-            Ok(metadata) => metadata.file_type().is_file(),
-            Err(e) => e.kind() == io::ErrorKind::NotFound,
+        let existing = match std::fs::symlink_metadata(path) {
+            Ok(metadata) => Some(metadata),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
         };
-        let temporary = if plain_or_new { Some(temporary_name(path)?) } else { None };
-        let file = File::create(temporary.as_deref().unwrap_or(path))?;
-        Ok(AtomicFile { writer: BufWriter::new(file), temporary, path: path.to_path_buf(), committed: false })
+        if existing.as_ref().is_some_and(|m| !m.file_type().is_file()) {
+            return Ok(AtomicFile::writing(File::create(path)?, None, path));
+        }
+        let temporary = temporary_name(path)?;
+        // Made before the permissions are set, so that a failure there
+        // removes the temporary file too.
+        let created = AtomicFile::writing(File::create(&temporary)?, Some(temporary), path);
+        if let Some(metadata) = existing {
+            created.writer.get_ref().set_permissions(metadata.permissions())?;
+        }
+        Ok(created)
+    }
+
+    fn writing(file: File, temporary: Option<PathBuf>, path: &Path) -> Self {
+        AtomicFile { writer: BufWriter::new(file), temporary, path: path.to_path_buf(), committed: false }
     }
 
     /// The path it is written for.
@@ -130,6 +144,20 @@ mod tests {
         out.commit().unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "still a link");
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.md");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let mut out = AtomicFile::create(&path).unwrap();
+        out.write_all(b"new").unwrap();
+        out.commit().unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
     }
 
     #[test]
