@@ -282,8 +282,9 @@ pub async fn run_reports(
     results.into_iter().map(task_result).collect()
 }
 
-/// Plans every report against a fed `logs` of schema `logs`, side by side:
-/// planning is all the work there is until the scan starts.
+/// Plans every report, side by side, against a `logs` of this schema whose
+/// batches are fed later: planning is all the work there is until the scan
+/// starts.
 async fn plan_side_by_side(reports: &[Report], logs: &SchemaRef) -> Result<Vec<PlannedReport>> {
     let config = SessionConfig::new().with_target_partitions(side_by_side_partitions(plan_partitions(), reports.len()));
     let plans = reports.iter().map(|report| {
