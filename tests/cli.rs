@@ -182,24 +182,24 @@ fn reads_stdin_and_reports_missing_inputs() {
     assert!(!stderr.contains("hold no files"), "a failed run is not an empty input: {stderr}");
     // An output that cannot be written fails before the scan (no summary of
     // the sample's rejected lines), and says why once.
-    let unwritable = s3logq(&["report", "-o", "no/such/dir/out.json", sample_logs().to_str().unwrap()]);
-    assert_eq!(unwritable.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&unwritable.stderr),
-        "s3logq: error: no/such/dir/out.json: No such file or directory (os error 2)\n"
-    );
-    let unwritable = s3logq(&["query", "-o", "no/such/dir/out.csv", "SELECT 1", sample_logs().to_str().unwrap()]);
-    assert_eq!(
-        String::from_utf8_lossy(&unwritable.stderr),
-        "s3logq: error: no/such/dir/out.csv: No such file or directory (os error 2)\n"
-    );
-    let unknown = s3logq(&["report", "--only", "nope", sample_logs().to_str().unwrap()]);
+    let logs = sample_logs();
+    for (command, path) in
+        [(&["report"][..], "no/such/dir/out.json"), (&["query", "SELECT 1"][..], "no/such/dir/out.csv")]
+    {
+        let unwritable = s3logq(&[command, &["-o", path, logs.to_str().unwrap()]].concat());
+        assert_eq!(unwritable.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&unwritable.stderr),
+            format!("s3logq: error: {path}: No such file or directory (os error 2)\n")
+        );
+    }
+    let unknown = s3logq(&["report", "--only", "nope", logs.to_str().unwrap()]);
     assert_eq!(unknown.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&unknown.stderr),
         "s3logq: error: no report named `nope` (run `s3logq reports` for the list)\n"
     );
-    let bad_sql = s3logq(&["query", "SELECT nope FROM logs", sample_logs().to_str().unwrap()]);
+    let bad_sql = s3logq(&["query", "SELECT nope FROM logs", logs.to_str().unwrap()]);
     assert_eq!(bad_sql.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_sql.stderr).contains("nope"));
 }
