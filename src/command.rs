@@ -16,7 +16,7 @@ use crate::report::catalog::CatalogError;
 use crate::report::render::{ReportDocument, ReportFormat, counted, render};
 use crate::report::slack::{SlackMessage, slack_payload};
 use crate::report::{
-    OutputFormat, RenderError, Report, ReportResult, Severity, catalog, redact_batch, run_reports, select,
+    OutputFormat, RenderError, Report, ReportResult, RunError, Severity, catalog, redact_batch, run_reports, select,
     write_batches,
 };
 use crate::schema::logs_schema;
@@ -33,8 +33,8 @@ use crate::window::TimeWindow;
 pub enum CommandError {
     #[error(transparent)]
     Source(#[from] SourceError),
-    /// A query failed; the message is DataFusion's innermost error (an
-    /// input error keeps its own words).
+    /// A query or report failed; the message is DataFusion's innermost
+    /// error (an input error keeps its own words), after the report's name.
     #[error("{0}")]
     Query(String),
     #[error(transparent)]
@@ -59,10 +59,24 @@ pub enum CommandError {
 
 impl From<DataFusionError> for CommandError {
     fn from(e: DataFusionError) -> Self {
-        match e.find_root() {
-            DataFusionError::External(inner) => CommandError::Query(inner.to_string()),
-            root => CommandError::Query(root.strip_backtrace()),
+        CommandError::Query(innermost(&e))
+    }
+}
+
+impl From<RunError> for CommandError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Input(e) => e.into(),
+            RunError::Report { report, source } => CommandError::Query(format!("{report}: {}", innermost(&source))),
         }
+    }
+}
+
+/// DataFusion's innermost error (an input error keeps its own words).
+fn innermost(e: &DataFusionError) -> String {
+    match e.find_root() {
+        DataFusionError::External(inner) => inner.to_string(),
+        root => root.strip_backtrace(),
     }
 }
 

@@ -105,6 +105,53 @@ fn a_report_that_reads_logs_twice_runs_in_the_one_parse() {
     assert!(!rows(&doc, "top-talkers").is_empty());
 }
 
+/// Runs `report` with the reports of `queries` over `input`; it must fail,
+/// and its standard error is returned.
+fn failing_report(queries: &Path, input: &Path) -> String {
+    let out = s3logq(&["report", "--quiet", "--queries", queries.to_str().unwrap(), input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn a_failing_report_is_named_and_a_failing_input_names_none() {
+    let queries = tempfile::tempdir().unwrap();
+    let header = "-- title: Broken\n-- severity: low\n-- description: fails.\n";
+    let file = queries.path().join("broken.sql");
+    let lake = tempfile::tempdir().unwrap();
+    let ingest = s3logq(&["ingest", "--quiet", sample_logs().to_str().unwrap(), "--to", lake.path().to_str().unwrap()]);
+    assert!(ingest.status.success(), "{}", String::from_utf8_lossy(&ingest.stderr));
+    // Planned side by side over raw logs, then alone over a lake: an
+    // unknown column fails while planning, a division by zero while running.
+    for (sql, error) in [
+        ("SELECT nope AS requests FROM logs", "Schema error: No field named nope."),
+        ("SELECT count(*) / 0 AS requests FROM logs", "Arrow error: Divide by zero error"),
+    ] {
+        std::fs::write(&file, format!("{header}{sql}\n")).unwrap();
+        for input in [sample_logs(), lake.path().to_path_buf()] {
+            let stderr = failing_report(queries.path(), &input);
+            let expected = format!("s3logq: error: report `broken` ({}): {error}", file.display());
+            assert!(stderr.contains(&expected), "{stderr}");
+        }
+    }
+    // An input that cannot be read fails every report: the error is the
+    // input's own, once, and names no report.
+    std::fs::write(&file, format!("{header}SELECT count(*) AS requests FROM logs\n")).unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let cut = logs.path().join("cut.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(
+        &mut gz,
+        &std::fs::read(sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650")).unwrap(),
+    )
+    .unwrap();
+    let whole = gz.finish().unwrap();
+    std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    let stderr = failing_report(queries.path(), &cut);
+    assert_eq!(stderr, format!("s3logq: error: {}: read failed: incomplete deflate stream\n", cut.display()));
+}
+
 #[test]
 fn a_report_filtered_on_columns_it_does_not_show_gives_the_querys_rows() {
     let queries = tempfile::tempdir().unwrap();

@@ -142,7 +142,7 @@ impl StoreArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct QueryArgs {
-    /// Output format.
+    /// Output format: table, csv, json or ndjson.
     #[arg(long, default_value = "table", value_parser = |s: &str| s.parse::<OutputFormat>())]
     pub format: OutputFormat,
     /// Write the result to FILE instead of stdout.
@@ -165,7 +165,7 @@ pub struct ReportArgs {
     /// Also read the `*.sql` reports of this folder (same name overrides).
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
-    /// Output format.
+    /// Output format: text, markdown, json, csv or html.
     #[arg(long, default_value = "text", value_parser = |s: &str| s.parse::<ReportFormat>())]
     pub format: ReportFormat,
     /// Write the report to FILE instead of stdout.

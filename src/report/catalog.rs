@@ -4,7 +4,7 @@
 //! binary; a folder given with `--queries` adds reports or overrides them.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// How much a report's findings matter.
@@ -59,6 +59,8 @@ pub struct Report {
     pub description: String,
     pub remedy: Option<String>,
     pub sql: String,
+    /// The file it was read from; none for a built-in report.
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,10 +87,11 @@ const BUILTIN: [(&str, &str); 10] = [
 ];
 
 impl Report {
-    /// Reads a report from its SQL file's text.
-    pub fn parse(name: &str, text: &str) -> Result<Report, CatalogError> {
-        let header_error =
-            |message: &str| CatalogError::Header { file: format!("{name}.sql"), message: message.into() };
+    /// Reads a report from its SQL file's text (read from `path`, or
+    /// built in when none).
+    pub fn parse(name: &str, text: &str, path: Option<&Path>) -> Result<Report, CatalogError> {
+        let file = path.map_or_else(|| format!("{name}.sql"), |p| p.display().to_string());
+        let header_error = |message: &str| CatalogError::Header { file: file.clone(), message: message.into() };
         let mut fields: Vec<(String, String)> = Vec::new();
         let mut body = Vec::new();
         let mut in_header = true;
@@ -126,14 +129,25 @@ impl Report {
             description: field("description").ok_or_else(|| header_error("missing `-- description:`"))?,
             remedy: field("remedy"),
             sql,
+            path: path.map(Path::to_path_buf),
         })
+    }
+
+    /// How an error names the report: `report `NAME``, and the file it was
+    /// read from unless it is built in.
+    pub fn label(&self) -> String {
+        match &self.path {
+            Some(path) => format!("report `{}` ({})", self.name, path.display()),
+            None => format!("report `{}`", self.name),
+        }
     }
 }
 
 /// The built-in reports, then those of `dir` (a report of the same name
 /// replaces the built-in one).
 pub fn catalog(dir: Option<&Path>) -> Result<Vec<Report>, CatalogError> {
-    let mut reports = BUILTIN.iter().map(|(name, text)| Report::parse(name, text)).collect::<Result<Vec<_>, _>>()?;
+    let mut reports =
+        BUILTIN.iter().map(|(name, text)| Report::parse(name, text, None)).collect::<Result<Vec<_>, _>>()?;
     let Some(dir) = dir else { return Ok(reports) };
     let io = |source| CatalogError::Io { path: dir.display().to_string(), source };
     let mut files: Vec<_> = std::fs::read_dir(dir).map_err(io)?.collect::<Result<Vec<_>, _>>().map_err(io)?;
@@ -145,7 +159,7 @@ pub fn catalog(dir: Option<&Path>) -> Result<Vec<Report>, CatalogError> {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|source| CatalogError::Io { path: path.display().to_string(), source })?;
-        let report = Report::parse(name, &text)?;
+        let report = Report::parse(name, &text, Some(&path))?;
         match reports.iter_mut().find(|r| r.name == report.name) {
             Some(existing) => *existing = report,
             None => reports.push(report),
@@ -201,14 +215,23 @@ mod tests {
         assert_eq!((top.title.as_str(), top.severity), ("Mine", Severity::Low));
         let extra = reports.last().unwrap();
         assert_eq!((extra.name.as_str(), extra.description.as_str()), ("extra", "two lines"));
+        assert_eq!(extra.label(), format!("report `extra` ({})", dir.path().join("extra.sql").display()));
+        assert_eq!(reports[0].label(), "report `sigv2-callers`", "a built-in report names no file");
         assert!(select(reports.clone(), &["nope".into()]).is_err());
         assert_eq!(select(reports, &["extra".into()]).unwrap().len(), 1);
     }
 
     #[test]
     fn headers_are_checked() {
-        let err = Report::parse("x", "-- title: t\nSELECT 1").unwrap_err().to_string();
-        assert!(err.contains("x.sql: missing `-- severity:`"), "{err}");
-        assert!(Report::parse("x", "-- title: t\n-- severity: huge\n-- description: d\nSELECT 1").is_err());
+        let err = Report::parse("x", "-- title: t\nSELECT 1", None).unwrap_err().to_string();
+        assert!(err.starts_with("x.sql: missing `-- severity:`"), "{err}");
+        let err = Report::parse(
+            "x",
+            "-- title: t\n-- severity: huge\n-- description: d\nSELECT 1",
+            Some(Path::new("q/x.sql")),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("q/x.sql: unknown severity `huge`"), "{err}");
     }
 }

@@ -11,4 +11,4 @@ pub mod slack;
 
 pub use catalog::{Report, Severity, catalog, select};
 pub use output::{OutputFormat, RenderError, redact_batch, write_batches};
-pub use run::{ReportResult, run_reports};
+pub use run::{ReportResult, RunError, run_reports};

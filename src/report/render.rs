@@ -433,6 +433,7 @@ mod tests {
             description: "line one\nline two".into(),
             remedy: None,
             sql: String::new(),
+            path: None,
         };
         let total_rows = batches.iter().map(RecordBatch::num_rows).sum();
         ReportResult { report, schema: Arc::new(Schema::empty()), batches, total_rows }

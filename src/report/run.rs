@@ -48,6 +48,24 @@ pub struct ReportResult {
     pub total_rows: usize,
 }
 
+/// Why running reports failed: reading the input, or one report.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The input could not be read or parsed: every report stops with it.
+    #[error(transparent)]
+    Input(DataFusionError),
+    /// One report's SQL could not be planned or run; `report` is its
+    /// [`Report::label`].
+    #[error("{report}: {source}")]
+    Report { report: String, source: DataFusionError },
+}
+
+impl RunError {
+    fn of(report: &Report) -> impl FnOnce(DataFusionError) -> RunError + '_ {
+        |source| RunError::Report { report: report.label(), source }
+    }
+}
+
 type Feed = mpsc::Receiver<Result<RecordBatch>>;
 
 /// Batches this many deep per report before the scan waits for it.
@@ -240,25 +258,26 @@ async fn plan_fed(report: &Report, logs: &SchemaRef, config: &SessionConfig) -> 
 /// first, the input is scanned once for the union of the columns they read
 /// and fed to all of them (raw text: one parse for all); otherwise each
 /// report reads the table itself (a Parquet lake). Results are redacted.
+/// An error names the report that failed, unless the input did.
 pub async fn run_reports(
     reports: &[Report],
     table: Arc<dyn TableProvider>,
     one_pass: bool,
-) -> Result<Vec<ReportResult>> {
+) -> Result<Vec<ReportResult>, RunError> {
     let logs = table.schema();
-    let source_session = session(table)?;
+    let source_session = session(table).map_err(RunError::Input)?;
     if !one_pass {
         let mut results = Vec::with_capacity(reports.len());
         for report in reports {
-            results.push(run_one(&source_session, report).await?);
+            results.push(run_one(&source_session, report).await.map_err(RunError::of(report))?);
         }
         return Ok(results);
     }
     let planned = plan_side_by_side(reports, &logs).await?;
     let union = columns_read(&planned);
-    let mut source = source_session.sql(&select_columns(&union)).await?;
+    let mut source = source_session.sql(&select_columns(&union)).await.map_err(RunError::Input)?;
     if let Some(rows) = rows_any_report_reads(planned.iter().flat_map(|p| &p.scans).map(|s| s.condition.clone())) {
-        source = source.filter(rows)?;
+        source = source.filter(rows).map_err(RunError::Input)?;
     }
     let mut senders = Vec::new();
     let mut runs = Vec::with_capacity(planned.len());
@@ -268,29 +287,33 @@ pub async fn run_reports(
             // side back until the other ends: give it room for all.
             let (tx, rx) = mpsc::channel(if p.scans.len() > 1 { 1 << 20 } else { FEED_DEPTH });
             senders.push(tx);
-            scan.attach(rx, &union)?;
+            scan.attach(rx, &union).map_err(RunError::of(&p.report))?;
         }
+        let report = p.report.clone();
         // Spawned, so that the reports' plans run on all the runtime's
         // workers rather than all on the task that polls them.
-        runs.push(tokio::spawn(async move {
+        let run = tokio::spawn(async move {
             let batches = collect(p.plan, p.ctx.task_ctx()).await?;
             redacted_result(p.report, p.schema, &batches)
-        }));
+        });
+        runs.push(async move { task_result(run.await).map_err(RunError::of(&report)) });
     }
-    let stream = source.execute_stream().await?;
-    let (results, ()) = tokio::join!(futures::future::join_all(runs), feed(stream, senders));
-    results.into_iter().map(task_result).collect()
+    let stream = source.execute_stream().await.map_err(RunError::Input)?;
+    let (results, fed) = tokio::join!(futures::future::join_all(runs), feed(stream, senders));
+    // A failed input fails every report: say so once, naming none of them.
+    fed.map_err(RunError::Input)?;
+    results.into_iter().collect()
 }
 
 /// Plans every report, side by side, against a `logs` of this schema whose
 /// batches are fed later: planning is all the work there is until the scan
 /// starts.
-async fn plan_side_by_side(reports: &[Report], logs: &SchemaRef) -> Result<Vec<PlannedReport>> {
+async fn plan_side_by_side(reports: &[Report], logs: &SchemaRef) -> Result<Vec<PlannedReport>, RunError> {
     let config = SessionConfig::new().with_target_partitions(side_by_side_partitions(plan_partitions(), reports.len()));
     let plans = reports.iter().map(|report| {
-        let (report, logs, config) = (report.clone(), logs.clone(), config.clone());
-        let plan = tokio::spawn(async move { plan_fed(&report, &logs, &config).await });
-        async { task_result(plan.await) }
+        let (owned, logs, config) = (report.clone(), logs.clone(), config.clone());
+        let plan = tokio::spawn(async move { plan_fed(&owned, &logs, &config).await });
+        async { task_result(plan.await).map_err(RunError::of(report)) }
     });
     futures::future::try_join_all(plans).await
 }
@@ -311,20 +334,24 @@ fn select_columns(columns: &[usize]) -> String {
 }
 
 /// Hands every batch of `stream` to every scan's channel, until the stream
-/// ends or fails (the error goes to all) or no report listens any more.
-async fn feed(mut stream: SendableRecordBatchStream, scans: Vec<mpsc::Sender<Result<RecordBatch>>>) {
+/// ends or no report listens any more, or fails: the error goes to all, and
+/// is returned.
+async fn feed(mut stream: SendableRecordBatchStream, scans: Vec<mpsc::Sender<Result<RecordBatch>>>) -> Result<()> {
     while let Some(batch) = stream.next().await {
-        let failed = batch.is_err();
         let batch = batch.map_err(Arc::new);
         let mut listening = 0;
         for tx in &scans {
             // A report that finished early (or failed) no longer listens.
             listening += usize::from(tx.send(batch.clone().map_err(DataFusionError::Shared)).await.is_ok());
         }
-        if failed || listening == 0 {
+        if let Err(e) = batch {
+            return Err(DataFusionError::Shared(e));
+        }
+        if listening == 0 {
             break;
         }
     }
+    Ok(())
 }
 
 /// When a plan over raw logs runs as at least this many partitions (half the

@@ -173,6 +173,7 @@ mod tests {
             description: "d".into(),
             remedy: None,
             sql: String::new(),
+            path: None,
         };
         ReportResult { report, schema, batches: vec![batch], total_rows: rows }
     }
