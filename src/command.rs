@@ -16,8 +16,8 @@ use crate::report::catalog::CatalogError;
 use crate::report::render::{ReportDocument, ReportFormat, counted, render};
 use crate::report::slack::{SlackMessage, slack_payload};
 use crate::report::{
-    OutputFormat, RenderError, Report, ReportResult, RunError, Severity, catalog, redact_batch, run_reports, select,
-    write_batches,
+    OutputFormat, RenderError, Report, ReportResult, RunError, Severity, Timeline, catalog, redact_batch, run_reports,
+    select, write_batches,
 };
 use crate::schema::logs_schema;
 use crate::schema::{Column, projected_schema};
@@ -328,8 +328,13 @@ pub async fn query(opts: &QueryOptions) -> (ScanSummary, Result<(), CommandError
 /// Runs the named reports over one parse of the inputs, then writes them,
 /// or posts them to Slack.
 pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandError>) {
-    let reports = match catalog(opts.queries_dir.as_deref()).and_then(|all| select(all, &opts.only)) {
-        Ok(r) => r,
+    // The HTML page also shows the records over time, from the same parse.
+    let timeline = opts.slack.is_none() && opts.format == ReportFormat::Html;
+    let queries = catalog(opts.queries_dir.as_deref())
+        .and_then(|all| select(all, &opts.only))
+        .and_then(|reports| with_timeline_query(reports, timeline));
+    let queries = match queries {
+        Ok(q) => q,
         Err(e) => return (ScanSummary::default(), Err(e.into())),
     };
     let destination = match &opts.slack {
@@ -339,16 +344,18 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
             Err(e) => return (ScanSummary::default(), Err(e)),
         },
     };
-    let reports = &reports;
+    let queries = &queries;
     with_scan(&opts.scan, |logs, scan| async move {
         let previous_logs = logs.previous_window();
         let (table, gather) = logs.provider()?;
-        let results = run_reports(reports, table, gather).await?;
+        let (results, timeline) = split_timeline(run_reports(queries, table, gather).await?, timeline)?;
+        let reports = &queries[..results.len()];
         let doc = ReportDocument {
             results: &results,
             totals: scan.totals(),
             window: opts.scan.window,
             max_rows: opts.max_rows,
+            timeline: timeline.as_ref(),
         };
         match destination {
             Destination::Writer(mut out) => {
@@ -360,6 +367,24 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
         check_findings(&results, opts.fail_on)
     })
     .await
+}
+
+/// `reports`, then the timeline's query when `timeline` is asked for.
+fn with_timeline_query(mut reports: Vec<Report>, timeline: bool) -> Result<Vec<Report>, CatalogError> {
+    if timeline {
+        reports.push(Timeline::query()?);
+    }
+    Ok(reports)
+}
+
+/// The reports' results and, when its query ran last, the timeline.
+fn split_timeline(
+    mut results: Vec<ReportResult>,
+    timeline: bool,
+) -> Result<(Vec<ReportResult>, Option<Timeline>), CommandError> {
+    let last = if timeline { results.pop() } else { None };
+    let timeline = last.map(|r| Timeline::from_result(&r)).transpose().map_err(DataFusionError::from)?.flatten();
+    Ok((results, timeline))
 }
 
 /// Where a report goes: a file or stdout, or Slack.

@@ -503,4 +503,19 @@ fn html_report_renders_in_headless_chromium() {
         assert!(dom.contains(title), "{title}");
     }
     assert!(dom.matches("<svg").count() >= 5, "a chart per report that found something");
+    // Records over time by kind: each kind counts the records its report
+    // counts.
+    let doc: Value = serde_json::from_str(&report("json", &[], &sample_logs())).unwrap();
+    let requests = |name: &str| rows(&doc, name).iter().map(|r| r["requests"].as_i64().unwrap()).sum::<i64>();
+    assert!(dom.contains("<h2>Records over time</h2>") && dom.contains("<h3>all records: 51</h3>"));
+    for (kind, name) in [
+        ("SigV2", "sigv2-callers"),
+        ("presigned", "presigned-usage"),
+        ("credential failures", "expired-credentials"),
+        ("denied", "access-denied"),
+        ("anonymous", "anonymous-access"),
+    ] {
+        let heading = format!("<h3>{kind} ({name}): {}</h3>", requests(name));
+        assert!(dom.contains(&heading), "{heading}");
+    }
 }

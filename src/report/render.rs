@@ -1,6 +1,7 @@
 //! Renders report results: a terminal text layout, Markdown, one JSON
-//! document, CSV sections and a self-contained HTML page with a chart per
-//! report. Values arrive redacted (see [`super::run`]).
+//! document, CSV sections and a self-contained HTML page with the records
+//! over time and a chart per report. Values arrive redacted (see
+//! [`super::run`]).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::output::{RenderError, write_json};
 use super::run::ReportResult;
+use super::timeline::Timeline;
 use crate::batch::ScanTotals;
 use crate::window::TimeWindow;
 
@@ -51,6 +53,8 @@ pub struct ReportDocument<'a> {
     pub window: TimeWindow,
     /// Rows shown per report in text, Markdown and HTML (JSON and CSV carry all).
     pub max_rows: usize,
+    /// Records over time, by kind: shown by the HTML page when there.
+    pub timeline: Option<&'a Timeline>,
 }
 
 pub fn render(format: ReportFormat, doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
@@ -339,6 +343,62 @@ fn bar_chart(headers: &[String], rows: &[Vec<String>]) -> Option<String> {
     Some(svg)
 }
 
+/// The page's records over time: a row of columns per kind that has any
+/// (all records always), on one time axis.
+fn timeline_section(timeline: &Timeline) -> String {
+    let width = match timeline.width_hours {
+        1 => "hour".to_string(),
+        n => format!("{n} hours"),
+    };
+    let mut section = format!(
+        "<section id=\"timeline\"><h2>Records over time</h2><p>Records per {width} (UTC), by kind; \
+         in parentheses, the report whose condition the kind is.</p>"
+    );
+    for (i, (label, counts)) in timeline.kinds.iter().enumerate() {
+        let total: i64 = counts.iter().sum();
+        if i == 0 || total > 0 {
+            let _ = write!(section, "<h3>{}: {total}</h3>{}", escape_html(label), column_chart(timeline, counts));
+        }
+    }
+    section.push_str("</section>");
+    section
+}
+
+/// One column per bucket, as high as its count against the highest; each
+/// column's tooltip gives its bucket and count, and the axis the first and
+/// last bucket's start.
+fn column_chart(timeline: &Timeline, counts: &[i64]) -> String {
+    const WIDTH: f64 = 720.0;
+    const HEIGHT: f64 = 40.0;
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let step = WIDTH / counts.len().max(1) as f64;
+    let start = |i: usize| time_text(Some(timeline.bucket_start(i) * 1_000_000)).unwrap_or_default();
+    let mut svg = format!(
+        "<svg role=\"img\" width=\"{WIDTH}\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        HEIGHT + 16.0
+    );
+    for (i, count) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+        let height = (*count as f64 / max * HEIGHT).max(1.0);
+        let _ = write!(
+            svg,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{height:.1}\" fill=\"#4a78c2\"><title>{}: {count}</title></rect>",
+            i as f64 * step,
+            HEIGHT - height,
+            (step - 1.0).max(1.0),
+            start(i)
+        );
+    }
+    let _ = write!(
+        svg,
+        "<line x1=\"0\" y1=\"{HEIGHT}\" x2=\"{WIDTH}\" y2=\"{HEIGHT}\" stroke=\"#ccd\"/>\
+         <text x=\"0\" y=\"{0}\">{1}</text><text x=\"{WIDTH}\" y=\"{0}\" text-anchor=\"end\">{2}</text></svg>",
+        HEIGHT + 13.0,
+        start(0),
+        start(counts.len().saturating_sub(1))
+    );
+    svg
+}
+
 fn html(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
     let mut page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>S3 access log report</title><style>{HTML_STYLE}</style></head><body>\
@@ -357,6 +417,9 @@ fn html(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError
         );
     }
     page.push_str("</table>");
+    if let Some(timeline) = doc.timeline {
+        page.push_str(&timeline_section(timeline));
+    }
     for r in doc.results {
         let rep = &r.report;
         let (headers, rows) = cells(r, doc.max_rows)?;
@@ -416,6 +479,28 @@ mod tests {
     }
 
     #[test]
+    fn the_timeline_shows_every_kind_with_records_and_always_all() {
+        let timeline = Timeline {
+            start: 1_795_165_200, // 2026-11-20T09:00:00Z
+            width_hours: 2,
+            kinds: vec![
+                ("all".into(), vec![4, 0, 2]),
+                ("none <here>".into(), vec![0; 3]),
+                ("SigV2".into(), vec![0, 0, 1]),
+            ],
+        };
+        let section = timeline_section(&timeline);
+        assert!(section.contains("Records per 2 hours (UTC)"), "{section}");
+        assert!(section.contains("<h3>all: 6</h3>") && section.contains("<h3>SigV2: 1</h3>"), "{section}");
+        assert!(!section.contains("none"), "a kind without records is left out");
+        assert!(section.contains("<title>2026-11-20T13:00:00Z: 2</title>"), "{section}");
+        assert!(section.contains(">2026-11-20T09:00:00Z</text>") && section.contains(">2026-11-20T13:00:00Z</text>"));
+        assert_eq!(section.matches("<rect").count(), 3, "a column per bucket with records");
+        let empty = Timeline { kinds: vec![("all".into(), vec![0])], ..timeline };
+        assert!(timeline_section(&empty).contains("<h3>all: 0</h3>"));
+    }
+
+    #[test]
     fn charts_need_a_requests_column() {
         let headers = vec!["who".to_string(), "requests".to_string()];
         let rows = vec![vec!["alice".to_string(), "4".to_string()], vec![String::new(), "2".to_string()]];
@@ -445,6 +530,7 @@ mod tests {
             totals: ScanTotals { lines: 3, rows: 2, rejected: 1, ..Default::default() },
             window: TimeWindow::default(),
             max_rows: 10,
+            timeline: None,
         };
         let mut out = Vec::new();
         render(ReportFormat::Json, &doc, &mut out).unwrap();

@@ -187,6 +187,7 @@ mod tests {
             totals: ScanTotals::default(),
             window: TimeWindow::default(),
             max_rows: 20,
+            timeline: None,
         };
         let payload = slack_payload(&SlackMessage { doc: &doc, inputs: "s3://logs/", previous: None }).unwrap();
         let blocks = payload["blocks"].as_array().unwrap();
@@ -208,6 +209,7 @@ mod tests {
             totals: ScanTotals::default(),
             window: TimeWindow::default(),
             max_rows: 20,
+            timeline: None,
         };
         let previous = vec![result(0, 2, Severity::Medium)];
         let payload = slack_payload(&SlackMessage { doc: &doc, inputs: "logs/", previous: Some(&previous) }).unwrap();
