@@ -1,6 +1,7 @@
 //! The `s3logq` binary: parses arguments, calls the library, prints errors
 //! and maps them to exit codes (0 ok, 1 findings with --fail-on-findings,
-//! 2 usage, input or delivery error).
+//! 2 usage, input or delivery error, 130 interrupted by Ctrl-C, 143 stopped
+//! by SIGTERM).
 
 mod cli;
 
@@ -75,10 +76,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Resolves when the process is asked to stop, by Ctrl-C (SIGINT) or by a
+/// scheduler's SIGTERM, to the exit code that says which (128 + the
+/// signal's number). Both are watched from the call on.
+#[cfg(unix)]
+fn stop_asked() -> io::Result<impl Future<Output = u8>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => 130,
+            _ = terminate.recv() => 143,
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_asked() -> io::Result<impl Future<Output = u8>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        130
+    })
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli).await {
+    let stop = match stop_asked() {
+        Ok(stop) => stop,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "s3logq: error: cannot watch for Ctrl-C: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    // Asked to stop, the command is dropped before the process ends: an
+    // output file it was writing goes with it, and the old one stays.
+    let outcome = tokio::select! {
+        biased;
+        code = stop => Err(code),
+        result = run(cli) => Ok(result),
+    };
+    let result = match outcome {
+        Ok(result) => result,
+        Err(code) => {
+            let _ = writeln!(io::stderr(), "s3logq: interrupted; an output file (-o) is left as it was");
+            // Work still running on other threads is not waited for.
+            std::process::exit(code.into());
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {

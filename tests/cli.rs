@@ -204,6 +204,56 @@ fn reads_stdin_and_reports_missing_inputs() {
     assert!(String::from_utf8_lossy(&bad_sql.stderr).contains("nope"));
 }
 
+/// Waits, at most `limit`, for `child` to end.
+fn ended_within(child: &mut std::process::Child, limit: std::time::Duration) -> std::process::ExitStatus {
+    let poll = std::time::Duration::from_millis(50);
+    for _ in 0..limit.as_millis() / poll.as_millis() {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(poll);
+    }
+    child.kill().unwrap();
+    panic!("s3logq still running after {limit:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_run_stopped_by_ctrl_c_or_sigterm_leaves_the_old_output_and_nothing_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.html");
+    std::fs::write(&out, "yesterday's report").unwrap();
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        // Reading stdin that stays open, the run waits for more input.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_s3logq"))
+            .args(["report", "--format", "html", "-o", out.to_str().unwrap(), "-"])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(&std::fs::read(sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978")).unwrap())
+            .unwrap();
+        // The output is open (written beside the path) once the run is under way.
+        let started = (0..200).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::fs::read_dir(dir.path()).unwrap().count() == 2
+        });
+        assert!(started, "no temporary output beside {}", out.display());
+        let kill = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().unwrap();
+        assert!(kill.success());
+        let status = ended_within(&mut child, std::time::Duration::from_secs(30));
+        drop(stdin);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert_eq!(stderr, "s3logq: interrupted; an output file (-o) is left as it was\n");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "yesterday's report");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing beside the output");
+    }
+}
+
 #[test]
 fn an_empty_folder_is_noted_and_one_reject_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -278,15 +328,8 @@ fn s3logq_within(args: &[&str], limit: std::time::Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let poll = std::time::Duration::from_millis(50);
-    for _ in 0..limit.as_millis() / poll.as_millis() {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        std::thread::sleep(poll);
-    }
-    child.kill().unwrap();
-    panic!("s3logq {args:?} still running after {limit:?}");
+    ended_within(&mut child, limit);
+    child.wait_with_output().unwrap()
 }
 
 #[test]
