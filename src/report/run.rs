@@ -258,7 +258,9 @@ async fn plan_fed(report: &Report, logs: &SchemaRef, config: &SessionConfig) -> 
 /// first, the input is scanned once for the union of the columns they read
 /// and fed to all of them (raw text: one parse for all); otherwise each
 /// report reads the table itself (a Parquet lake). Results are redacted.
-/// An error names the report that failed, unless the input did.
+/// An error names the report that failed, unless the one scan of raw logs
+/// did; over a lake, each report reads it, so a failed read names the report
+/// reading.
 pub async fn run_reports(
     reports: &[Report],
     table: Arc<dyn TableProvider>,
