@@ -3,7 +3,7 @@
 //! kind the row condition of the report it names, so that when a problem
 //! started or stopped shows at a glance. Its query (`timeline.sql`) runs in
 //! the same one parse as the reports; the hours are then gathered into at
-//! most [`MAX_BUCKETS`] buckets of a round width.
+//! most 96 buckets (`MAX_BUCKETS`) of a round width.
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
