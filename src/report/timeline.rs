@@ -5,7 +5,7 @@
 //! the same one parse as the reports; the hours are then gathered into at
 //! most 96 buckets (`MAX_BUCKETS`) of a round width.
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::{Array, AsArray, Int64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::arrow::error::ArrowError;
@@ -46,12 +46,10 @@ impl Timeline {
         let mut hours = Vec::new();
         for batch in &result.batches {
             let columns = batch.columns().iter().map(|c| cast(c, &DataType::Int64)).collect::<Result<Vec<_>, _>>()?;
-            let Some((hour, counts)) = columns.split_first() else { continue };
-            for row in 0..batch.num_rows() {
-                if hour.is_valid(row) {
-                    let at = |c: &dyn Array| c.as_primitive::<Int64Type>().value(row);
-                    hours.push((at(hour.as_ref()), counts.iter().map(|c| at(c.as_ref())).collect()));
-                }
+            let numbers: Vec<&Int64Array> = columns.iter().map(|c| c.as_primitive::<Int64Type>()).collect();
+            let Some((hour, counts)) = numbers.split_first() else { continue };
+            for row in (0..batch.num_rows()).filter(|row| hour.is_valid(*row)) {
+                hours.push((hour.value(row), counts.iter().map(|c| c.value(row)).collect()));
             }
         }
         Ok(Timeline::from_hours(labels, &hours))
