@@ -202,7 +202,8 @@ fn markdown(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderE
     writeln!(out, "# S3 access log report\n\n{}\n", summary_line(doc))?;
     writeln!(out, "| report | severity | rows | requests |\n|---|---|---:|---:|")?;
     for r in doc.results {
-        writeln!(out, "| {} | {} | {} | {} |", r.report.name, r.report.severity, r.total_rows, total_requests(r))?;
+        let name = markdown_cell(&r.report.name);
+        writeln!(out, "| {name} | {} | {} | {} |", r.report.severity, r.total_rows, total_requests(r))?;
     }
     for r in doc.results {
         let rep = &r.report;
@@ -400,70 +401,78 @@ fn column_chart(timeline: &Timeline, counts: &[i64]) -> String {
 }
 
 fn html(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
+    let mut page = html_summary(doc);
+    if let Some(timeline) = doc.timeline {
+        page.push_str(&timeline_section(timeline));
+    }
+    for r in doc.results {
+        page.push_str(&html_section(r, doc.max_rows)?);
+    }
+    page.push_str("</body></html>\n");
+    out.write_all(page.as_bytes())?;
+    Ok(())
+}
+
+/// The page's head, title and summary: a row per report linking to its
+/// section.
+fn html_summary(doc: &ReportDocument<'_>) -> String {
     let mut page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>S3 access log report</title><style>{HTML_STYLE}</style></head><body>\
          <h1>S3 access log report</h1><p id=\"summary\">{}</p><table><tr><th>report</th><th>severity</th><th>rows</th><th>requests</th></tr>",
         escape_html(&summary_line(doc))
     );
     for r in doc.results {
-        let rep = &r.report;
         let _ = write!(
             page,
             "<tr><td><a href=\"#{0}\">{0}</a></td><td><span class=\"sev sev-{1}\">{1}</span></td><td>{2}</td><td>{3}</td></tr>",
-            rep.name,
-            rep.severity,
+            escape_html(&r.report.name),
+            r.report.severity,
             r.total_rows,
             total_requests(r)
         );
     }
     page.push_str("</table>");
-    if let Some(timeline) = doc.timeline {
-        page.push_str(&timeline_section(timeline));
+    page
+}
+
+/// One report's section: what it is, its chart, its first `max_rows` rows
+/// and its remedy.
+fn html_section(r: &ReportResult, max_rows: usize) -> Result<String, RenderError> {
+    let rep = &r.report;
+    let mut section = format!(
+        "<section id=\"{}\"><h2>{}</h2><p><span class=\"sev sev-{2}\">{2}</span> {3} rows</p><p>{4}</p>",
+        escape_html(&rep.name),
+        escape_html(&rep.title),
+        rep.severity,
+        r.total_rows,
+        escape_html(&rep.description)
+    );
+    let (headers, rows) = cells(r, max_rows)?;
+    if rows.is_empty() {
+        section.push_str("<p>Nothing found.</p></section>");
+        return Ok(section);
     }
-    for r in doc.results {
-        let rep = &r.report;
-        let (headers, rows) = cells(r, doc.max_rows)?;
-        let _ = write!(
-            page,
-            "<section id=\"{}\"><h2>{}</h2><p><span class=\"sev sev-{}\">{}</span> {} rows</p><p>{}</p>",
-            rep.name,
-            escape_html(&rep.title),
-            rep.severity,
-            rep.severity,
-            r.total_rows,
-            escape_html(&rep.description)
-        );
-        if rows.is_empty() {
-            page.push_str("<p>Nothing found.</p></section>");
-            continue;
-        }
-        if let Some(chart) = bar_chart(&headers, &rows) {
-            page.push_str(&chart);
-        }
-        page.push_str("<table><tr>");
-        headers.iter().for_each(|h| {
-            let _ = write!(page, "<th>{}</th>", escape_html(h));
-        });
-        page.push_str("</tr>");
-        for row in &rows {
-            page.push_str("<tr>");
-            row.iter().for_each(|c| {
-                let _ = write!(page, "<td>{}</td>", escape_html(c));
-            });
-            page.push_str("</tr>");
-        }
-        page.push_str("</table>");
-        if let Some(more) = more_rows(r, doc.max_rows) {
-            let _ = write!(page, "<p>{more}</p>");
-        }
-        if let Some(remedy) = &rep.remedy {
-            let _ = write!(page, "<p>Remedy:</p><pre>{}</pre>", escape_html(remedy));
-        }
-        page.push_str("</section>");
+    if let Some(chart) = bar_chart(&headers, &rows) {
+        section.push_str(&chart);
     }
-    page.push_str("</body></html>\n");
-    out.write_all(page.as_bytes())?;
-    Ok(())
+    section.push_str(&html_table(&headers, &rows));
+    if let Some(more) = more_rows(r, max_rows) {
+        let _ = write!(section, "<p>{more}</p>");
+    }
+    if let Some(remedy) = &rep.remedy {
+        let _ = write!(section, "<p>Remedy:</p><pre>{}</pre>", escape_html(remedy));
+    }
+    section.push_str("</section>");
+    Ok(section)
+}
+
+fn html_table(headers: &[String], rows: &[Vec<String>]) -> String {
+    let row = |cells: &[String], tag: &str| {
+        let cells: String = cells.iter().map(|c| format!("<{tag}>{}</{tag}>", escape_html(c))).collect();
+        format!("<tr>{cells}</tr>")
+    };
+    let body: String = rows.iter().map(|r| row(r, "td")).collect();
+    format!("<table>{}{body}</table>", row(headers, "th"))
 }
 
 #[cfg(test)]
@@ -524,7 +533,7 @@ mod tests {
         ReportResult { report, schema: Arc::new(Schema::empty()), batches, total_rows }
     }
 
-    fn json_of(results: &[ReportResult]) -> Value {
+    fn rendered(format: ReportFormat, results: &[ReportResult]) -> String {
         let doc = ReportDocument {
             results,
             totals: ScanTotals { lines: 3, rows: 2, rejected: 1, ..Default::default() },
@@ -533,8 +542,24 @@ mod tests {
             timeline: None,
         };
         let mut out = Vec::new();
-        render(ReportFormat::Json, &doc, &mut out).unwrap();
-        serde_json::from_slice(&out).unwrap()
+        render(format, &doc, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn json_of(results: &[ReportResult]) -> Value {
+        serde_json::from_str(&rendered(ReportFormat::Json, results)).unwrap()
+    }
+
+    #[test]
+    fn a_report_named_like_markup_is_shown_as_text() {
+        // A --queries folder's file name becomes the report's name.
+        let results = [result("x\"><img src=y>|z", vec![])];
+        let html = rendered(ReportFormat::Html, &results);
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("<a href=\"#x&quot;&gt;&lt;img src=y&gt;|z\">"), "{html}");
+        assert!(html.contains("<section id=\"x&quot;&gt;&lt;img src=y&gt;|z\">"), "{html}");
+        let markdown = rendered(ReportFormat::Markdown, &results);
+        assert!(markdown.contains("| x\"><img src=y>\\|z | low | 0 | 0 |"), "{markdown}");
     }
 
     #[test]
