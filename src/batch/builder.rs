@@ -45,6 +45,31 @@ pub struct ChunkOutput {
     pub failed_test: u64,
 }
 
+impl ChunkOutput {
+    fn empty(schema: SchemaRef) -> Self {
+        ChunkOutput {
+            batch: RecordBatch::new_empty(schema),
+            first_line: 1,
+            lines: 0,
+            rejected: vec![],
+            lossy_lines: 0,
+            outside_window: 0,
+            failed_test: 0,
+        }
+    }
+
+    /// Counts what became of line `line_no`: true when it is a row.
+    fn count(&mut self, kept: Result<Kept, ParseError>, line_no: u64, line: &[u8]) -> bool {
+        match kept {
+            Ok(Kept::Row) => return true,
+            Ok(Kept::OutsideWindow) => self.outside_window += 1,
+            Ok(Kept::FailedTest) => self.failed_test += 1,
+            Err(error) => self.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
+        }
+        false
+    }
+}
+
 /// What became of a line that parsed.
 enum Kept {
     Row,
@@ -191,15 +216,7 @@ impl BatchBuilder {
             computed: self.computed.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect(),
             days: DayCache::default(),
         };
-        let mut out = ChunkOutput {
-            batch: RecordBatch::new_empty(self.schema.clone()),
-            first_line: 1,
-            lines: 0,
-            rejected: vec![],
-            lossy_lines: 0,
-            outside_window: 0,
-            failed_test: 0,
-        };
+        let mut out = ChunkOutput::empty(self.schema.clone());
         let mut rows = 0usize;
         let mut start = 0usize;
         // Lines are numbered from 1 within the chunk while parsed, and moved
@@ -227,22 +244,10 @@ impl BatchBuilder {
                 let kept = if group_is_utf8 || simdutf8::basic::from_utf8(line).is_ok() {
                     self.read_line(line, line_no, &mut builders.days, &mut run)
                 } else {
-                    // The repaired text lives only here: its row is appended
-                    // now, after the rows before it.
                     out.lossy_lines += 1;
-                    self.append_run(&mut builders, &mut run, &text);
-                    let repaired = String::from_utf8_lossy(line);
-                    let mut single = Run::with_capacity(1);
-                    let kept = self.read_line(repaired.as_bytes(), line_no, &mut builders.days, &mut single);
-                    self.append_run(&mut builders, &mut single, &text);
-                    kept
+                    self.read_lossy_line(line, line_no, &mut builders, &mut run, &text)
                 };
-                match kept {
-                    Ok(Kept::Row) => rows += 1,
-                    Ok(Kept::OutsideWindow) => out.outside_window += 1,
-                    Ok(Kept::FailedTest) => out.failed_test += 1,
-                    Err(error) => out.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
-                }
+                rows += usize::from(out.count(kept, line_no, line));
                 line_no += 1;
             }
             self.append_run(&mut builders, &mut run, &text);
@@ -301,6 +306,25 @@ impl BatchBuilder {
         run.rows += 1;
         run.lines.push(line_no);
         Ok(Kept::Row)
+    }
+
+    /// Parses `line`, whose invalid UTF-8 is replaced with U+FFFD. The
+    /// repaired text lives only here, so the rows of `run` are appended
+    /// first and its own row right after.
+    fn read_lossy_line(
+        &self,
+        line: &[u8],
+        line_no: u64,
+        builders: &mut Builders,
+        run: &mut Run<'_>,
+        text: &TextSource,
+    ) -> Result<Kept, ParseError> {
+        self.append_run(builders, run, text);
+        let repaired = String::from_utf8_lossy(line);
+        let mut single = Run::with_capacity(1);
+        let kept = self.read_line(repaired.as_bytes(), line_no, &mut builders.days, &mut single);
+        self.append_run(builders, &mut single, text);
+        kept
     }
 
     /// Appends every row of `run` to every column, then empties it.
