@@ -213,6 +213,9 @@ impl ScanReport {
     }
 }
 
+/// Where the scan's threads send its batches, or the error that ends it.
+type BatchSender = mpsc::Sender<Result<RecordBatch, ScanError>>;
+
 /// Reads `inputs` and yields their batches, built by `builder`, on the
 /// returned channel. Dropping the receiver stops the scan.
 pub fn spawn_scan(
@@ -224,7 +227,7 @@ pub fn spawn_scan(
     let threads = rayon::current_num_threads();
     let capacity = threads.max(2);
     let (tx, rx) = mpsc::channel(capacity);
-    let (chunk_tx, mut chunk_rx) = mpsc::channel::<Chunk>(capacity);
+    let (chunk_tx, chunk_rx) = mpsc::channel::<Chunk>(capacity);
     // Chunks wait in the channel, are parsed, and live on in the batches
     // waiting downstream: enough free buffers for all of those.
     let pool = BufferPool::new(4 * capacity);
@@ -233,23 +236,45 @@ pub fn spawn_scan(
     if !remote.is_empty() {
         spawn_fetcher(remote, fetch, pool.clone(), chunk_tx.clone(), tx.clone(), report.clone());
     }
-    let reader_tx = tx.clone();
-    let reader_report = report.clone();
+    spawn_reader(local, pool, chunk_tx, tx.clone(), report.clone());
+    spawn_parsers(threads, chunk_rx, builder, report, tx);
+    rx
+}
+
+/// Reads the local `inputs` (files, stdin) in order on a thread of its own,
+/// as chunks on `chunks`; a failure to read one ends the scan with its error.
+fn spawn_reader(
+    inputs: Vec<Input>,
+    pool: BufferPool,
+    chunks: mpsc::Sender<Chunk>,
+    batches: BatchSender,
+    report: Arc<ScanReport>,
+) {
     std::thread::spawn(move || {
-        for input in &local {
+        for input in &inputs {
             let name: Arc<str> = input.name().into();
-            reader_report.record_input(&name);
-            let sent = open(input).map_err(ScanError::from).and_then(|r| send_chunks(r, name, &pool, &chunk_tx));
-            match sent {
+            report.record_input(&name);
+            match open(input).map_err(ScanError::from).and_then(|r| send_chunks(r, name, &pool, &chunks)) {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
-                    let _ = reader_tx.blocking_send(Err(e));
+                    let _ = batches.blocking_send(Err(e));
                     return;
                 }
             }
         }
     });
+}
+
+/// Parses the chunks of `chunks` on `threads` rayon workers into batches on
+/// `batches`, until the chunks end, a chunk fails or no one reads the batches.
+fn spawn_parsers(
+    threads: usize,
+    mut chunks: mpsc::Receiver<Chunk>,
+    builder: Arc<BatchBuilder>,
+    report: Arc<ScanReport>,
+    batches: BatchSender,
+) {
     std::thread::spawn(move || {
         // A rayon pool of this scan's own: a plan that reads `logs` twice (a
         // self-join) may leave one scan's batches unread until the other
@@ -259,11 +284,11 @@ pub fn spawn_scan(
         let workers = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(workers) => workers,
             Err(e) => {
-                let _ = tx.blocking_send(Err(ScanError::Threads(e)));
+                let _ = batches.blocking_send(Err(ScanError::Threads(e)));
                 return;
             }
         };
-        let chunks = std::iter::from_fn(|| chunk_rx.blocking_recv());
+        let chunks = std::iter::from_fn(|| chunks.blocking_recv());
         let _ = workers.install(|| {
             chunks.par_bridge().try_for_each(|chunk| {
                 let result = builder.build(&chunk).map_err(ScanError::from).and_then(|out| {
@@ -271,14 +296,13 @@ pub fn spawn_scan(
                     Ok(out.batch)
                 });
                 let failed = result.is_err();
-                if tx.blocking_send(result).is_err() || failed {
+                if batches.blocking_send(result).is_err() || failed {
                     return Err(());
                 }
                 Ok(())
             })
         });
     });
-    rx
 }
 
 /// Sends the chunks of one input; false when the parser side is gone.
@@ -306,7 +330,7 @@ fn spawn_fetcher(
     fetch: FetchPolicy,
     pool: BufferPool,
     chunks: mpsc::Sender<Chunk>,
-    batches: mpsc::Sender<Result<RecordBatch, ScanError>>,
+    batches: BatchSender,
     report: Arc<ScanReport>,
 ) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
