@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::builder::{BatchBuilder, ChunkOutput};
 use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker, WindowChunker};
-use crate::source::{Input, LogText, SourceError, fetched, open};
+use crate::source::{Input, LogText, RemoteObject, SourceError, fetched, open};
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 
@@ -348,30 +348,9 @@ fn spawn_fetcher(
         })
         .buffered(fetch.concurrency.max(1));
         while let Some((object, bytes)) = fetched.next().await {
-            let name: Arc<str> = object.url.clone().into();
-            let first_sight = report.record_input(&name);
-            let bytes = match bytes {
-                Ok(b) => b,
-                Err(e) if fetch.skip_failed => {
-                    if first_sight {
-                        report.record_failed(&object.url, &e.to_string());
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    let _ = batches.send(Err(ScanError::Object { url: object.url, message: e.to_string() })).await;
-                    return;
-                }
-            };
-            let chunked = object_chunks(bytes, &name, &pool);
-            match chunked {
-                Ok(list) => {
-                    for chunk in list {
-                        if chunks.send(chunk).await.is_err() {
-                            return;
-                        }
-                    }
-                }
+            match forward_object(object, bytes, fetch.skip_failed, &report, &pool, &chunks).await {
+                Ok(true) => {}
+                Ok(false) => return,
                 Err(e) => {
                     let _ = batches.send(Err(e)).await;
                     return;
@@ -379,6 +358,36 @@ fn spawn_fetcher(
             }
         }
     });
+}
+
+/// Sends the chunks of one fetched object (none when it failed and
+/// `skip_failed` counts it instead); false when the parser side is gone.
+async fn forward_object(
+    object: RemoteObject,
+    bytes: object_store::Result<bytes::Bytes>,
+    skip_failed: bool,
+    report: &ScanReport,
+    pool: &BufferPool,
+    chunks: &mpsc::Sender<Chunk>,
+) -> Result<bool, ScanError> {
+    let name: Arc<str> = object.url.clone().into();
+    let first_sight = report.record_input(&name);
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) if skip_failed => {
+            if first_sight {
+                report.record_failed(&object.url, &e.to_string());
+            }
+            return Ok(true);
+        }
+        Err(e) => return Err(ScanError::Object { url: object.url, message: e.to_string() }),
+    };
+    for chunk in object_chunks(bytes, &name, pool)? {
+        if chunks.send(chunk).await.is_err() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The chunks of one fetched object.
