@@ -356,3 +356,73 @@ fn a_self_join_over_many_files_ends() {
     // 48 request ids, each on two lines (4 pairs), 16 ids per bucket.
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "bucket,pairs\nb0,64\nb1,64\nb2,64\n");
 }
+
+#[test]
+fn compressed_and_plain_files_read_side_by_side_keep_their_own_line_numbers() {
+    // Files are read by several threads at once; each file's lines and
+    // rejects must still be numbered within that file. `big.gz` decodes to
+    // more than one 4 MiB chunk and has its bad line in a later chunk.
+    let dir = tempfile::tempdir().unwrap();
+    let line = |i: usize| {
+        format!(
+            "owner bucket [21/Nov/2026:02:05:00 +0000] 192.0.2.{} - R{i} REST.GET.OBJECT some/fairly/long/key/{i:08} \
+             \"GET /some/fairly/long/key/{i:08} HTTP/1.1\" 200 - 10 10 1 1 \"-\" \"aws-cli/2.15.0 Python/3.11\" -\n",
+            i % 250
+        )
+    };
+    let text = |lines: usize, bad: usize| -> String {
+        (1..=lines).map(|i| if i == bad { "not a record\n".to_string() } else { line(i) }).collect()
+    };
+    let gzip = |text: &str| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    };
+    let files: [(&str, usize, usize); 6] = [
+        ("big.gz", 30_000, 27_001),
+        ("b.zst", 40, 7),
+        ("c.log", 30, 2),
+        ("d.gz", 50, 50),
+        ("e.zst", 20, 11),
+        ("f.gz", 9, 3),
+    ];
+    for (name, lines, bad) in files {
+        let text = text(lines, bad);
+        let bytes = match name.rsplit('.').next() {
+            Some("gz") => gzip(&text),
+            Some("zst") => zstd::encode_all(text.as_bytes(), 1).unwrap(),
+            _ => text.into_bytes(),
+        };
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    assert!(text(30_000, 0).len() > 4 << 20, "big.gz spans chunks");
+    let rejects = dir.path().join("rejects.tsv");
+    let sql = "SELECT regexp_replace(source_file, '.*/', '') AS file, count(*) AS n, \
+               sum(source_line) AS line_sum, max(source_line) AS last FROM logs GROUP BY 1 ORDER BY 1";
+    let out = s3logq(&[
+        "query",
+        "--quiet",
+        "--format",
+        "csv",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        sql,
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut expected = String::from("file,n,line_sum,last\n");
+    let mut sorted = files;
+    sorted.sort();
+    for (name, lines, bad) in sorted {
+        let last = if bad == lines { lines - 1 } else { lines };
+        expected += &format!("{name},{},{},{last}\n", lines - 1, lines * (lines + 1) / 2 - bad);
+    }
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+    let mut rejected: Vec<String> = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().rsplit('/').next().unwrap().to_string())
+        .collect();
+    rejected.sort();
+    assert_eq!(rejected, ["b.zst:7", "big.gz:27001", "c.log:2", "d.gz:50", "e.zst:11", "f.gz:3"]);
+}

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::RecordBatch;
@@ -236,34 +236,43 @@ pub fn spawn_scan(
     if !remote.is_empty() {
         spawn_fetcher(remote, fetch, pool.clone(), chunk_tx.clone(), tx.clone(), report.clone());
     }
-    spawn_reader(local, pool, chunk_tx, tx.clone(), report.clone());
+    spawn_readers(local, threads, pool, chunk_tx, tx.clone(), report.clone());
     spawn_parsers(threads, chunk_rx, builder, report, tx);
     rx
 }
 
-/// Reads the local `inputs` (files, stdin) in order on a thread of its own,
-/// as chunks on `chunks`; a failure to read one ends the scan with its error.
-fn spawn_reader(
+/// Reads the local `inputs` (files, stdin) on up to `threads` threads of
+/// their own, each taking the next input no thread has taken, so that
+/// compressed files are decoded side by side; one input's chunks are sent
+/// in order. A failure to read an input ends the scan with its error.
+fn spawn_readers(
     inputs: Vec<Input>,
+    threads: usize,
     pool: BufferPool,
     chunks: mpsc::Sender<Chunk>,
     batches: BatchSender,
     report: Arc<ScanReport>,
 ) {
-    std::thread::spawn(move || {
-        for input in &inputs {
-            let name: Arc<str> = input.name().into();
-            report.record_input(&name);
-            match open(input).map_err(ScanError::from).and_then(|r| send_chunks(r, name, &pool, &chunks)) {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(e) => {
-                    let _ = batches.blocking_send(Err(e));
-                    return;
+    let inputs: Arc<[Input]> = inputs.into();
+    let taken = Arc::new(AtomicUsize::new(0));
+    for _ in 0..threads.min(inputs.len()) {
+        let (inputs, taken, pool, chunks, batches, report) =
+            (inputs.clone(), taken.clone(), pool.clone(), chunks.clone(), batches.clone(), report.clone());
+        std::thread::spawn(move || {
+            while let Some(input) = inputs.get(taken.fetch_add(1, Ordering::Relaxed)) {
+                let name: Arc<str> = input.name().into();
+                report.record_input(&name);
+                match open(input).map_err(ScanError::from).and_then(|r| send_chunks(r, name, &pool, &chunks)) {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let _ = batches.blocking_send(Err(e));
+                        return;
+                    }
                 }
             }
-        }
-    });
+        });
+    }
 }
 
 /// Parses the chunks of `chunks` on `threads` rayon workers into batches on
