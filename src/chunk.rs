@@ -244,7 +244,20 @@ impl<R: Read> LineChunker<R> {
         if buf.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Chunk { source: self.source.clone(), first_line: self.numbers.next(), data: self.pool.share(buf) }))
+        Ok(Some(Chunk { source: self.source.clone(), first_line: self.numbers.next(), data: self.keep(buf) }))
+    }
+
+    /// The chunk's bytes as a buffer. A short chunk (a small file's, or
+    /// the last of a stream) is copied out and its pool buffer given back at
+    /// once: the scan may hold many small chunks together, and each would
+    /// otherwise keep a whole chunk's memory.
+    fn keep(&self, buf: Vec<u8>) -> Buffer {
+        if buf.len() >= self.target / 4 {
+            return self.pool.share(buf);
+        }
+        let short = Buffer::from(buf.as_slice());
+        drop(self.pool.share(buf));
+        short
     }
 }
 
@@ -319,12 +332,11 @@ impl Windows for MappedFile {
 }
 
 impl WindowChunker<MappedFile> {
-    /// Chunks of a plain file, each mapped rather than read: the kernel
-    /// copies nothing. A file that grows meanwhile is read to the length it
-    /// had here.
-    pub fn mapped(file: File, source: Arc<str>, target: usize) -> io::Result<Self> {
-        let len = file.metadata()?.len();
-        Ok(Self::over(MappedFile(file), len, source, target))
+    /// Chunks of the first `len` bytes of a plain file, each mapped rather
+    /// than read: the kernel copies nothing. A file that grows meanwhile is
+    /// read to the length it had when opened.
+    pub fn mapped(file: File, len: u64, source: Arc<str>, target: usize) -> Self {
+        Self::over(MappedFile(file), len, source, target)
     }
 }
 
@@ -402,7 +414,8 @@ mod tests {
     fn mapped_chunks(text: &str, target: usize) -> Vec<(u64, String)> {
         let mut file = tempfile::tempfile().unwrap();
         std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
-        let mapped = texts(WindowChunker::mapped(file, "t".into(), target).unwrap());
+        let len = text.len() as u64;
+        let mapped = texts(WindowChunker::mapped(file, len, "t".into(), target));
         let sliced = texts(WindowChunker::in_memory(Buffer::from(text.as_bytes()), "t".into(), target));
         assert_eq!(mapped, sliced, "a mapped file and the same text in memory are cut alike");
         mapped
@@ -513,7 +526,8 @@ mod tests {
         let text = "first line\n".repeat(100);
         let mut file = tempfile::NamedTempFile::new().unwrap();
         std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
-        let mut chunker = WindowChunker::mapped(file.reopen().unwrap(), "t".into(), 200).unwrap();
+        let len = text.len() as u64;
+        let mut chunker = WindowChunker::mapped(file.reopen().unwrap(), len, "t".into(), 200);
         assert!(chunker.next().unwrap().is_ok());
         file.as_file().set_len(300).unwrap();
         let error = chunker.next().unwrap().unwrap_err();
@@ -541,5 +555,16 @@ mod tests {
         assert_eq!((third.first_line.resolve(1), third.data.as_slice()), (3, lines[2].as_bytes()));
         assert_eq!(next().unwrap().data.as_slice(), lines[3].as_bytes());
         assert!(next().is_none());
+    }
+
+    #[test]
+    fn a_short_chunk_is_copied_out_and_its_buffer_given_back() {
+        let pool = BufferPool::new(4);
+        let mut chunker = LineChunker::new(&b"small\nfile"[..], "t".into(), 1 << 20, pool.clone());
+        let chunk = chunker.next().unwrap().unwrap();
+        assert_eq!(chunk.data.as_slice(), b"small\nfile");
+        assert_eq!(pool.free_buffers(), 1, "free while the chunk is held");
+        assert!(chunk.data.capacity() < 1 << 10, "the chunk holds its bytes only");
+        assert!(chunker.next().is_none());
     }
 }

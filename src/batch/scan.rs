@@ -4,11 +4,13 @@
 //! however large the input. Every line becomes a row or a counted rejection.
 
 use std::collections::HashSet;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::buffer::Buffer;
+use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::error::ArrowError;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use tokio::sync::mpsc;
@@ -298,20 +300,96 @@ fn spawn_parsers(
             }
         };
         let chunks = std::iter::from_fn(|| chunks.blocking_recv());
-        let _ = workers.install(|| {
+        let small = SmallBatches::default();
+        let parsed = workers.install(|| {
             chunks.par_bridge().try_for_each(|chunk| {
                 let result = builder.build(&chunk).map_err(ScanError::from).and_then(|out| {
                     report.record(&chunk, &out).map_err(ScanError::Rejects)?;
-                    Ok(out.batch)
+                    small.add(out.batch, chunk.data.len()).map_err(ScanError::from)
                 });
-                let failed = result.is_err();
-                if batches.blocking_send(result).is_err() || failed {
-                    return Err(());
-                }
-                Ok(())
+                send_parsed(&batches, result)
             })
         });
+        if parsed.is_ok() {
+            let _ = send_parsed(&batches, small.rest().map_err(ScanError::from));
+        }
     });
+}
+
+/// Sends a parsed batch, if there is one, or the error that ends the scan;
+/// an error when the scan is to stop.
+fn send_parsed(batches: &BatchSender, parsed: Result<Option<RecordBatch>, ScanError>) -> Result<(), ()> {
+    let failed = parsed.is_err();
+    let sent = match parsed.transpose() {
+        Some(message) => batches.blocking_send(message).is_ok(),
+        None => true,
+    };
+    if failed || !sent { Err(()) } else { Ok(()) }
+}
+
+/// The batch of a chunk of fewer bytes than this, and of fewer than
+/// [`GATHERED_ROWS`] rows, is held back to be sent with others...
+const SMALL_CHUNK_BYTES: usize = CHUNK_BYTES / 4;
+/// ...until together they have this many rows or [`CHUNK_BYTES`] of chunks.
+const GATHERED_ROWS: usize = 8192;
+
+/// The batches of small chunks, held until together they are the size of
+/// a chunk's and sent as one. A small file or object (an S3 log object
+/// holds a few hundred records) is a chunk of its own, and every operator
+/// downstream (each report's filter and aggregation) pays its cost per
+/// batch for each. The batch of a large chunk is sent as it is, however few
+/// rows it has: its views keep the whole chunk in memory.
+#[derive(Default)]
+struct SmallBatches {
+    held: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    batches: Vec<RecordBatch>,
+    rows: usize,
+    /// The bytes of the chunks they were parsed from.
+    chunk_bytes: usize,
+}
+
+impl SmallBatches {
+    /// What to send now of `batch`, parsed from a chunk of `chunk_bytes`:
+    /// itself, or the held batches as one when it makes them enough, or
+    /// nothing.
+    fn add(&self, batch: RecordBatch, chunk_bytes: usize) -> Result<Option<RecordBatch>, ArrowError> {
+        let rows = batch.num_rows();
+        if rows == 0 {
+            return Ok(None);
+        }
+        if rows >= GATHERED_ROWS || chunk_bytes >= SMALL_CHUNK_BYTES {
+            return Ok(Some(batch));
+        }
+        let full = {
+            let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            held.batches.push(batch);
+            held.rows += rows;
+            held.chunk_bytes += chunk_bytes;
+            if held.rows < GATHERED_ROWS && held.chunk_bytes < CHUNK_BYTES {
+                return Ok(None);
+            }
+            std::mem::take(&mut *held)
+        };
+        joined(&full.batches)
+    }
+
+    /// The batches still held, as one.
+    fn rest(self) -> Result<Option<RecordBatch>, ArrowError> {
+        joined(&self.held.into_inner().unwrap_or_else(PoisonError::into_inner).batches)
+    }
+}
+
+/// `batches` as one batch (their text stays where it is: a text column's
+/// views are copied, not its values); none when there are none.
+fn joined(batches: &[RecordBatch]) -> Result<Option<RecordBatch>, ArrowError> {
+    let Some(first) = batches.first() else {
+        return Ok(None);
+    };
+    concat_batches(&first.schema(), batches).map(Some)
 }
 
 /// Sends the chunks of one input; false when the parser side is gone.
@@ -406,16 +484,77 @@ fn object_chunks(bytes: bytes::Bytes, name: &Arc<str>, pool: &BufferPool) -> Res
     chunks_of(text, name, pool).map_err(read_error)?.collect::<Result<_, _>>().map_err(read_error)
 }
 
-/// The chunker for `text`: a plain file mapped and text in memory sliced
-/// where they lie, a stream read into buffers of the pool.
+/// The chunker for `text`: a plain file of more than one chunk mapped and
+/// text in memory sliced where they lie; a file of one chunk read whole
+/// (mapping a small file costs more than reading it: a map and an unmap,
+/// which makes every thread of the process drop its cached address
+/// translations); a stream read into buffers of the pool.
 fn chunks_of(
     text: LogText,
     name: &Arc<str>,
     pool: &BufferPool,
 ) -> io::Result<Box<dyn Iterator<Item = io::Result<Chunk>>>> {
     Ok(match text {
-        LogText::PlainFile(file) => Box::new(WindowChunker::mapped(file, name.clone(), CHUNK_BYTES)?),
+        LogText::PlainFile { file, len } if len <= CHUNK_BYTES as u64 => {
+            let mut whole = Vec::with_capacity(len as usize);
+            file.take(len).read_to_end(&mut whole)?;
+            Box::new(WindowChunker::in_memory(Buffer::from_vec(whole), name.clone(), CHUNK_BYTES))
+        }
+        LogText::PlainFile { file, len } => Box::new(WindowChunker::mapped(file, len, name.clone(), CHUNK_BYTES)),
         LogText::InMemory(bytes) => Box::new(WindowChunker::in_memory(bytes.into(), name.clone(), CHUNK_BYTES)),
         LogText::Stream(reader) => Box::new(LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, Int64Array};
+    use datafusion::arrow::datatypes::Schema;
+    use datafusion::arrow::record_batch::RecordBatchOptions;
+
+    fn numbers(from: i64, rows: usize) -> RecordBatch {
+        let values = Int64Array::from_iter_values(from..from + rows as i64);
+        RecordBatch::try_from_iter([("n", Arc::new(values) as _)]).unwrap()
+    }
+
+    fn values(batch: &RecordBatch) -> Vec<i64> {
+        let column = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        column.values().to_vec()
+    }
+
+    #[test]
+    fn small_chunks_batches_are_sent_together_and_large_ones_as_they_are() {
+        let small = SmallBatches::default();
+        let one_row_of_a_large_chunk = small.add(numbers(-1, 1), SMALL_CHUNK_BYTES).unwrap().unwrap();
+        assert_eq!(values(&one_row_of_a_large_chunk), [-1]);
+        assert!(small.add(numbers(-2, 0), 10).unwrap().is_none(), "an empty batch is dropped");
+        let mut sent = vec![];
+        for first in (0..10_000).step_by(100) {
+            sent.extend(small.add(numbers(first, 100), 10_000).unwrap());
+        }
+        // 82 batches of 100 rows make the first one of 8,200 rows.
+        assert_eq!(sent.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), [8_200]);
+        assert_eq!(values(&sent[0]), (0..8_200).collect::<Vec<_>>());
+        assert_eq!(values(&small.rest().unwrap().unwrap()), (8_200..10_000).collect::<Vec<_>>());
+        assert!(SmallBatches::default().rest().unwrap().is_none());
+    }
+
+    #[test]
+    fn held_batches_go_once_their_chunks_make_a_chunk() {
+        let small = SmallBatches::default();
+        let chunk_bytes = SMALL_CHUNK_BYTES - 1;
+        let sent: Vec<_> = (0..5).filter_map(|i| small.add(numbers(i, 1), chunk_bytes).unwrap()).collect();
+        assert_eq!(sent.len(), 1, "five chunks of just under a quarter are more than one chunk");
+        assert_eq!(values(&sent[0]), [0, 1, 2, 3, 4]);
+        // A batch of no columns (what `count(*)` reads) keeps its rows.
+        let empty = Arc::new(Schema::empty());
+        let rows = |n| {
+            RecordBatch::try_new_with_options(empty.clone(), vec![], &RecordBatchOptions::new().with_row_count(Some(n)))
+        };
+        let small = SmallBatches::default();
+        assert!(small.add(rows(3).unwrap(), 10).unwrap().is_none());
+        assert!(small.add(rows(4).unwrap(), 10).unwrap().is_none());
+        assert_eq!(small.rest().unwrap().unwrap().num_rows(), 7);
+    }
 }

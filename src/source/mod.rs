@@ -174,9 +174,9 @@ const PEEK_BUFFER: usize = 64 * 1024;
 
 /// A local input's log text, opened.
 pub enum LogText {
-    /// A regular file of plain text, which the chunker maps into memory
-    /// rather than reads.
-    PlainFile(File),
+    /// A regular file of plain text, `len` bytes long when opened: read
+    /// into a buffer when it is small, else mapped into memory.
+    PlainFile { file: File, len: u64 },
     /// Plain text already in memory (a fetched object), cut where it lies.
     InMemory(bytes::Bytes),
     /// Text read as a stream: stdin, pipes, decompressed files and objects.
@@ -197,23 +197,23 @@ pub fn open(input: &Input) -> Result<LogText, SourceError> {
         }
     };
     let mut file = File::open(path).map_err(|e| io_error(path, e))?;
-    if is_plain_regular_file(&mut file).map_err(|e| io_error(path, e))? {
-        return Ok(LogText::PlainFile(file));
+    if let Some(len) = plain_regular_file_len(&mut file).map_err(|e| io_error(path, e))? {
+        return Ok(LogText::PlainFile { file, len });
     }
     Ok(LogText::Stream(decode(input.name(), Box::new(file))?))
 }
 
-/// Whether `file` is a regular file holding text, not compressed; its
-/// position is left at its start.
-fn is_plain_regular_file(file: &mut File) -> io::Result<bool> {
+/// The length of `file` when it is a regular file holding text, not
+/// compressed; its position is left at its start.
+fn plain_regular_file_len(file: &mut File) -> io::Result<Option<u64>> {
     let metadata = file.metadata()?;
     if !metadata.is_file() || metadata.len() == 0 {
-        return Ok(false);
+        return Ok(None);
     }
     let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
     (&mut *file).take(ZSTD_MAGIC.len() as u64).read_to_end(&mut head)?;
     file.rewind()?;
-    Ok(!is_compressed(&head))
+    Ok((!is_compressed(&head)).then_some(metadata.len()))
 }
 
 /// A fetched object's log text: plain text as it lies, compressed text
@@ -258,7 +258,7 @@ mod tests {
     fn read_all(input: &Input) -> (String, bool) {
         let mut s = String::new();
         let mapped = match open(input).unwrap() {
-            LogText::PlainFile(mut file) => {
+            LogText::PlainFile { mut file, .. } => {
                 file.read_to_string(&mut s).unwrap();
                 true
             }
