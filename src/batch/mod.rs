@@ -1,8 +1,10 @@
 //! From chunks to Arrow: [`builder`] turns one chunk into one `RecordBatch`
 //! (leaving out the records that fail a [`record_test`]), [`scan`] runs that
-//! over many chunks in parallel with bounded memory.
+//! over many chunks in parallel with bounded memory, [`gather`]ing small
+//! inputs' chunks and batches so that each is not handed on alone.
 
 pub mod builder;
+mod gather;
 pub mod record_test;
 pub mod scan;
 mod text;

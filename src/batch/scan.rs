@@ -6,16 +6,16 @@
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::buffer::Buffer;
-use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::error::ArrowError;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use tokio::sync::mpsc;
 
 use super::builder::{BatchBuilder, ChunkOutput};
+use super::gather::{Parcel, SmallBatches};
 use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker, WindowChunker};
 use crate::source::{Input, LogText, RemoteObject, SourceError, fetched, open};
 use futures::StreamExt;
@@ -217,6 +217,8 @@ impl ScanReport {
 
 /// Where the scan's threads send its batches, or the error that ends it.
 type BatchSender = mpsc::Sender<Result<RecordBatch, ScanError>>;
+/// Where the readers send parcels of chunks to the parsers.
+type ChunkSender = mpsc::Sender<Vec<Chunk>>;
 
 /// Reads `inputs` and yields their batches, built by `builder`, on the
 /// returned channel. Dropping the receiver stops the scan.
@@ -229,7 +231,7 @@ pub fn spawn_scan(
     let threads = rayon::current_num_threads();
     let capacity = threads.max(2);
     let (tx, rx) = mpsc::channel(capacity);
-    let (chunk_tx, chunk_rx) = mpsc::channel::<Chunk>(capacity);
+    let (chunk_tx, chunk_rx) = mpsc::channel::<Vec<Chunk>>(capacity);
     // Chunks wait in the channel, are parsed, and live on in the batches
     // waiting downstream: enough free buffers for all of those.
     let pool = BufferPool::new(4 * capacity);
@@ -246,12 +248,13 @@ pub fn spawn_scan(
 /// Reads the local `inputs` (files, stdin) on up to `threads` threads of
 /// their own, each taking the next input no thread has taken, so that
 /// compressed files are decoded side by side; one input's chunks are sent
-/// in order. A failure to read an input ends the scan with its error.
+/// in order, in parcels. A failure to read an input ends the scan with its
+/// error.
 fn spawn_readers(
     inputs: Vec<Input>,
     threads: usize,
     pool: BufferPool,
-    chunks: mpsc::Sender<Chunk>,
+    chunks: ChunkSender,
     batches: BatchSender,
     report: Arc<ScanReport>,
 ) {
@@ -261,10 +264,12 @@ fn spawn_readers(
         let (inputs, taken, pool, chunks, batches, report) =
             (inputs.clone(), taken.clone(), pool.clone(), chunks.clone(), batches.clone(), report.clone());
         std::thread::spawn(move || {
+            let mut parcel = Parcel::default();
             while let Some(input) = inputs.get(taken.fetch_add(1, Ordering::Relaxed)) {
                 let name: Arc<str> = input.name().into();
                 report.record_input(&name);
-                match open(input).map_err(ScanError::from).and_then(|r| send_chunks(r, name, &pool, &chunks)) {
+                let text = open(input).map_err(ScanError::from);
+                match text.and_then(|text| send_chunks(text, name, &pool, &mut parcel, &chunks)) {
                     Ok(true) => {}
                     Ok(false) => return,
                     Err(e) => {
@@ -273,15 +278,19 @@ fn spawn_readers(
                     }
                 }
             }
+            if let Some(rest) = parcel.rest() {
+                let _ = chunks.blocking_send(rest);
+            }
         });
     }
 }
 
-/// Parses the chunks of `chunks` on `threads` rayon workers into batches on
-/// `batches`, until the chunks end, a chunk fails or no one reads the batches.
+/// Parses the parcels of `chunks` on `threads` rayon workers into batches
+/// on `batches`, until the chunks end, a chunk fails or no one reads the
+/// batches.
 fn spawn_parsers(
     threads: usize,
-    mut chunks: mpsc::Receiver<Chunk>,
+    mut chunks: mpsc::Receiver<Vec<Chunk>>,
     builder: Arc<BatchBuilder>,
     report: Arc<ScanReport>,
     batches: BatchSender,
@@ -299,15 +308,17 @@ fn spawn_parsers(
                 return;
             }
         };
-        let chunks = std::iter::from_fn(|| chunks.blocking_recv());
+        let parcels = std::iter::from_fn(|| chunks.blocking_recv());
         let small = SmallBatches::default();
         let parsed = workers.install(|| {
-            chunks.par_bridge().try_for_each(|chunk| {
-                let result = builder.build(&chunk).map_err(ScanError::from).and_then(|out| {
-                    report.record(&chunk, &out).map_err(ScanError::Rejects)?;
-                    small.add(out.batch, chunk.data.len()).map_err(ScanError::from)
-                });
-                send_parsed(&batches, result)
+            parcels.par_bridge().try_for_each(|parcel| {
+                parcel.iter().try_for_each(|chunk| {
+                    let result = builder.build(chunk).map_err(ScanError::from).and_then(|out| {
+                        report.record(chunk, &out).map_err(ScanError::Rejects)?;
+                        small.add(out.batch, chunk.data.len()).map_err(ScanError::from)
+                    });
+                    send_parsed(&batches, result)
+                })
             })
         });
         if parsed.is_ok() {
@@ -327,83 +338,20 @@ fn send_parsed(batches: &BatchSender, parsed: Result<Option<RecordBatch>, ScanEr
     if failed || !sent { Err(()) } else { Ok(()) }
 }
 
-/// The batch of a chunk of fewer bytes than this, and of fewer than
-/// [`GATHERED_ROWS`] rows, is held back to be sent with others...
-const SMALL_CHUNK_BYTES: usize = CHUNK_BYTES / 4;
-/// ...until together they have this many rows or [`CHUNK_BYTES`] of chunks.
-const GATHERED_ROWS: usize = 8192;
-
-/// The batches of small chunks, held until together they are the size of
-/// a chunk's and sent as one. A small file or object (an S3 log object
-/// holds a few hundred records) is a chunk of its own, and every operator
-/// downstream (each report's filter and aggregation) pays its cost per
-/// batch for each. The batch of a large chunk is sent as it is, however few
-/// rows it has: its views keep the whole chunk in memory.
-#[derive(Default)]
-struct SmallBatches {
-    held: Mutex<Held>,
-}
-
-#[derive(Default)]
-struct Held {
-    batches: Vec<RecordBatch>,
-    rows: usize,
-    /// The bytes of the chunks they were parsed from.
-    chunk_bytes: usize,
-}
-
-impl SmallBatches {
-    /// What to send now of `batch`, parsed from a chunk of `chunk_bytes`:
-    /// itself, or the held batches as one when it makes them enough, or
-    /// nothing.
-    fn add(&self, batch: RecordBatch, chunk_bytes: usize) -> Result<Option<RecordBatch>, ArrowError> {
-        let rows = batch.num_rows();
-        if rows == 0 {
-            return Ok(None);
-        }
-        if rows >= GATHERED_ROWS || chunk_bytes >= SMALL_CHUNK_BYTES {
-            return Ok(Some(batch));
-        }
-        let full = {
-            let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-            held.batches.push(batch);
-            held.rows += rows;
-            held.chunk_bytes += chunk_bytes;
-            if held.rows < GATHERED_ROWS && held.chunk_bytes < CHUNK_BYTES {
-                return Ok(None);
-            }
-            std::mem::take(&mut *held)
-        };
-        joined(&full.batches)
-    }
-
-    /// The batches still held, as one.
-    fn rest(self) -> Result<Option<RecordBatch>, ArrowError> {
-        joined(&self.held.into_inner().unwrap_or_else(PoisonError::into_inner).batches)
-    }
-}
-
-/// `batches` as one batch (their text stays where it is: a text column's
-/// views are copied, not its values); none when there are none.
-fn joined(batches: &[RecordBatch]) -> Result<Option<RecordBatch>, ArrowError> {
-    let Some(first) = batches.first() else {
-        return Ok(None);
-    };
-    concat_batches(&first.schema(), batches).map(Some)
-}
-
-/// Sends the chunks of one input; false when the parser side is gone.
+/// Puts the chunks of one input in `parcel`, sending it each time it is
+/// full; false when the parser side is gone.
 fn send_chunks(
     text: LogText,
     name: Arc<str>,
     pool: &BufferPool,
-    chunks: &mpsc::Sender<Chunk>,
+    parcel: &mut Parcel,
+    chunks: &ChunkSender,
 ) -> Result<bool, ScanError> {
     let read_error = |source| ScanError::Read { path: name.to_string(), source };
     let chunker = chunks_of(text, &name, pool).map_err(read_error)?;
     for chunk in chunker {
-        let chunk = chunk.map_err(read_error)?;
-        if chunks.blocking_send(chunk).is_err() {
+        let full = parcel.add(chunk.map_err(read_error)?);
+        if full.is_some_and(|full| chunks.blocking_send(full).is_err()) {
             return Ok(false);
         }
     }
@@ -416,7 +364,7 @@ fn spawn_fetcher(
     objects: Vec<Input>,
     fetch: FetchPolicy,
     pool: BufferPool,
-    chunks: mpsc::Sender<Chunk>,
+    chunks: ChunkSender,
     batches: BatchSender,
     report: Arc<ScanReport>,
 ) {
@@ -434,8 +382,9 @@ fn spawn_fetcher(
             (o, bytes)
         })
         .buffered(fetch.concurrency.max(1));
+        let mut parcel = Parcel::default();
         while let Some((object, bytes)) = fetched.next().await {
-            match forward_object(object, bytes, fetch.skip_failed, &report, &pool, &chunks).await {
+            match forward_object(object, bytes, fetch.skip_failed, &report, &pool, &mut parcel, &chunks).await {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
@@ -444,18 +393,23 @@ fn spawn_fetcher(
                 }
             }
         }
+        if let Some(rest) = parcel.rest() {
+            let _ = chunks.send(rest).await;
+        }
     });
 }
 
-/// Sends the chunks of one fetched object (none when it failed and
-/// `skip_failed` counts it instead); false when the parser side is gone.
+/// Puts the chunks of one fetched object (none when it failed and
+/// `skip_failed` counts it instead) in `parcel`, sending it each time it is
+/// full; false when the parser side is gone.
 async fn forward_object(
     object: RemoteObject,
     bytes: object_store::Result<bytes::Bytes>,
     skip_failed: bool,
     report: &ScanReport,
     pool: &BufferPool,
-    chunks: &mpsc::Sender<Chunk>,
+    parcel: &mut Parcel,
+    chunks: &ChunkSender,
 ) -> Result<bool, ScanError> {
     let name: Arc<str> = object.url.clone().into();
     let first_sight = report.record_input(&name);
@@ -470,7 +424,9 @@ async fn forward_object(
         Err(e) => return Err(ScanError::Object { url: object.url, message: e.to_string() }),
     };
     for chunk in object_chunks(bytes, &name, pool)? {
-        if chunks.send(chunk).await.is_err() {
+        if let Some(full) = parcel.add(chunk)
+            && chunks.send(full).await.is_err()
+        {
             return Ok(false);
         }
     }
@@ -504,57 +460,4 @@ fn chunks_of(
         LogText::InMemory(bytes) => Box::new(WindowChunker::in_memory(bytes.into(), name.clone(), CHUNK_BYTES)),
         LogText::Stream(reader) => Box::new(LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone())),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use datafusion::arrow::array::{Array, Int64Array};
-    use datafusion::arrow::datatypes::Schema;
-    use datafusion::arrow::record_batch::RecordBatchOptions;
-
-    fn numbers(from: i64, rows: usize) -> RecordBatch {
-        let values = Int64Array::from_iter_values(from..from + rows as i64);
-        RecordBatch::try_from_iter([("n", Arc::new(values) as _)]).unwrap()
-    }
-
-    fn values(batch: &RecordBatch) -> Vec<i64> {
-        let column = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
-        column.values().to_vec()
-    }
-
-    #[test]
-    fn small_chunks_batches_are_sent_together_and_large_ones_as_they_are() {
-        let small = SmallBatches::default();
-        let one_row_of_a_large_chunk = small.add(numbers(-1, 1), SMALL_CHUNK_BYTES).unwrap().unwrap();
-        assert_eq!(values(&one_row_of_a_large_chunk), [-1]);
-        assert!(small.add(numbers(-2, 0), 10).unwrap().is_none(), "an empty batch is dropped");
-        let mut sent = vec![];
-        for first in (0..10_000).step_by(100) {
-            sent.extend(small.add(numbers(first, 100), 10_000).unwrap());
-        }
-        // 82 batches of 100 rows make the first one of 8,200 rows.
-        assert_eq!(sent.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), [8_200]);
-        assert_eq!(values(&sent[0]), (0..8_200).collect::<Vec<_>>());
-        assert_eq!(values(&small.rest().unwrap().unwrap()), (8_200..10_000).collect::<Vec<_>>());
-        assert!(SmallBatches::default().rest().unwrap().is_none());
-    }
-
-    #[test]
-    fn held_batches_go_once_their_chunks_make_a_chunk() {
-        let small = SmallBatches::default();
-        let chunk_bytes = SMALL_CHUNK_BYTES - 1;
-        let sent: Vec<_> = (0..5).filter_map(|i| small.add(numbers(i, 1), chunk_bytes).unwrap()).collect();
-        assert_eq!(sent.len(), 1, "five chunks of just under a quarter are more than one chunk");
-        assert_eq!(values(&sent[0]), [0, 1, 2, 3, 4]);
-        // A batch of no columns (what `count(*)` reads) keeps its rows.
-        let empty = Arc::new(Schema::empty());
-        let rows = |n| {
-            RecordBatch::try_new_with_options(empty.clone(), vec![], &RecordBatchOptions::new().with_row_count(Some(n)))
-        };
-        let small = SmallBatches::default();
-        assert!(small.add(rows(3).unwrap(), 10).unwrap().is_none());
-        assert!(small.add(rows(4).unwrap(), 10).unwrap().is_none());
-        assert_eq!(small.rest().unwrap().unwrap().num_rows(), 7);
-    }
 }
