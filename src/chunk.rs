@@ -6,7 +6,9 @@
 //! A plain file is mapped into memory a chunk at a time, and fetched text is
 //! sliced where it lies ([`WindowChunker`]): nothing is copied, and a mapped
 //! chunk's pages are unmapped when the last array pointing into them is
-//! dropped. Only the end of each window is read here (to cut it after a
+//! dropped. (The scan reads a file of one chunk whole instead, and slices
+//! it the same way: mapping costs more than copying so little.) Only the
+//! end of each window is read here (to cut it after a
 //! newline); the parser finds the lines, so no thread reads every byte
 //! before the parsers do, and each chunk learns its first line number from
 //! the counts of the chunks before it ([`LineCounts`]). Streams (stdin,
