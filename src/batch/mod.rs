@@ -1,6 +1,6 @@
 //! From chunks to Arrow: [`builder`] turns one chunk into one `RecordBatch`
 //! (leaving out the records that fail a [`record_test`]), [`scan`] runs that
-//! over many chunks in parallel with bounded memory, [`gather`]ing small
+//! over many chunks in parallel with bounded memory, `gather`ing small
 //! inputs' chunks and batches so that each is not handed on alone.
 
 pub mod builder;
