@@ -16,7 +16,7 @@ use crate::chunk::{CHUNK_BYTES, Chunk};
 
 /// A parcel is sent once its chunks hold this many bytes: a chunk of a
 /// large input goes on its own, small files' chunks go together.
-pub(super) const PARCEL_BYTES: usize = 1 << 20;
+const PARCEL_BYTES: usize = 1 << 20;
 
 /// Chunks sent to the parsers together, in the order they were cut: a
 /// parser takes a whole parcel. A chunk whose input goes on past it is
@@ -56,11 +56,9 @@ const SMALL_CHUNK_BYTES: usize = CHUNK_BYTES / 4;
 const GATHERED_ROWS: usize = 8192;
 
 /// The batches of small chunks, held until together they are the size of
-/// a chunk's and sent as one. A small file or object (an S3 log object
-/// holds a few hundred records) is a chunk of its own, and every operator
-/// downstream (each report's filter and aggregation) pays its cost per
-/// batch for each. The batch of a large chunk is sent as it is, however few
-/// rows it has: its views keep the whole chunk in memory.
+/// a chunk's and sent as one. The batch of a large chunk is sent as it is,
+/// however few rows the scan's filter kept: its views keep the whole chunk
+/// in memory, and holding many such batches would hold many chunks.
 #[derive(Default)]
 pub(super) struct SmallBatches {
     held: Mutex<Held>,
