@@ -4,12 +4,11 @@
 //! however large the input. Every line becomes a row or a counted rejection.
 
 use std::collections::HashSet;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::error::ArrowError;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use tokio::sync::mpsc;
@@ -441,10 +440,8 @@ fn object_chunks(bytes: bytes::Bytes, name: &Arc<str>, pool: &BufferPool) -> Res
 }
 
 /// The chunker for `text`: a plain file of more than one chunk mapped and
-/// text in memory sliced where they lie; a file of one chunk read whole
-/// (mapping a small file costs more than reading it: a map and an unmap,
-/// which makes every thread of the process drop its cached address
-/// translations); a stream read into buffers of the pool.
+/// text in memory sliced where they lie; a file of one chunk read whole; a
+/// stream read into buffers of the pool.
 fn chunks_of(
     text: LogText,
     name: &Arc<str>,
@@ -452,9 +449,7 @@ fn chunks_of(
 ) -> io::Result<Box<dyn Iterator<Item = io::Result<Chunk>>>> {
     Ok(match text {
         LogText::PlainFile { file, len } if len <= CHUNK_BYTES as u64 => {
-            let mut whole = Vec::with_capacity(len as usize);
-            file.take(len).read_to_end(&mut whole)?;
-            Box::new(WindowChunker::in_memory(Buffer::from_vec(whole), name.clone(), CHUNK_BYTES))
+            Box::new(WindowChunker::read_whole(file, len, name.clone(), CHUNK_BYTES)?)
         }
         LogText::PlainFile { file, len } => Box::new(WindowChunker::mapped(file, len, name.clone(), CHUNK_BYTES)),
         LogText::InMemory(bytes) => Box::new(WindowChunker::in_memory(bytes.into(), name.clone(), CHUNK_BYTES)),
