@@ -7,14 +7,15 @@
 //! sliced where it lies ([`WindowChunker`]): nothing is copied, and a mapped
 //! chunk's pages are unmapped when the last array pointing into them is
 //! dropped; a file of one chunk is read whole instead
-//! ([`WindowChunker::read_whole`]). Only the end of each window is read here (to cut it after a
-//! newline); the parser finds the lines, so no thread reads every byte
-//! before the parsers do, and each chunk learns its first line number from
-//! the counts of the chunks before it ([`LineCounts`]). Streams (stdin,
-//! decompressed text) are read ([`LineChunker`]), and numbered the same way,
-//! into buffers that come back to a [`BufferPool`] when the last array
-//! pointing into them is dropped, so a scan reuses a few buffers instead of
-//! faulting in (and having the kernel zero) fresh pages for every chunk.
+//! ([`WindowChunker::read_whole`]). Only the end of each window is read here
+//! (to cut it after a newline); the parser finds the lines, so no thread
+//! reads every byte before the parsers do, and each chunk learns its first
+//! line number from the counts of the chunks before it ([`LineCounts`]).
+//! Streams (stdin, decompressed text) are read ([`LineChunker`]), and
+//! numbered the same way, into buffers that come back to a [`BufferPool`]
+//! when the last array pointing into them is dropped, so a scan reuses a few
+//! buffers instead of faulting in (and having the kernel zero) fresh pages
+//! for every chunk.
 
 use std::fs::File;
 use std::io::{self, Read};
