@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+mod support;
+
 fn sample_logs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
 }
@@ -373,11 +375,6 @@ fn compressed_and_plain_files_read_side_by_side_keep_their_own_line_numbers() {
     let text = |lines: usize, bad: usize| -> String {
         (1..=lines).map(|i| if i == bad { "not a record\n".to_string() } else { line(i) }).collect()
     };
-    let gzip = |text: &str| {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(text.as_bytes()).unwrap();
-        enc.finish().unwrap()
-    };
     let files: [(&str, usize, usize); 6] = [
         ("big.gz", 30_000, 27_001),
         ("b.zst", 40, 7),
@@ -389,7 +386,7 @@ fn compressed_and_plain_files_read_side_by_side_keep_their_own_line_numbers() {
     for (name, lines, bad) in files {
         let text = text(lines, bad);
         let bytes = match name.rsplit('.').next() {
-            Some("gz") => gzip(&text),
+            Some("gz") => support::gzip(text.as_bytes()),
             Some("zst") => zstd::encode_all(text.as_bytes(), 1).unwrap(),
             _ => text.into_bytes(),
         };

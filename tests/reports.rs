@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod support;
+
 fn sample_logs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
 }
@@ -140,13 +142,8 @@ fn a_failing_report_is_named_and_a_failing_input_names_none() {
     std::fs::write(&file, format!("{header}SELECT count(*) AS requests FROM logs\n")).unwrap();
     let logs = tempfile::tempdir().unwrap();
     let cut = logs.path().join("cut.gz");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(
-        &mut gz,
-        &std::fs::read(sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650")).unwrap(),
-    )
-    .unwrap();
-    let whole = gz.finish().unwrap();
+    let log = std::fs::read(sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650")).unwrap();
+    let whole = support::gzip(&log);
     std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
     let stderr = failing_report(queries.path(), &cut);
     assert_eq!(stderr, format!("s3logq: error: {}: read failed: incomplete deflate stream\n", cut.display()));

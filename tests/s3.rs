@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::io::Write;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
@@ -56,12 +55,6 @@ async fn upload(store: &Arc<dyn ObjectStore>, objects: Vec<(String, Vec<u8>)>) {
         .buffer_unordered(32)
         .collect::<Vec<_>>()
         .await;
-}
-
-fn gzip(text: &str) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(text.as_bytes()).unwrap();
-    enc.finish().unwrap()
 }
 
 fn s3logq(endpoint: &str, args: &[&str]) -> Output {
@@ -154,7 +147,7 @@ async fn many_small_objects_and_gzip() {
         .map(|n| {
             let text =
                 record("20/Nov/2026:10:00:00", n, "SigV4") + &record("20/Nov/2026:10:00:01", n + 10_000, "SigV2");
-            let body = if n % 7 == 0 { gzip(&text) } else { text.into_bytes() };
+            let body = if n % 7 == 0 { support::gzip(text.as_bytes()) } else { text.into_bytes() };
             (format!("many/2026-11-20-10-{:02}-{:02}-{n:06}", n / 60 % 60, n % 60), body)
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Real local servers for the object-store tests: an S3-compatible server
 //! (moto, from PyPI) started on 127.0.0.1, and a small HTTP proxy in front of
-//! it that records every request and can fail chosen ones.
+//! it that records every request and can fail chosen ones; and [`gzip`], for
+//! the tests that read compressed logs.
 
 #![allow(dead_code)]
 
@@ -201,4 +202,11 @@ fn serve_connection(
         let _ = client.write_all(rest);
         return;
     }
+}
+
+/// `bytes` compressed with gzip.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
 }
