@@ -158,6 +158,42 @@ async fn many_small_objects_and_gzip() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "n,v2\n4200,2100\n");
 }
 
+/// An object that decodes to many chunks is cut, as it streams, in the
+/// readers: every line keeps its number, in the object's later chunks too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_gzip_object_keeps_every_line_number() {
+    let Some((_moto, proxy, store)) = setup(no_faults()).await else { return };
+    const LINES: usize = 15_000;
+    let bad = [3, 14_000];
+    let text: String = (1..=LINES)
+        .map(|n| {
+            if bad.contains(&n) { "not a log record\n".to_string() } else { record("20/Nov/2026:10:00:00", n, "SigV4") }
+        })
+        .collect();
+    assert!(text.len() > 4 << 20, "the text must decode to more than one 4 MiB chunk");
+    let plain = record("20/Nov/2026:10:00:00", 0, "SigV2");
+    upload(&store, vec![("big/a.gz".into(), support::gzip(text.as_bytes())), ("big/b.log".into(), plain.into_bytes())])
+        .await;
+    let sql = "SELECT source_file, count(*) AS n, min(source_line) AS first, max(source_line) AS last, \
+               sum(source_line) AS line_sum FROM logs GROUP BY source_file ORDER BY source_file";
+    let out = s3logq(&proxy.endpoint(), &["query", "--format", "csv", sql, &format!("s3://{BUCKET}/big/")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line_sum = LINES * (LINES + 1) / 2 - bad.iter().sum::<usize>();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "source_file,n,first,last,line_sum\n\
+             s3://{BUCKET}/big/a.gz,{},1,{LINES},{line_sum}\n\
+             s3://{BUCKET}/big/b.log,1,1,1,1\n",
+            LINES - bad.len()
+        )
+    );
+    let err = stderr(&out);
+    for line in bad {
+        assert!(err.contains(&format!("s3://{BUCKET}/big/a.gz:{line}: ")), "line {line} not named: {err}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn server_faults_are_retried_with_nothing_lost() {
     // Every request fails twice (503, then 500) before it is let through:

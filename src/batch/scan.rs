@@ -1,12 +1,14 @@
-//! The concurrency seam: one reader thread turns inputs into line-aligned
-//! chunks (I/O stays off the rayon pool), rayon builds one batch per chunk,
-//! and batches flow out through a bounded channel, so memory stays bounded
-//! however large the input. Every line becomes a row or a counted rejection.
+//! The concurrency seam: an async task fetches remote objects, reader
+//! threads open files, decode compressed text and cut it into line-aligned
+//! chunks (I/O and decoding stay off the rayon pool and the async runtime),
+//! rayon builds one batch per chunk, and batches flow out through a bounded
+//! channel, so memory stays bounded however large the input. Every line
+//! becomes a row or a counted rejection.
 
 use std::collections::HashSet;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::error::ArrowError;
@@ -219,6 +221,9 @@ type BatchSender = mpsc::Sender<Result<RecordBatch, ScanError>>;
 /// Where the readers send parcels of chunks to the parsers.
 type ChunkSender = mpsc::Sender<Vec<Chunk>>;
 
+/// A fetched object's name and bytes, on their way to a reader.
+type Fetched = (Arc<str>, bytes::Bytes);
+
 /// Reads `inputs` and yields their batches, built by `builder`, on the
 /// returned channel. Dropping the receiver stops the scan.
 pub fn spawn_scan(
@@ -234,40 +239,60 @@ pub fn spawn_scan(
     // Chunks wait in the channel, are parsed, and live on in the batches
     // waiting downstream: enough free buffers for all of those.
     let pool = BufferPool::new(4 * capacity);
+    let readers = threads.min(inputs.len());
     let (local, remote): (Vec<Input>, Vec<Input>) =
         inputs.iter().cloned().partition(|i| !matches!(i, Input::Object(_)));
-    if !remote.is_empty() {
-        spawn_fetcher(remote, fetch, pool.clone(), chunk_tx.clone(), tx.clone(), report.clone());
-    }
-    spawn_readers(local, threads, pool, chunk_tx, tx.clone(), report.clone());
+    let fetched = (!remote.is_empty()).then(|| {
+        let (fetched_tx, fetched_rx) = mpsc::channel(capacity);
+        spawn_fetcher(remote, fetch, fetched_tx, tx.clone(), report.clone());
+        fetched_rx
+    });
+    let texts = Arc::new(Texts::new(local, fetched, report.clone()));
+    spawn_readers(texts, readers, pool, chunk_tx, tx.clone());
     spawn_parsers(threads, chunk_rx, builder, report, tx);
     rx
 }
 
-/// Reads the local `inputs` (files, stdin) on up to `threads` threads of
-/// their own, each taking the next input no thread has taken, so that
-/// compressed files are decoded side by side; one input's chunks are sent
-/// in order, in parcels. A failure to read an input ends the scan with its
-/// error.
-fn spawn_readers(
-    inputs: Vec<Input>,
-    threads: usize,
-    pool: BufferPool,
-    chunks: ChunkSender,
-    batches: BatchSender,
+/// The log texts the readers cut into chunks, each taken by one reader:
+/// the local inputs (files, stdin), opened by the reader that takes them,
+/// then the objects the fetcher hands over as they arrive.
+struct Texts {
+    local: Vec<Input>,
+    taken: AtomicUsize,
+    fetched: Option<Mutex<mpsc::Receiver<Fetched>>>,
     report: Arc<ScanReport>,
-) {
-    let inputs: Arc<[Input]> = inputs.into();
-    let taken = Arc::new(AtomicUsize::new(0));
-    for _ in 0..threads.min(inputs.len()) {
-        let (inputs, taken, pool, chunks, batches, report) =
-            (inputs.clone(), taken.clone(), pool.clone(), chunks.clone(), batches.clone(), report.clone());
+}
+
+impl Texts {
+    fn new(local: Vec<Input>, fetched: Option<mpsc::Receiver<Fetched>>, report: Arc<ScanReport>) -> Self {
+        Texts { local, taken: AtomicUsize::new(0), fetched: fetched.map(Mutex::new), report }
+    }
+
+    /// The next text no reader has taken, with its name; waits for the
+    /// fetcher when only objects are left, and is `None` once all are taken.
+    fn next(&self) -> Option<(Arc<str>, Result<LogText, SourceError>)> {
+        if let Some(input) = self.local.get(self.taken.fetch_add(1, Ordering::Relaxed)) {
+            let name: Arc<str> = input.name().into();
+            self.report.record_input(&name);
+            return Some((name, open(input)));
+        }
+        let (name, bytes) = self.fetched.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner).blocking_recv()?;
+        let text = fetched(name.to_string(), bytes);
+        Some((name, text))
+    }
+}
+
+/// Cuts the texts into chunks on up to `readers` threads of their own, each
+/// taking the next text no thread has taken, so that compressed files and
+/// objects are decoded side by side; one text's chunks are sent in order,
+/// in parcels. A failure to read a text ends the scan with its error.
+fn spawn_readers(texts: Arc<Texts>, readers: usize, pool: BufferPool, chunks: ChunkSender, batches: BatchSender) {
+    for _ in 0..readers {
+        let (texts, pool, chunks, batches) = (texts.clone(), pool.clone(), chunks.clone(), batches.clone());
         std::thread::spawn(move || {
             let mut parcel = Parcel::default();
-            while let Some(input) = inputs.get(taken.fetch_add(1, Ordering::Relaxed)) {
-                let name: Arc<str> = input.name().into();
-                report.record_input(&name);
-                let text = open(input).map_err(ScanError::from);
+            while let Some((name, text)) = texts.next() {
+                let text = text.map_err(ScanError::from);
                 match text.and_then(|text| send_chunks(text, name, &pool, &mut parcel, &chunks)) {
                     Ok(true) => {}
                     Ok(false) => return,
@@ -358,12 +383,12 @@ fn send_chunks(
 }
 
 /// Fetches remote objects, `fetch.concurrency` at once, on the async
-/// runtime, and feeds their chunks to the parser.
+/// runtime, and hands each to the readers; decoding and cutting them is the
+/// readers' work, off the runtime.
 fn spawn_fetcher(
     objects: Vec<Input>,
     fetch: FetchPolicy,
-    pool: BufferPool,
-    chunks: ChunkSender,
+    texts: mpsc::Sender<Fetched>,
     batches: BatchSender,
     report: Arc<ScanReport>,
 ) {
@@ -381,9 +406,8 @@ fn spawn_fetcher(
             (o, bytes)
         })
         .buffered(fetch.concurrency.max(1));
-        let mut parcel = Parcel::default();
         while let Some((object, bytes)) = fetched.next().await {
-            match forward_object(object, bytes, fetch.skip_failed, &report, &pool, &mut parcel, &chunks).await {
+            match hand_over(object, bytes, fetch.skip_failed, &report, &texts).await {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
@@ -392,51 +416,30 @@ fn spawn_fetcher(
                 }
             }
         }
-        if let Some(rest) = parcel.rest() {
-            let _ = chunks.send(rest).await;
-        }
     });
 }
 
-/// Puts the chunks of one fetched object (none when it failed and
-/// `skip_failed` counts it instead) in `parcel`, sending it each time it is
-/// full; false when the parser side is gone.
-async fn forward_object(
+/// Hands one fetched object to the readers, or, when it failed and
+/// `skip_failed` is set, counts it instead; false when the readers are gone.
+async fn hand_over(
     object: RemoteObject,
     bytes: object_store::Result<bytes::Bytes>,
     skip_failed: bool,
     report: &ScanReport,
-    pool: &BufferPool,
-    parcel: &mut Parcel,
-    chunks: &ChunkSender,
+    texts: &mpsc::Sender<Fetched>,
 ) -> Result<bool, ScanError> {
     let name: Arc<str> = object.url.clone().into();
     let first_sight = report.record_input(&name);
-    let bytes = match bytes {
-        Ok(b) => b,
+    match bytes {
+        Ok(bytes) => Ok(texts.send((name, bytes)).await.is_ok()),
         Err(e) if skip_failed => {
             if first_sight {
                 report.record_failed(&object.url, &e.to_string());
             }
-            return Ok(true);
+            Ok(true)
         }
-        Err(e) => return Err(ScanError::Object { url: object.url, message: e.to_string() }),
-    };
-    for chunk in object_chunks(bytes, &name, pool)? {
-        if let Some(full) = parcel.add(chunk)
-            && chunks.send(full).await.is_err()
-        {
-            return Ok(false);
-        }
+        Err(e) => Err(ScanError::Object { url: object.url, message: e.to_string() }),
     }
-    Ok(true)
-}
-
-/// The chunks of one fetched object.
-fn object_chunks(bytes: bytes::Bytes, name: &Arc<str>, pool: &BufferPool) -> Result<Vec<Chunk>, ScanError> {
-    let read_error = |source| ScanError::Read { path: name.to_string(), source };
-    let text = fetched(name.to_string(), bytes)?;
-    chunks_of(text, name, pool).map_err(read_error)?.collect::<Result<_, _>>().map_err(read_error)
 }
 
 /// The chunker for `text`: a plain file of more than one chunk mapped and
