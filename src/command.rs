@@ -228,7 +228,7 @@ where
     };
     let result = match Logs::open(&scan.inputs, scan.window, &scan.store, report.clone()).await {
         Ok(logs) => {
-            let progress = Progress::start(&report, logs.input_bytes(), scan.quiet);
+            let progress = Progress::start(&report, || logs.input_bytes(), scan.quiet);
             let result = body(logs, report.clone()).await;
             drop(progress);
             result
@@ -268,12 +268,13 @@ struct Progress {
 }
 
 impl Progress {
-    fn start(report: &Arc<ScanReport>, total_bytes: u64, quiet: bool) -> Option<Progress> {
+    /// `total_bytes` (a stat of every input file) is asked only for a bar.
+    fn start(report: &Arc<ScanReport>, total_bytes: impl FnOnce() -> u64, quiet: bool) -> Option<Progress> {
         use std::io::IsTerminal;
         if quiet || !io::stderr().is_terminal() {
             return None;
         }
-        let bar = indicatif::ProgressBar::new(total_bytes);
+        let bar = indicatif::ProgressBar::new(total_bytes());
         bar.set_style(
             indicatif::ProgressStyle::with_template(
                 "{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} · {msg}",

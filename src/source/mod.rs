@@ -5,6 +5,7 @@
 pub mod manifest;
 pub mod remote;
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -38,12 +39,23 @@ impl Input {
     }
 
     /// What tells inputs apart: a file's canonical path (`a.log` and
-    /// `./a.log` are one file), else the name.
-    fn identity(&self) -> String {
-        match self {
-            Input::File(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string(),
-            _ => self.name(),
-        }
+    /// `./a.log` are one file), else the name. A folder's canonical path is
+    /// found once, in `folders`, for all the files in it that are not links
+    /// themselves.
+    fn identity(&self, folders: &mut HashMap<PathBuf, PathBuf>) -> String {
+        let Input::File(path) = self else { return self.name() };
+        let is_link = path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+        let canonical = match (path.parent(), path.file_name()) {
+            (Some(folder), Some(name)) if !is_link => {
+                let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+                let canonical_folder = folders
+                    .entry(folder.to_path_buf())
+                    .or_insert_with(|| std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf()));
+                canonical_folder.join(name)
+            }
+            _ => std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
+        };
+        canonical.display().to_string()
     }
 
     /// Size as stored (compressed or not); 0 for stdin.
@@ -106,8 +118,8 @@ pub async fn resolve_all(
 /// name it (a folder and a glob inside it, a bucket prefix and a longer
 /// one): its records would otherwise be in the table twice.
 fn each_once(inputs: Vec<Input>) -> Vec<Input> {
-    let mut seen = std::collections::HashSet::new();
-    inputs.into_iter().filter(|input| seen.insert(input.identity())).collect()
+    let (mut seen, mut folders) = (HashSet::new(), HashMap::new());
+    inputs.into_iter().filter(|input| seen.insert(input.identity(&mut folders))).collect()
 }
 
 /// Expands local inputs, in the order given; a folder's files are taken
@@ -154,13 +166,17 @@ fn collect_path(path: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError>
         return Ok(());
     }
     let mut entries = std::fs::read_dir(path)
-        .and_then(|dir| dir.map(|e| e.map(|e| e.path())).collect::<io::Result<Vec<_>>>())
+        .and_then(|dir| dir.map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?)))).collect::<io::Result<Vec<_>>>())
         .map_err(|e| io_error(path, e))?;
-    entries.sort();
-    for entry in entries {
+    entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+    for (entry, kind) in entries {
         let hidden = entry.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
-        if !hidden {
-            collect_path(&entry, inputs)?;
+        match kind {
+            _ if hidden => {}
+            // The listing tells files from folders without a stat of each;
+            // a link is followed to learn which it is.
+            kind if kind.is_file() => inputs.push(Input::File(entry)),
+            _ => collect_path(&entry, inputs)?,
         }
     }
     Ok(())
@@ -288,6 +304,39 @@ mod tests {
         assert_eq!(read_all(&Input::File(gz)), ("gzipped\n".into(), false));
         assert_eq!(read_all(&Input::File(zst)), ("zstd text\n".into(), false));
         assert_eq!(read_all(&Input::File(empty)), (String::new(), false));
+    }
+
+    #[test]
+    fn the_same_file_by_other_names_is_kept_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("logs/old")).unwrap();
+        for f in ["logs/a.log", "logs/old/b.log"] {
+            std::fs::write(root.join(f), "x\n").unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("logs"), root.join("folder-link")).unwrap();
+        std::os::unix::fs::symlink(root.join("logs/a.log"), root.join("logs/old/file-link")).unwrap();
+        let file = |p: &str| Input::File(root.join(p));
+        let named = vec![
+            file("logs/a.log"),
+            file("logs/old/../a.log"),
+            file("folder-link/a.log"),
+            file("logs/old/file-link"),
+            file("folder-link/old/b.log"),
+            file("logs/old/b.log"),
+            Input::File("Cargo.toml".into()),
+            Input::File("./Cargo.toml".into()),
+        ];
+        let kept: Vec<_> = each_once(named).iter().map(Input::name).collect();
+        let name = |p: &str| root.join(p).display().to_string();
+        assert_eq!(kept, [name("logs/a.log"), name("folder-link/old/b.log"), "Cargo.toml".into()]);
+        // A link inside a folder is followed: to a folder, it is walked.
+        let walked = resolve_inputs(&[name("folder-link")]).unwrap();
+        let names: Vec<_> = walked.iter().map(Input::name).collect();
+        assert_eq!(
+            names,
+            [name("folder-link/a.log"), name("folder-link/old/b.log"), name("folder-link/old/file-link")]
+        );
     }
 
     #[test]
