@@ -6,7 +6,9 @@
 # SERVER=s3s-fs (default; Rust, serves a directory, checks SigV4: install with
 # `cargo install s3s-fs@0.14.1 --features binary --locked`, found through
 # S3LOGQ_S3S_FS or PATH) or SERVER=moto (S3LOGQ_MOTO_SERVER or PATH; Python,
-# so it is itself the bottleneck at a few hundred objects/s). Needs GNU time.
+# so it is itself the bottleneck at a few hundred objects/s). GZIP=1 stores
+# each object gzipped (`-6`), as archived logs are; sizes and MB/s are of the
+# log text. Needs GNU time.
 set -euo pipefail
 objects=${1:?usage: run.sh OBJECTS SIZE [BINARY]}
 size=${2:?usage: run.sh OBJECTS SIZE [BINARY]}
@@ -19,9 +21,9 @@ trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 
 # Objects keyed as S3 delivers them: logs/YYYY-mm-DD-HH-MM-SS-UniqueString.
 python3 "$here/../../../shared/bench/gen_s3_logs.py" --seed 3 --bytes "$((objects * size))" -o "$work/all.log"
-python3 - "$work/all.log" "$objects" "$work/objects" <<'PY'
-import os, sys
-path, objects, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+python3 - "$work/all.log" "$objects" "$work/objects" "${GZIP:-0}" <<'PY'
+import gzip, os, sys
+path, objects, out, compress = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
 lines = open(path, "rb").read().splitlines(keepends=True)
 per = max(1, len(lines) // objects)
 os.makedirs(out)
@@ -29,7 +31,7 @@ for i in range(objects):
     body = b"".join(lines[i * per:(i + 1) * per if i < objects - 1 else len(lines)])
     name = f"2026-11-20-{i // 3600 % 24:02d}-{i // 60 % 60:02d}-{i % 60:02d}-{i:016X}"
     with open(os.path.join(out, name), "wb") as f:
-        f.write(body)
+        f.write(gzip.compress(body, 6) if compress else body)
 PY
 
 case $server in
@@ -60,7 +62,7 @@ PY
 esac
 
 bytes=$(stat -c %s "$work/all.log")
-echo "server $server: $objects objects, $((bytes / 1000000)) MB"
+echo "server $server: $objects objects, $((bytes / 1000000)) MB of text$([ "${GZIP:-0}" = 1 ] && echo ', gzipped')"
 for run in 1 2 3; do
   /usr/bin/time -f "%e %M %P" -o "$work/t" env AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
     "$bin" query --quiet --format csv --endpoint-url "http://127.0.0.1:$port" \
