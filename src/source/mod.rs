@@ -134,7 +134,7 @@ pub fn resolve_inputs(args: &[String]) -> Result<Vec<Input>, SourceError> {
         }
         let path = Path::new(arg);
         if path.exists() {
-            collect_path(path, &mut inputs)?;
+            collect_path(path, &mut inputs, &mut Vec::new())?;
         } else if is_glob(arg) {
             collect_glob(arg, &mut inputs)?;
         } else {
@@ -152,7 +152,7 @@ fn collect_glob(pattern: &str, inputs: &mut Vec<Input>) -> Result<(), SourceErro
             let path = e.path().to_path_buf();
             io_error(&path, e.into())
         })?;
-        collect_path(&path, inputs)?;
+        collect_path(&path, inputs, &mut Vec::new())?;
     }
     if inputs.len() == before {
         return Err(SourceError::NoMatch { pattern: pattern.to_string() });
@@ -160,11 +160,28 @@ fn collect_glob(pattern: &str, inputs: &mut Vec<Input>) -> Result<(), SourceErro
     Ok(())
 }
 
-fn collect_path(path: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError> {
+/// Adds the file at `path`, or the files of the folder there; `walking`
+/// holds the canonical paths of the folders it lies in, so that a link
+/// back to one of them (whose files are read already) ends the walk there
+/// rather than going round until the system refuses the path.
+fn collect_path(path: &Path, inputs: &mut Vec<Input>, walking: &mut Vec<PathBuf>) -> Result<(), SourceError> {
     if !path.is_dir() {
         inputs.push(Input::File(path.to_path_buf()));
         return Ok(());
     }
+    let folder = std::fs::canonicalize(path).map_err(|e| io_error(path, e))?;
+    if walking.contains(&folder) {
+        return Ok(());
+    }
+    walking.push(folder);
+    let walked = collect_folder(path, inputs, walking);
+    walking.pop();
+    walked
+}
+
+/// Adds the files of the folder at `path`, recursively, in name order,
+/// hidden ones left out.
+fn collect_folder(path: &Path, inputs: &mut Vec<Input>, walking: &mut Vec<PathBuf>) -> Result<(), SourceError> {
     let mut entries = std::fs::read_dir(path)
         .and_then(|dir| dir.map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?)))).collect::<io::Result<Vec<_>>>())
         .map_err(|e| io_error(path, e))?;
@@ -176,7 +193,7 @@ fn collect_path(path: &Path, inputs: &mut Vec<Input>) -> Result<(), SourceError>
             // The listing tells files from folders without a stat of each;
             // a link is followed to learn which it is.
             kind if kind.is_file() => inputs.push(Input::File(entry)),
-            _ => collect_path(&entry, inputs)?,
+            _ => collect_path(&entry, inputs, walking)?,
         }
     }
     Ok(())
@@ -316,6 +333,7 @@ mod tests {
         }
         std::os::unix::fs::symlink(root.join("logs"), root.join("folder-link")).unwrap();
         std::os::unix::fs::symlink(root.join("logs/a.log"), root.join("logs/old/file-link")).unwrap();
+        std::os::unix::fs::symlink(root.join("logs"), root.join("logs/old/up")).unwrap();
         let file = |p: &str| Input::File(root.join(p));
         let named = vec![
             file("logs/a.log"),
@@ -330,7 +348,8 @@ mod tests {
         let kept: Vec<_> = each_once(named).iter().map(Input::name).collect();
         let name = |p: &str| root.join(p).display().to_string();
         assert_eq!(kept, [name("logs/a.log"), name("folder-link/old/b.log"), "Cargo.toml".into()]);
-        // A link inside a folder is followed: to a folder, it is walked.
+        // A link inside a folder is followed, and walked when it leads to a
+        // folder, unless that folder is being walked already (`old/up`).
         let walked = resolve_inputs(&[name("folder-link")]).unwrap();
         let names: Vec<_> = walked.iter().map(Input::name).collect();
         assert_eq!(
