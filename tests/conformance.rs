@@ -21,7 +21,7 @@ fn rows_of(log: &Path) -> Vec<serde_json::Map<String, Value>> {
     let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
     let chunk = Chunk::new(log.display().to_string().into(), 1, data.into());
     let out = builder.build(&chunk).unwrap();
-    assert!(out.rejected.is_empty(), "{}: rejected {:?}", log.display(), out.rejected);
+    assert!(out.tally.rejected.is_empty(), "{}: rejected {:?}", log.display(), out.tally.rejected);
     let mut json = Vec::new();
     write_batches(OutputFormat::Ndjson, &[out.batch], &mut json).unwrap();
     String::from_utf8(json)

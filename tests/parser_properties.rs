@@ -203,14 +203,14 @@ proptest! {
         let columns: Arc<[Column]> = Column::ALL.into();
         let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
         let out = builder.build(&Chunk::new("chunk.log".into(), 1, data.into())).expect("a batch");
-        prop_assert_eq!(out.lines, lines.len() as u64);
-        prop_assert_eq!(out.batch.num_rows() + out.rejected.len(), lines.len());
+        prop_assert_eq!(out.tally.lines, lines.len() as u64);
+        prop_assert_eq!(out.batch.num_rows() + out.tally.rejected.len(), lines.len());
         let line_column = columns.iter().position(|c| *c == Column::SourceLine).expect("source_line");
         let rows: BTreeSet<i64> = out.batch.column(line_column).as_primitive::<Int64Type>().iter().flatten().collect();
         for (number, (line, valid)) in (1..).zip(&lines) {
             prop_assert!(!valid || rows.contains(&number), "line {} is a valid record: {}", number, String::from_utf8_lossy(line));
         }
-        let rejected: BTreeSet<i64> = out.rejected.iter().map(|r| r.line as i64).collect();
+        let rejected: BTreeSet<i64> = out.tally.rejected.iter().map(|r| r.line as i64).collect();
         prop_assert!(rows.is_disjoint(&rejected));
     }
 }

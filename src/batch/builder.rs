@@ -29,10 +29,17 @@ pub struct Rejected {
     pub raw: Vec<u8>,
 }
 
-/// What one chunk turned into.
+/// What one chunk turned into: a batch of its rows, and what became of
+/// its other lines.
 #[derive(Debug)]
 pub struct ChunkOutput {
     pub batch: RecordBatch,
+    pub tally: LineTally,
+}
+
+/// What became of a chunk's lines.
+#[derive(Debug)]
+pub struct LineTally {
     /// The number of the chunk's first line in its input.
     pub first_line: u64,
     pub lines: u64,
@@ -45,19 +52,13 @@ pub struct ChunkOutput {
     pub failed_test: u64,
 }
 
-impl ChunkOutput {
-    fn empty(schema: SchemaRef) -> Self {
-        ChunkOutput {
-            batch: RecordBatch::new_empty(schema),
-            first_line: 1,
-            lines: 0,
-            rejected: vec![],
-            lossy_lines: 0,
-            outside_window: 0,
-            failed_test: 0,
-        }
+impl Default for LineTally {
+    fn default() -> Self {
+        LineTally { first_line: 1, lines: 0, rejected: vec![], lossy_lines: 0, outside_window: 0, failed_test: 0 }
     }
+}
 
+impl LineTally {
     /// Counts what became of line `line_no`: true when it is a row.
     fn count(&mut self, kept: Result<Kept, ParseError>, line_no: u64, line: &[u8]) -> bool {
         match kept {
@@ -216,7 +217,7 @@ impl BatchBuilder {
             computed: self.computed.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect(),
             days: DayCache::default(),
         };
-        let mut out = ChunkOutput::empty(self.schema.clone());
+        let mut out = LineTally::default();
         let mut rows = 0usize;
         let mut start = 0usize;
         // Lines are numbered from 1 within the chunk while parsed, and moved
@@ -259,8 +260,8 @@ impl BatchBuilder {
         self.number_lines(&mut builders, lines_before);
         let arrays = self.finish(builders, &text);
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
-        out.batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
-        Ok(out)
+        let batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
+        Ok(ChunkOutput { batch, tally: out })
     }
 
     /// The arrays of the projection, in its order: both builder lists keep
@@ -447,13 +448,13 @@ mod tests {
             // A row's line number is the number its text carries.
             assert!(numbers.iter().zip(bytes.iter()).all(|(line, sent)| line == sent));
             lines.extend(numbers.iter().flatten());
-            rejected.extend(out.rejected.iter().map(|r| r.line as i64));
+            rejected.extend(out.tally.rejected.iter().map(|r| r.line as i64));
         }
         lines.sort_unstable();
         rejected.sort_unstable();
         assert_eq!(lines, (1..=40).filter(|n| n % 7 != 0).collect::<Vec<_>>());
         assert_eq!(rejected, [7, 14, 21, 28, 35]);
-        assert_eq!(outs.iter().map(|o| o.lines).sum::<u64>(), 40);
+        assert_eq!(outs.iter().map(|o| o.tally.lines).sum::<u64>(), 40);
     }
 
     #[test]
@@ -490,9 +491,9 @@ mod tests {
         let out = builder.build(&Chunk::new("f.log".into(), 1001, data.into())).unwrap();
         let in_file = |n: u64| n + 1000;
 
-        assert_eq!(out.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [in_file(malformed)]);
-        assert_eq!((out.first_line, out.lines), (1001, lines.len() as u64));
-        assert_eq!(out.lossy_lines, 1);
+        assert_eq!(out.tally.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [in_file(malformed)]);
+        assert_eq!((out.tally.first_line, out.tally.lines), (1001, lines.len() as u64));
+        assert_eq!(out.tally.lossy_lines, 1);
         let kept: Vec<u64> = lines.iter().copied().filter(|&n| n != malformed).collect();
         let batch = &out.batch;
         assert_eq!(batch.num_rows(), kept.len());

@@ -9,6 +9,6 @@ pub mod record_test;
 pub mod scan;
 mod text;
 
-pub use builder::{BatchBuilder, ChunkOutput, Rejected};
+pub use builder::{BatchBuilder, ChunkOutput, LineTally, Rejected};
 pub use record_test::{Comparison, RecordTest};
 pub use scan::{FetchPolicy, RejectSample, ScanError, ScanReport, ScanTotals, spawn_scan};
