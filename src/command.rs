@@ -490,7 +490,7 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
     let runtime = tokio::runtime::Handle::current();
     let (inputs, pruned) = runtime.block_on(resolve_all(&scan.inputs, &scan.store, &scan.window))?;
     report.record_resolved(inputs.len() as u64, pruned as u64);
-    let fetch = FetchPolicy { concurrency: scan.store.concurrency, skip_failed: scan.store.skip_failed };
+    let fetch = FetchPolicy::of(&scan.store);
     let mut lake = LakeWriter::open(&opts.dest, opts.dedupe)?;
     let columns: Arc<[Column]> = Column::ALL.into();
     let builder = Arc::new(BatchBuilder::new(columns.clone(), projected_schema(&columns)).with_window(scan.window));

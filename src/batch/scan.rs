@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::builder::{BatchBuilder, ChunkOutput};
 use super::gather::{Parcel, SmallBatches};
 use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker, WindowChunker};
-use crate::source::{Input, LogText, RemoteObject, SourceError, fetched, open};
+use crate::source::{Body, BodyReader, Input, LogText, RemoteObject, SourceError, StoreOptions, fetched, open};
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 
@@ -48,11 +48,26 @@ pub struct FetchPolicy {
     pub concurrency: usize,
     /// Count an object that still fails and go on.
     pub skip_failed: bool,
+    /// Objects of more bytes than this are read as they arrive rather than
+    /// fetched whole, so that `concurrency` large objects are not all held
+    /// in memory at once.
+    pub stream_over: u64,
 }
+
+/// [`FetchPolicy::stream_over`] unless told otherwise: S3's own log
+/// objects are far smaller, and are fetched whole.
+pub const STREAM_OVER: u64 = 16 << 20;
 
 impl Default for FetchPolicy {
     fn default() -> Self {
-        FetchPolicy { concurrency: 64, skip_failed: false }
+        FetchPolicy { concurrency: 64, skip_failed: false, stream_over: STREAM_OVER }
+    }
+}
+
+impl FetchPolicy {
+    /// The policy that `store` asks for.
+    pub fn of(store: &StoreOptions) -> Self {
+        FetchPolicy { concurrency: store.concurrency, skip_failed: store.skip_failed, ..FetchPolicy::default() }
     }
 }
 
@@ -221,8 +236,8 @@ type BatchSender = mpsc::Sender<Result<RecordBatch, ScanError>>;
 /// Where the readers send parcels of chunks to the parsers.
 type ChunkSender = mpsc::Sender<Vec<Chunk>>;
 
-/// A fetched object's name and bytes, on their way to a reader.
-type Fetched = (Arc<str>, bytes::Bytes);
+/// A fetched object's name and body, on their way to a reader.
+type Fetched = (Arc<str>, Body);
 
 /// Reads `inputs` and yields their batches, built by `builder`, on the
 /// returned channel. Dropping the receiver stops the scan.
@@ -276,8 +291,8 @@ impl Texts {
             self.report.record_input(&name);
             return Some((name, open(input)));
         }
-        let (name, bytes) = self.fetched.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner).blocking_recv()?;
-        let text = fetched(name.to_string(), bytes);
+        let (name, body) = self.fetched.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner).blocking_recv()?;
+        let text = fetched(name.to_string(), body);
         Some((name, text))
     }
 }
@@ -402,8 +417,8 @@ fn spawn_fetcher(
             _ => None,
         }))
         .map(|o| async move {
-            let bytes = async { o.store.get(&o.location).await?.bytes().await }.await;
-            (o, bytes)
+            let body = fetch_body(&o, fetch.stream_over).await;
+            (o, body)
         })
         .buffered(fetch.concurrency.max(1));
         while let Some((object, bytes)) = fetched.next().await {
@@ -419,19 +434,29 @@ fn spawn_fetcher(
     });
 }
 
+/// The body of `object`: fetched whole when it is `stream_over` bytes or
+/// fewer, else to be read as it arrives.
+async fn fetch_body(object: &RemoteObject, stream_over: u64) -> object_store::Result<Body> {
+    let got = object.store.get(&object.location).await?;
+    if object.size > stream_over {
+        return Ok(Body::Arriving(BodyReader::start(got.into_stream())));
+    }
+    Ok(Body::Whole(got.bytes().await?))
+}
+
 /// Hands one fetched object to the readers, or, when it failed and
 /// `skip_failed` is set, counts it instead; false when the readers are gone.
 async fn hand_over(
     object: RemoteObject,
-    bytes: object_store::Result<bytes::Bytes>,
+    body: object_store::Result<Body>,
     skip_failed: bool,
     report: &ScanReport,
     texts: &mpsc::Sender<Fetched>,
 ) -> Result<bool, ScanError> {
     let name: Arc<str> = object.url.clone().into();
     let first_sight = report.record_input(&name);
-    match bytes {
-        Ok(bytes) => Ok(texts.send((name, bytes)).await.is_ok()),
+    match body {
+        Ok(body) => Ok(texts.send((name, body)).await.is_ok()),
         Err(e) if skip_failed => {
             if first_sight {
                 report.record_failed(&object.url, &e.to_string());
@@ -458,4 +483,70 @@ fn chunks_of(
         LogText::InMemory(bytes) => Box::new(WindowChunker::in_memory(bytes.into(), name.clone(), CHUNK_BYTES)),
         LogText::Stream(reader) => Box::new(LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::path::Path;
+
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Int64Type;
+    use object_store::ObjectStore;
+    use object_store::local::LocalFileSystem;
+    use object_store::path::Path as ObjectPath;
+
+    use super::*;
+    use crate::schema::{Column, projected_schema};
+
+    /// Rows per `source_file`: (file, rows, sum of `source_line`, largest).
+    async fn lines_by_object(objects: &[Input], fetch: FetchPolicy) -> Vec<(String, u64, i64, i64)> {
+        let columns: Arc<[Column]> = [Column::SourceFile, Column::SourceLine].into();
+        let builder = Arc::new(BatchBuilder::new(columns.clone(), projected_schema(&columns)));
+        let mut batches = spawn_scan(objects.into(), builder, Arc::new(ScanReport::default()), fetch);
+        let mut by_object = std::collections::BTreeMap::<String, (u64, i64, i64)>::new();
+        while let Some(batch) = batches.recv().await {
+            let batch = batch.expect("scan");
+            let files = batch.column(0).as_string_view();
+            let lines = batch.column(1).as_primitive::<Int64Type>();
+            for (file, line) in files.iter().zip(lines.values()) {
+                let seen = by_object.entry(file.expect("a file name").to_string()).or_default();
+                *seen = (seen.0 + 1, seen.1 + line, seen.2.max(*line));
+            }
+        }
+        by_object.into_iter().map(|(file, (rows, sum, last))| (file, rows, sum, last)).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn objects_read_as_they_arrive_give_the_rows_of_objects_fetched_whole() {
+        // A sample log object repeated past one chunk, stored plain and
+        // gzipped, read from a real (local) object store.
+        let sample =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978");
+        let text = std::fs::read(sample).expect("sample log").repeat(2_500);
+        assert!(text.len() > CHUNK_BYTES, "the text must be more than one chunk");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(&text).expect("gzip");
+        std::fs::write(dir.path().join("plain.log"), &text).expect("write");
+        std::fs::write(dir.path().join("packed.gz"), gzip.finish().expect("gzip")).expect("write");
+        let store: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("store"));
+        let objects: Vec<Input> = ["plain.log", "packed.gz"]
+            .iter()
+            .map(|name| {
+                let size = std::fs::metadata(dir.path().join(name)).expect("stat").len();
+                let (location, url) = (ObjectPath::from(*name), format!("file:///{name}"));
+                Input::Object(RemoteObject { store: store.clone(), location, size, modified: 0, url })
+            })
+            .collect();
+        let lines = 5 * 2_500;
+        let expected: Vec<_> = ["packed.gz", "plain.log"]
+            .iter()
+            .map(|name| (format!("file:///{name}"), lines as u64, lines * (lines + 1) / 2, lines))
+            .collect();
+        let whole = FetchPolicy { stream_over: u64::MAX, ..FetchPolicy::default() };
+        let arriving = FetchPolicy { stream_over: 0, ..FetchPolicy::default() };
+        assert_eq!(lines_by_object(&objects, whole).await, expected);
+        assert_eq!(lines_by_object(&objects, arriving).await, expected);
+    }
 }

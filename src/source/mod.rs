@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::window::TimeWindow;
 use remote::list_objects;
-pub use remote::{RemoteObject, StoreOptions, is_remote};
+pub use remote::{Body, BodyReader, RemoteObject, StoreOptions, is_remote};
 
 /// One log object to read.
 #[derive(Debug, Clone)]
@@ -249,13 +249,15 @@ fn plain_regular_file_len(file: &mut File) -> io::Result<Option<u64>> {
     Ok((!is_compressed(&head)).then_some(metadata.len()))
 }
 
-/// A fetched object's log text: plain text as it lies, compressed text
-/// decoded.
-pub fn fetched(name: String, bytes: bytes::Bytes) -> Result<LogText, SourceError> {
-    if is_compressed(&bytes) {
-        return Ok(LogText::Stream(decode(name, Box::new(io::Cursor::new(bytes)))?));
-    }
-    Ok(LogText::InMemory(bytes))
+/// A fetched object's log text: plain text in memory as it lies, else
+/// (compressed, or arriving) a stream, decoded.
+pub fn fetched(name: String, body: Body) -> Result<LogText, SourceError> {
+    let reader: Box<dyn Read + Send> = match body {
+        Body::Whole(bytes) if !is_compressed(&bytes) => return Ok(LogText::InMemory(bytes)),
+        Body::Whole(bytes) => Box::new(io::Cursor::new(bytes)),
+        Body::Arriving(reader) => Box::new(reader),
+    };
+    Ok(LogText::Stream(decode(name, reader)?))
 }
 
 /// Whether text starting with `head` is gzip or zstd.

@@ -4,16 +4,19 @@
 //! listed, and objects that cannot hold records in the time window are
 //! skipped by the timestamp in their key, before any of them is fetched.
 
+use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::path::Path as ObjectPath;
 use object_store::{BackoffConfig, ObjectStore, RetryConfig};
+use tokio::sync::{Semaphore, mpsc};
 use url::Url;
 
 use super::SourceError;
@@ -62,6 +65,78 @@ pub struct RemoteObject {
     pub modified: i128,
     /// The object's URL, recorded in `source_file`.
     pub url: String,
+}
+
+/// A fetched object's body: whole in memory, or read as it arrives.
+pub enum Body {
+    Whole(bytes::Bytes),
+    Arriving(BodyReader),
+}
+
+/// How far an arriving body is read ahead of its reader, in bytes: every
+/// object being fetched downloads at once, yet holds no more than this.
+const READ_AHEAD: usize = 16 << 20;
+
+/// An object's body read as it arrives, by a thread outside the async
+/// runtime. A task on the runtime reads the body up to [`READ_AHEAD`] bytes
+/// ahead; object_store retries a body that breaks off, from where it broke.
+pub struct BodyReader {
+    pieces: mpsc::Receiver<object_store::Result<bytes::Bytes>>,
+    /// Bytes the task may read ahead; the reader gives back a piece's bytes
+    /// once it has read them.
+    room: Arc<Semaphore>,
+    piece: bytes::Bytes,
+    piece_permits: u32,
+}
+
+impl BodyReader {
+    /// Starts reading `body`; must be called on the async runtime.
+    pub fn start(mut body: BoxStream<'static, object_store::Result<bytes::Bytes>>) -> Self {
+        let (sender, pieces) = mpsc::channel(4096);
+        let room = Arc::new(Semaphore::new(READ_AHEAD));
+        let ahead = room.clone();
+        tokio::spawn(async move {
+            while let Some(piece) = body.next().await {
+                let permits = piece.as_ref().map_or(0, |p| permits_of(p.len()));
+                // Closed when the reader is gone.
+                let Ok(taken) = ahead.acquire_many(permits).await else { return };
+                taken.forget();
+                if sender.send(piece).await.is_err() {
+                    return;
+                }
+            }
+        });
+        BodyReader { pieces, room, piece: bytes::Bytes::new(), piece_permits: 0 }
+    }
+}
+
+/// The read-ahead room a piece of `len` bytes takes (a piece larger than
+/// all the room takes all of it).
+fn permits_of(len: usize) -> u32 {
+    u32::try_from(len.min(READ_AHEAD)).unwrap_or(u32::MAX)
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.piece.is_empty() {
+            self.room.add_permits(std::mem::take(&mut self.piece_permits) as usize);
+            match self.pieces.blocking_recv() {
+                Some(piece) => self.piece = piece.map_err(io::Error::other)?,
+                None => return Ok(0),
+            }
+            self.piece_permits = permits_of(self.piece.len());
+        }
+        let n = buf.len().min(self.piece.len());
+        buf[..n].copy_from_slice(&self.piece.split_to(n));
+        Ok(n)
+    }
+}
+
+impl Drop for BodyReader {
+    /// Ends the task reading ahead, even while it waits for room.
+    fn drop(&mut self) {
+        self.room.close();
+    }
 }
 
 /// True for the URL schemes read through `object_store`.
@@ -279,8 +354,59 @@ pub async fn list_objects(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
     use super::*;
     use crate::window::parse_time;
+
+    /// Sets its flag when dropped.
+    struct DropFlag(Arc<AtomicBool>);
+
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits, a bounded while, for `done`.
+    fn wait_for(done: impl Fn() -> bool) -> bool {
+        (0..500).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            done()
+        })
+    }
+
+    #[test]
+    fn an_arriving_body_is_read_at_most_its_room_ahead_and_let_go_with_its_reader() {
+        const PIECE: usize = 1 << 20;
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let (pulled, dropped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+        let (counter, flag) = (pulled.clone(), DropFlag(dropped.clone()));
+        let body = futures::stream::iter(0..64u8).map(move |i| {
+            let _body_alive = &flag;
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(bytes::Bytes::from(vec![i; PIECE]))
+        });
+        let mut reader = {
+            let _on_runtime = runtime.enter();
+            BodyReader::start(body.boxed())
+        };
+        // The room holds 16 pieces; a 17th waits for room.
+        let room = READ_AHEAD / PIECE;
+        assert!(wait_for(|| pulled.load(Ordering::SeqCst) > room), "read ahead: {pulled:?}");
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(pulled.load(Ordering::SeqCst), room + 1);
+        // Reading three pieces makes room for two more (the third is still
+        // being read), in order.
+        let mut three = vec![0; 3 * PIECE];
+        reader.read_exact(&mut three).expect("read");
+        assert_eq!((three[0], three[PIECE], three[3 * PIECE - 1]), (0, 1, 2));
+        assert!(wait_for(|| pulled.load(Ordering::SeqCst) == room + 3), "after reading: {pulled:?}");
+        // Dropping the reader ends the task, which lets the body go.
+        drop(reader);
+        assert!(wait_for(|| dropped.load(Ordering::SeqCst)), "the body is still held");
+        assert_eq!(pulled.load(Ordering::SeqCst), room + 3);
+    }
 
     #[test]
     fn key_times_of_both_formats() {

@@ -175,7 +175,7 @@ impl Logs {
             ([], _) => {
                 let (inputs, pruned) = resolve_all(args, store, &window).await?;
                 report.record_resolved(inputs.len() as u64, pruned as u64);
-                let fetch = FetchPolicy { concurrency: store.concurrency, skip_failed: store.skip_failed };
+                let fetch = FetchPolicy::of(store);
                 Ok(Logs::Raw(LogTable::new(inputs, report, window, fetch)))
             }
             ([lake], 1) => {

@@ -159,7 +159,7 @@ mod tests {
     async fn sample_tables() -> (SessionContext, SessionContext) {
         let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs").display().to_string();
         let inputs = resolve_inputs(&[sample]).expect("sample logs");
-        let fetch = FetchPolicy { concurrency: 2, skip_failed: false };
+        let fetch = FetchPolicy { concurrency: 2, ..FetchPolicy::default() };
         let table = LogTable::new(inputs, Arc::new(ScanReport::default()), TimeWindow::default(), fetch);
         let scanned = session(Arc::new(table)).expect("session");
         let rows = scanned.sql("SELECT * FROM logs").await.expect("plan").collect().await.expect("scan");
