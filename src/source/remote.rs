@@ -2,7 +2,8 @@
 //! URLs become stores (S3 with the AWS credential chain, `--profile`,
 //! `--region`, `--endpoint-url` for S3-compatible servers), prefixes are
 //! listed, and objects that cannot hold records in the time window are
-//! skipped by the timestamp in their key, before any of them is fetched.
+//! skipped by the timestamp in their key, before any of them is fetched. A
+//! large object's body is read as it arrives ([`BodyReader`]).
 
 use std::io::{self, Read};
 use std::path::PathBuf;
