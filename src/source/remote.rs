@@ -79,7 +79,7 @@ pub enum Body {
 const READ_AHEAD: usize = 16 << 20;
 
 /// An object's body read as it arrives, by a thread outside the async
-/// runtime. A task on the runtime reads the body up to [`READ_AHEAD`] bytes
+/// runtime. A task on the runtime reads the body up to `READ_AHEAD` bytes
 /// ahead; object_store retries a body that breaks off, from where it broke.
 pub struct BodyReader {
     pieces: mpsc::Receiver<object_store::Result<bytes::Bytes>>,
