@@ -93,6 +93,8 @@ pub struct BodyReader {
 impl BodyReader {
     /// Starts reading `body`; must be called on the async runtime.
     pub fn start(mut body: BoxStream<'static, object_store::Result<bytes::Bytes>>) -> Self {
+        // The room bounds the bytes ahead; the channel's bound only caps
+        // how many pieces, however small, wait in it.
         let (sender, pieces) = mpsc::channel(4096);
         let room = Arc::new(Semaphore::new(READ_AHEAD));
         let ahead = room.clone();
@@ -119,6 +121,9 @@ fn permits_of(len: usize) -> u32 {
 
 impl Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         while self.piece.is_empty() {
             self.room.add_permits(std::mem::take(&mut self.piece_permits) as usize);
             match self.pieces.blocking_recv() {
