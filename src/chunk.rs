@@ -258,7 +258,7 @@ impl<R: Read> LineChunker<R> {
             return self.pool.share(buf);
         }
         let short = Buffer::from(buf.as_slice());
-        drop(self.pool.share(buf));
+        self.pool.free.give_back(buf);
         short
     }
 }

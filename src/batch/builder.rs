@@ -38,7 +38,7 @@ pub struct ChunkOutput {
 }
 
 /// What became of a chunk's lines.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct LineTally {
     /// The number of the chunk's first line in its input.
     pub first_line: u64,
@@ -50,12 +50,6 @@ pub struct LineTally {
     pub outside_window: u64,
     /// Records left out because they fail the scan's [`RecordTest`].
     pub failed_test: u64,
-}
-
-impl Default for LineTally {
-    fn default() -> Self {
-        LineTally { first_line: 1, lines: 0, rejected: vec![], lossy_lines: 0, outside_window: 0, failed_test: 0 }
-    }
 }
 
 impl LineTally {
@@ -217,7 +211,7 @@ impl BatchBuilder {
             computed: self.computed.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect(),
             days: DayCache::default(),
         };
-        let mut out = LineTally::default();
+        let mut tally = LineTally::default();
         let mut rows = 0usize;
         let mut start = 0usize;
         // Lines are numbered from 1 within the chunk while parsed, and moved
@@ -245,23 +239,23 @@ impl BatchBuilder {
                 let kept = if group_is_utf8 || simdutf8::basic::from_utf8(line).is_ok() {
                     self.read_line(line, line_no, &mut builders.days, &mut run)
                 } else {
-                    out.lossy_lines += 1;
+                    tally.lossy_lines += 1;
                     self.read_lossy_line(line, line_no, &mut builders, &mut run, &text)
                 };
-                rows += usize::from(out.count(kept, line_no, line));
+                rows += usize::from(tally.count(kept, line_no, line));
                 line_no += 1;
             }
             self.append_run(&mut builders, &mut run, &text);
         }
-        out.lines = line_no - 1;
-        out.first_line = chunk.first_line.resolve(out.lines);
-        let lines_before = out.first_line - 1;
-        out.rejected.iter_mut().for_each(|r| r.line += lines_before);
+        tally.lines = line_no - 1;
+        tally.first_line = chunk.first_line.resolve(tally.lines);
+        let lines_before = tally.first_line - 1;
+        tally.rejected.iter_mut().for_each(|r| r.line += lines_before);
         self.number_lines(&mut builders, lines_before);
         let arrays = self.finish(builders, &text);
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
-        Ok(ChunkOutput { batch, tally: out })
+        Ok(ChunkOutput { batch, tally })
     }
 
     /// The arrays of the projection, in its order: both builder lists keep

@@ -195,24 +195,25 @@ impl ScanReport {
     }
 
     fn record(&self, chunk: &Chunk, out: &ChunkOutput) -> io::Result<()> {
+        let tally = &out.tally;
         let first =
-            self.counted_chunks.lock().is_ok_and(|mut seen| seen.insert((chunk.source.clone(), out.tally.first_line)));
+            self.counted_chunks.lock().is_ok_and(|mut seen| seen.insert((chunk.source.clone(), tally.first_line)));
         if !first {
             return Ok(());
         }
         self.bytes.fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
-        self.lines.fetch_add(out.tally.lines, Ordering::Relaxed);
+        self.lines.fetch_add(tally.lines, Ordering::Relaxed);
         // A record the query's test left out was still read.
-        self.rows.fetch_add(out.batch.num_rows() as u64 + out.tally.failed_test, Ordering::Relaxed);
-        self.lossy_lines.fetch_add(out.tally.lossy_lines, Ordering::Relaxed);
-        self.outside_window.fetch_add(out.tally.outside_window, Ordering::Relaxed);
-        if out.tally.rejected.is_empty() {
+        self.rows.fetch_add(out.batch.num_rows() as u64 + tally.failed_test, Ordering::Relaxed);
+        self.lossy_lines.fetch_add(tally.lossy_lines, Ordering::Relaxed);
+        self.outside_window.fetch_add(tally.outside_window, Ordering::Relaxed);
+        if tally.rejected.is_empty() {
             return Ok(());
         }
-        self.rejected.fetch_add(out.tally.rejected.len() as u64, Ordering::Relaxed);
+        self.rejected.fetch_add(tally.rejected.len() as u64, Ordering::Relaxed);
         if let Ok(mut samples) = self.samples.lock() {
             let room = REJECT_SAMPLES.saturating_sub(samples.len());
-            samples.extend(out.tally.rejected.iter().take(room).map(|r| RejectSample {
+            samples.extend(tally.rejected.iter().take(room).map(|r| RejectSample {
                 source: chunk.source.clone(),
                 line: r.line,
                 reason: r.error.to_string(),
@@ -222,7 +223,7 @@ impl ScanReport {
             return Ok(());
         };
         let mut sink = sink.lock().map_err(|_| io::Error::other("reject sink poisoned"))?;
-        for r in &out.tally.rejected {
+        for r in &tally.rejected {
             write!(sink, "{}:{}\t{}\t", chunk.source, r.line, r.error)?;
             sink.write_all(&r.raw)?;
             sink.write_all(b"\n")?;

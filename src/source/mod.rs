@@ -48,12 +48,9 @@ impl Input {
         let canonical = match (path.parent(), path.file_name()) {
             (Some(folder), Some(name)) if !is_link => {
                 let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
-                let canonical_folder = folders
-                    .entry(folder.to_path_buf())
-                    .or_insert_with(|| std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf()));
-                canonical_folder.join(name)
+                folders.entry(folder.to_path_buf()).or_insert_with(|| canonical_or_as_is(folder)).join(name)
             }
-            _ => std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
+            _ => canonical_or_as_is(path),
         };
         canonical.display().to_string()
     }
@@ -112,6 +109,12 @@ pub async fn resolve_all(
         }
     }
     Ok((each_once(inputs), skipped))
+}
+
+/// `path` with links, `.` and `..` resolved; as it is when that fails (a
+/// file gone since it was listed is then reported when it is opened).
+fn canonical_or_as_is(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Each file or object once, where first named, however many arguments
