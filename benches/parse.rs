@@ -52,7 +52,12 @@ fn parse_to_arrow(c: &mut Criterion) {
         let columns: Arc<[Column]> = columns.into();
         let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
         group.bench_function(name, |b| {
-            b.iter(|| chunks.iter().map(|chunk| builder.build(chunk).unwrap().batch.num_rows()).sum::<usize>())
+            b.iter(|| {
+                chunks
+                    .iter()
+                    .map(|chunk| builder.build(std::slice::from_ref(chunk)).unwrap().batch.num_rows())
+                    .sum::<usize>()
+            })
         });
     }
     group.finish();

@@ -20,8 +20,9 @@ fn rows_of(log: &Path) -> Vec<serde_json::Map<String, Value>> {
     let columns: Arc<[Column]> = Column::ALL.into();
     let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
     let chunk = Chunk::new(log.display().to_string().into(), 1, data.into());
-    let out = builder.build(&chunk).unwrap();
-    assert!(out.tally.rejected.is_empty(), "{}: rejected {:?}", log.display(), out.tally.rejected);
+    let out = builder.build(&[chunk]).unwrap();
+    let rejected = &out.tallies[0].rejected;
+    assert!(rejected.is_empty(), "{}: rejected {rejected:?}", log.display());
     let mut json = Vec::new();
     write_batches(OutputFormat::Ndjson, &[out.batch], &mut json).unwrap();
     String::from_utf8(json)

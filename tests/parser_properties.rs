@@ -190,27 +190,43 @@ fn chunk_line() -> impl Strategy<Value = (Vec<u8>, bool)> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// Every column of a chunk of up to 300 lines (several runs of rows),
-    /// whatever its bytes: in a debug build every text column is also
-    /// checked in full by Arrow's own validation when it is finished.
+    /// Every column of a parcel of up to 300 lines (several runs of rows),
+    /// cut into chunks at random lines and parsed into one batch, whatever
+    /// its bytes: in a debug build every text column is also checked in
+    /// full by Arrow's own validation when it is finished.
     #[test]
-    fn every_line_of_a_chunk_is_a_row_or_a_rejected_line(lines in proptest::collection::vec(chunk_line(), 0..300)) {
-        let mut data = Vec::new();
-        for (line, _) in &lines {
-            data.extend_from_slice(line);
-            data.push(b'\n');
-        }
+    fn every_line_of_a_parcel_is_a_row_or_a_rejected_line(
+        lines in proptest::collection::vec(chunk_line(), 0..300),
+        cuts in proptest::collection::vec(0usize..300, 0..4),
+    ) {
+        let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c.min(lines.len())).chain([0, lines.len()]).collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        let chunks: Vec<Chunk> = bounds
+            .windows(2)
+            .map(|w| {
+                let mut data = Vec::new();
+                for (line, _) in &lines[w[0]..w[1]] {
+                    data.extend_from_slice(line);
+                    data.push(b'\n');
+                }
+                Chunk::new("chunk.log".into(), w[0] as u64 + 1, data.into())
+            })
+            .collect();
         let columns: Arc<[Column]> = Column::ALL.into();
         let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
-        let out = builder.build(&Chunk::new("chunk.log".into(), 1, data.into())).expect("a batch");
-        prop_assert_eq!(out.tally.lines, lines.len() as u64);
-        prop_assert_eq!(out.batch.num_rows() + out.tally.rejected.len(), lines.len());
+        let out = builder.build(&chunks).expect("a batch");
+        prop_assert_eq!(out.tallies.iter().map(|t| t.lines).sum::<u64>(), lines.len() as u64);
+        prop_assert_eq!(out.tallies.iter().map(|t| t.rows).sum::<u64>(), out.batch.num_rows() as u64);
+        let rejected: BTreeSet<i64> = out.tallies.iter().flat_map(|t| &t.rejected).map(|r| r.line as i64).collect();
+        prop_assert_eq!(out.batch.num_rows() + rejected.len(), lines.len());
         let line_column = columns.iter().position(|c| *c == Column::SourceLine).expect("source_line");
-        let rows: BTreeSet<i64> = out.batch.column(line_column).as_primitive::<Int64Type>().iter().flatten().collect();
+        let numbers = out.batch.column(line_column).as_primitive::<Int64Type>();
+        prop_assert!(numbers.values().windows(2).all(|w| w[0] < w[1]), "rows keep their lines' order");
+        let rows: BTreeSet<i64> = numbers.iter().flatten().collect();
         for (number, (line, valid)) in (1..).zip(&lines) {
             prop_assert!(!valid || rows.contains(&number), "line {} is a valid record: {}", number, String::from_utf8_lossy(line));
         }
-        let rejected: BTreeSet<i64> = out.tally.rejected.iter().map(|r| r.line as i64).collect();
         prop_assert!(rows.is_disjoint(&rejected));
     }
 }

@@ -1,14 +1,16 @@
-//! Appends the records of one chunk straight into Arrow builders, a run of
-//! records at a time and column by column, and returns a `RecordBatch` of
-//! the requested columns. String columns are `Utf8View`s whose long values
-//! point into the chunk's own buffer (zero-copy); derived columns are
-//! computed only when asked for.
+//! Appends the records of chunks straight into Arrow builders, a run of
+//! records at a time and column by column, and returns one `RecordBatch` of
+//! the requested columns for a parcel of chunks (many small files make one
+//! batch, not a batch each). String columns are `Utf8View`s whose long
+//! values point into their chunk's own buffer (zero-copy); derived columns
+//! are computed only when asked for.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions, TimestampMicrosecondBuilder,
 };
+use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 
@@ -29,12 +31,13 @@ pub struct Rejected {
     pub raw: Vec<u8>,
 }
 
-/// What one chunk turned into: a batch of its rows, and what became of
-/// its other lines.
+/// What chunks turned into: one batch of their rows, in the chunks' order,
+/// and what became of each chunk's lines.
 #[derive(Debug)]
-pub struct ChunkOutput {
+pub struct ParsedChunks {
     pub batch: RecordBatch,
-    pub tally: LineTally,
+    /// One per chunk, in the chunks' order.
+    pub tallies: Vec<LineTally>,
 }
 
 /// What became of a chunk's lines.
@@ -43,6 +46,8 @@ pub struct LineTally {
     /// The number of the chunk's first line in its input.
     pub first_line: u64,
     pub lines: u64,
+    /// Lines that became rows of the batch.
+    pub rows: u64,
     pub rejected: Vec<Rejected>,
     /// Lines whose invalid UTF-8 was replaced with U+FFFD before parsing.
     pub lossy_lines: u64,
@@ -54,14 +59,13 @@ pub struct LineTally {
 
 impl LineTally {
     /// Counts what became of line `line_no`: true when it is a row.
-    fn count(&mut self, kept: Result<Kept, ParseError>, line_no: u64, line: &[u8]) -> bool {
+    fn count(&mut self, kept: Result<Kept, ParseError>, line_no: u64, line: &[u8]) {
         match kept {
-            Ok(Kept::Row) => return true,
+            Ok(Kept::Row) => self.rows += 1,
             Ok(Kept::OutsideWindow) => self.outside_window += 1,
             Ok(Kept::FailedTest) => self.failed_test += 1,
             Err(error) => self.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
         }
-        false
     }
 }
 
@@ -91,9 +95,9 @@ impl ColumnBuilder {
         }
     }
 
-    fn finish(self, text: &TextSource) -> ArrayRef {
+    fn finish(self, blocks: &[Buffer]) -> ArrayRef {
         match self {
-            ColumnBuilder::Text(b) => b.finish(text),
+            ColumnBuilder::Text(b) => b.finish(blocks),
             ColumnBuilder::Timestamp(mut b) => Arc::new(b.finish().with_timezone("UTC")),
             ColumnBuilder::Int32(mut b) => Arc::new(b.finish()),
             ColumnBuilder::Int64(mut b) => Arc::new(b.finish()),
@@ -201,18 +205,36 @@ impl BatchBuilder {
         &self.schema
     }
 
-    /// Parses every line of `chunk` into one batch.
-    pub fn build(&self, chunk: &Chunk) -> Result<ChunkOutput, ArrowError> {
-        let data = chunk.data.as_slice();
-        let rows_hint = data.len() / 400 + 1;
-        let text = TextSource::new(&chunk.data, &chunk.source);
+    /// Parses every line of `chunks` into one batch, their rows in the
+    /// chunks' order.
+    pub fn build(&self, chunks: &[Chunk]) -> Result<ParsedChunks, ArrowError> {
+        let rows_hint = chunks.iter().map(|c| c.data.len()).sum::<usize>() / 400 + 1;
         let mut builders = Builders {
             raw_text: self.raw_text.iter().map(|_| TextColumn::with_capacity(rows_hint)).collect(),
             computed: self.computed.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect(),
             days: DayCache::default(),
         };
-        let mut tally = LineTally::default();
+        let mut blocks = Vec::with_capacity(2 * chunks.len());
+        let mut tallies = Vec::with_capacity(chunks.len());
         let mut rows = 0usize;
+        for (index, chunk) in chunks.iter().enumerate() {
+            let text = TextSource::new(&chunk.data, &chunk.source, index as u32);
+            let tally = self.parse_chunk(chunk, &mut builders, &text);
+            self.number_lines(&mut builders, tally.first_line - 1, rows);
+            rows += tally.rows as usize;
+            blocks.extend(text.blocks());
+            tallies.push(tally);
+        }
+        let arrays = self.finish(builders, &blocks);
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        let batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
+        Ok(ParsedChunks { batch, tallies })
+    }
+
+    /// Appends the rows of every line of `chunk`, whose text is `text`.
+    fn parse_chunk(&self, chunk: &Chunk, builders: &mut Builders, text: &TextSource) -> LineTally {
+        let data = chunk.data.as_slice();
+        let mut tally = LineTally::default();
         let mut start = 0usize;
         // Lines are numbered from 1 within the chunk while parsed, and moved
         // to the chunk's place in its input once it is counted.
@@ -240,39 +262,35 @@ impl BatchBuilder {
                     self.read_line(line, line_no, &mut builders.days, &mut run)
                 } else {
                     tally.lossy_lines += 1;
-                    self.read_lossy_line(line, line_no, &mut builders, &mut run, &text)
+                    self.read_lossy_line(line, line_no, builders, &mut run, text)
                 };
-                rows += usize::from(tally.count(kept, line_no, line));
+                tally.count(kept, line_no, line);
                 line_no += 1;
             }
-            self.append_run(&mut builders, &mut run, &text);
+            self.append_run(builders, &mut run, text);
         }
         tally.lines = line_no - 1;
         tally.first_line = chunk.first_line.resolve(tally.lines);
         let lines_before = tally.first_line - 1;
         tally.rejected.iter_mut().for_each(|r| r.line += lines_before);
-        self.number_lines(&mut builders, lines_before);
-        let arrays = self.finish(builders, &text);
-        let options = RecordBatchOptions::new().with_row_count(Some(rows));
-        let batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
-        Ok(ChunkOutput { batch, tally })
+        tally
     }
 
     /// The arrays of the projection, in its order: both builder lists keep
     /// that order, so each column takes the next array of its list.
-    fn finish(&self, builders: Builders, text: &TextSource) -> Vec<ArrayRef> {
-        let mut raw_text = builders.raw_text.into_iter().map(|b| b.finish(text));
-        let mut computed = builders.computed.into_iter().map(|b| b.finish(text));
+    fn finish(&self, builders: Builders, blocks: &[Buffer]) -> Vec<ArrayRef> {
+        let mut raw_text = builders.raw_text.into_iter().map(|b| b.finish(blocks));
+        let mut computed = builders.computed.into_iter().map(|b| b.finish(blocks));
         self.columns.iter().filter_map(|c| if is_raw_text(*c) { raw_text.next() } else { computed.next() }).collect()
     }
 
-    /// Moves the `source_line` values, numbered within the chunk, to the
-    /// chunk's place in its input.
-    fn number_lines(&self, builders: &mut Builders, lines_before: u64) {
+    /// Moves the `source_line` values of the rows from `first_row` on, one
+    /// chunk's, numbered within the chunk, to the chunk's place in its input.
+    fn number_lines(&self, builders: &mut Builders, lines_before: u64, first_row: usize) {
         let lines = self.computed.iter().zip(builders.computed.iter_mut()).filter(|(c, _)| **c == Column::SourceLine);
         for (_, builder) in lines {
             if let ColumnBuilder::Int64(numbers) = builder {
-                numbers.values_slice_mut().iter_mut().for_each(|n| *n += lines_before as i64);
+                numbers.values_slice_mut()[first_row..].iter_mut().for_each(|n| *n += lines_before as i64);
             }
         }
     }
@@ -383,6 +401,7 @@ fn append_derived_text(b: &mut TextColumn, column: Column, run: &Run<'_>, text: 
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::concat_batches;
     use datafusion::arrow::datatypes::{Int64Type, TimestampMicrosecondType};
 
     use super::*;
@@ -430,10 +449,10 @@ mod tests {
             .rev()
             .map(|chunk| {
                 let builder = builder.clone();
-                std::thread::spawn(move || builder.build(&chunk).unwrap())
+                std::thread::spawn(move || builder.build(std::slice::from_ref(&chunk)).unwrap())
             })
             .collect();
-        let outs: Vec<ChunkOutput> = parsing.into_iter().map(|t| t.join().unwrap()).collect();
+        let outs: Vec<ParsedChunks> = parsing.into_iter().map(|t| t.join().unwrap()).collect();
         let mut lines = Vec::new();
         let mut rejected = Vec::new();
         for out in &outs {
@@ -442,13 +461,66 @@ mod tests {
             // A row's line number is the number its text carries.
             assert!(numbers.iter().zip(bytes.iter()).all(|(line, sent)| line == sent));
             lines.extend(numbers.iter().flatten());
-            rejected.extend(out.tally.rejected.iter().map(|r| r.line as i64));
+            rejected.extend(out.tallies[0].rejected.iter().map(|r| r.line as i64));
         }
         lines.sort_unstable();
         rejected.sort_unstable();
         assert_eq!(lines, (1..=40).filter(|n| n % 7 != 0).collect::<Vec<_>>());
         assert_eq!(rejected, [7, 14, 21, 28, 35]);
-        assert_eq!(outs.iter().map(|o| o.tally.lines).sum::<u64>(), 40);
+        assert_eq!(outs.iter().map(|o| o.tallies[0].lines).sum::<u64>(), 40);
+    }
+
+    #[test]
+    fn a_parcel_of_chunks_is_the_batches_of_its_chunks_one_after_another() {
+        // Three files' chunks, the second starting at line 51 of its file;
+        // the second and third have a malformed line 53 and a line 54 of
+        // invalid UTF-8.
+        let file = |first: u64, count: u64| -> Vec<u8> {
+            let mut text: Vec<u8> = (first..first + count)
+                .map(|n| match n {
+                    53 => b"malformed".to_vec(),
+                    54 => line(n).splitn(2, |&b| b == b'"').collect::<Vec<_>>().join(b"\"\xff".as_slice()),
+                    n => line(n),
+                })
+                .collect::<Vec<_>>()
+                .join(&b'\n');
+            text.push(b'\n');
+            text
+        };
+        let chunks = [
+            Chunk::new("a.log".into(), 1, file(1, 3).into()),
+            Chunk::new("s3://bucket/b.log".into(), 51, file(51, 6).into()),
+            Chunk::new("c.log".into(), 1, file(1, RUN_ROWS as u64 + 2).into()),
+        ];
+        let columns: Arc<[Column]> = [
+            Column::Key,
+            Column::SourceLine,
+            Column::UserAgent,
+            Column::SourceFile,
+            Column::RequestPath,
+            Column::BytesSent,
+            Column::ExtraFields,
+        ]
+        .into();
+        let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
+        let parcel = builder.build(&chunks).unwrap();
+        let alone: Vec<ParsedChunks> = chunks.iter().map(|c| builder.build(std::slice::from_ref(c)).unwrap()).collect();
+        let one_after_another =
+            concat_batches(builder.schema(), alone.iter().map(|p| &p.batch).collect::<Vec<_>>()).unwrap();
+        assert_eq!(parcel.batch, one_after_another);
+        assert_eq!(parcel.batch.num_rows(), 3 + 5 + RUN_ROWS + 1);
+        let tallied = |p: &ParsedChunks| {
+            p.tallies
+                .iter()
+                .map(|t| (t.first_line, t.lines, t.rows, t.lossy_lines, t.rejected.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(tallied(&parcel), alone.iter().flat_map(tallied).collect::<Vec<_>>());
+        let rejected = parcel.tallies.iter().map(|t| t.rejected.iter().map(|r| r.line).collect::<Vec<_>>());
+        assert_eq!(rejected.collect::<Vec<_>>(), [vec![], vec![53], vec![53]]);
+        assert_eq!(parcel.tallies.iter().map(|t| t.lossy_lines).collect::<Vec<_>>(), [0, 1, 1]);
+        assert_eq!(parcel.batch.column(1).as_primitive::<Int64Type>().value(3), 51, "b.log's first line");
+        assert_eq!(texts(&parcel.batch, 3)[3].as_deref(), Some("s3://bucket/b.log"));
     }
 
     #[test]
@@ -482,12 +554,12 @@ mod tests {
         .into();
         let builder = BatchBuilder::new(columns.clone(), projected_schema(&columns));
         // The chunk starts at line 1001 of its file.
-        let out = builder.build(&Chunk::new("f.log".into(), 1001, data.into())).unwrap();
+        let out = builder.build(&[Chunk::new("f.log".into(), 1001, data.into())]).unwrap();
         let in_file = |n: u64| n + 1000;
 
-        assert_eq!(out.tally.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [in_file(malformed)]);
-        assert_eq!((out.tally.first_line, out.tally.lines), (1001, lines.len() as u64));
-        assert_eq!(out.tally.lossy_lines, 1);
+        assert_eq!(out.tallies[0].rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [in_file(malformed)]);
+        assert_eq!((out.tallies[0].first_line, out.tallies[0].lines), (1001, lines.len() as u64));
+        assert_eq!(out.tallies[0].lossy_lines, 1);
         let kept: Vec<u64> = lines.iter().copied().filter(|&n| n != malformed).collect();
         let batch = &out.batch;
         assert_eq!(batch.num_rows(), kept.len());

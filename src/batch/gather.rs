@@ -3,8 +3,9 @@
 //! own, and a batch of its own: handed on one by one, each would wake a
 //! parser, and each batch would pay every downstream operator's (each
 //! report's filter and aggregation) cost per batch. So the readers send
-//! chunks in [`Parcel`]s of at least [`PARCEL_BYTES`], and the batches of
-//! small chunks are sent as one by [`SmallBatches`].
+//! chunks in [`Parcel`]s of at least [`PARCEL_BYTES`], each parsed into one
+//! batch, and the batches of small chunks are sent as one by
+//! [`SmallBatches`].
 
 use std::sync::{Mutex, PoisonError};
 
@@ -49,14 +50,14 @@ impl Parcel {
     }
 }
 
-/// The batch of a chunk of fewer bytes than this, and of fewer than
-/// [`GATHERED_ROWS`] rows, is held back to be sent with others...
+/// A batch parsed from chunks each of fewer bytes than this, and of fewer
+/// than [`GATHERED_ROWS`] rows, is held back to be sent with others...
 const SMALL_CHUNK_BYTES: usize = CHUNK_BYTES / 4;
 /// ...until together they have this many rows or [`CHUNK_BYTES`] of chunks.
 const GATHERED_ROWS: usize = 8192;
 
 /// The batches of small chunks, held until together they are the size of
-/// a chunk's and sent as one. The batch of a large chunk is sent as it is,
+/// a chunk's and sent as one. A batch with a large chunk is sent as it is,
 /// however few rows the scan's filter kept: its views keep the whole chunk
 /// in memory, and holding many such batches would hold many chunks.
 #[derive(Default)]
@@ -73,17 +74,18 @@ struct Held {
 }
 
 impl SmallBatches {
-    /// What to send now of `batch`, parsed from a chunk of `chunk_bytes`:
-    /// itself, or the held batches as one when it makes them enough, or
-    /// nothing.
-    pub(super) fn add(&self, batch: RecordBatch, chunk_bytes: usize) -> Result<Option<RecordBatch>, ArrowError> {
+    /// What to send now of `batch`, parsed from `chunks`: itself, or the
+    /// held batches as one when it makes them enough, or nothing.
+    pub(super) fn add(&self, batch: RecordBatch, chunks: &[Chunk]) -> Result<Option<RecordBatch>, ArrowError> {
         let rows = batch.num_rows();
         if rows == 0 {
             return Ok(None);
         }
-        if rows >= GATHERED_ROWS || chunk_bytes >= SMALL_CHUNK_BYTES {
+        let sizes = chunks.iter().map(|c| c.data.len());
+        if rows >= GATHERED_ROWS || sizes.clone().max().unwrap_or(0) >= SMALL_CHUNK_BYTES {
             return Ok(Some(batch));
         }
+        let chunk_bytes: usize = sizes.sum();
         let full = {
             let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
             held.batches.push(batch);
@@ -150,12 +152,13 @@ mod tests {
     #[test]
     fn small_chunks_batches_are_sent_together_and_large_ones_as_they_are() {
         let small = SmallBatches::default();
-        let one_row_of_a_large_chunk = small.add(numbers(-1, 1), SMALL_CHUNK_BYTES).unwrap().unwrap();
+        let one_row_of_a_large_chunk =
+            small.add(numbers(-1, 1), &[chunk(10), chunk(SMALL_CHUNK_BYTES)]).unwrap().unwrap();
         assert_eq!(values(&one_row_of_a_large_chunk), [-1]);
-        assert!(small.add(numbers(-2, 0), 10).unwrap().is_none(), "an empty batch is dropped");
+        assert!(small.add(numbers(-2, 0), &[chunk(10)]).unwrap().is_none(), "an empty batch is dropped");
         let mut sent = vec![];
         for first in (0..10_000).step_by(100) {
-            sent.extend(small.add(numbers(first, 100), 10_000).unwrap());
+            sent.extend(small.add(numbers(first, 100), &[chunk(10_000)]).unwrap());
         }
         // 82 batches of 100 rows make the first one of 8,200 rows.
         assert_eq!(sent.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), [8_200]);
@@ -167,18 +170,20 @@ mod tests {
     #[test]
     fn held_batches_go_once_their_chunks_make_a_chunk() {
         let small = SmallBatches::default();
-        let chunk_bytes = SMALL_CHUNK_BYTES - 1;
-        let sent: Vec<_> = (0..5).filter_map(|i| small.add(numbers(i, 1), chunk_bytes).unwrap()).collect();
-        assert_eq!(sent.len(), 1, "five chunks of just under a quarter are more than one chunk");
-        assert_eq!(values(&sent[0]), [0, 1, 2, 3, 4]);
+        let under_a_quarter = || chunk(SMALL_CHUNK_BYTES - 1);
+        let parcels = [vec![under_a_quarter(), under_a_quarter()], vec![under_a_quarter()], vec![under_a_quarter()]];
+        let sent: Vec<_> = (0..3).filter_map(|i| small.add(numbers(i, 1), &parcels[i as usize]).unwrap()).collect();
+        assert!(sent.is_empty(), "four chunks of just under a quarter are less than one chunk");
+        let sent = small.add(numbers(3, 1), &[under_a_quarter()]).unwrap().unwrap();
+        assert_eq!(values(&sent), [0, 1, 2, 3], "five are more");
         // A batch of no columns (what `count(*)` reads) keeps its rows.
         let empty = Arc::new(Schema::empty());
         let rows = |n| {
             RecordBatch::try_new_with_options(empty.clone(), vec![], &RecordBatchOptions::new().with_row_count(Some(n)))
         };
         let small = SmallBatches::default();
-        assert!(small.add(rows(3).unwrap(), 10).unwrap().is_none());
-        assert!(small.add(rows(4).unwrap(), 10).unwrap().is_none());
+        assert!(small.add(rows(3).unwrap(), &[chunk(10)]).unwrap().is_none());
+        assert!(small.add(rows(4).unwrap(), &[chunk(10)]).unwrap().is_none());
         assert_eq!(small.rest().unwrap().unwrap().num_rows(), 7);
     }
 }

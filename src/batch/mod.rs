@@ -1,7 +1,8 @@
-//! From chunks to Arrow: [`builder`] turns one chunk into one `RecordBatch`
-//! (leaving out the records that fail a [`record_test`]), [`scan`] runs that
-//! over many chunks in parallel with bounded memory, `gather`ing small
-//! inputs' chunks and batches so that each is not handed on alone.
+//! From chunks to Arrow: [`builder`] turns a parcel of chunks into one
+//! `RecordBatch` (leaving out the records that fail a [`record_test`]),
+//! [`scan`] runs that over many parcels in parallel with bounded memory,
+//! `gather`ing small inputs' chunks and batches so that each is not handed
+//! on alone.
 
 pub mod builder;
 mod gather;
@@ -9,6 +10,6 @@ pub mod record_test;
 pub mod scan;
 mod text;
 
-pub use builder::{BatchBuilder, ChunkOutput, LineTally, Rejected};
+pub use builder::{BatchBuilder, LineTally, ParsedChunks, Rejected};
 pub use record_test::{Comparison, RecordTest};
 pub use scan::{FetchPolicy, RejectSample, ScanError, ScanReport, ScanTotals, spawn_scan};

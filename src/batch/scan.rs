@@ -1,7 +1,7 @@
 //! The concurrency seam: an async task fetches remote objects, reader
 //! threads open files, decode compressed text and cut it into line-aligned
 //! chunks (I/O and decoding stay off the rayon pool and the async runtime),
-//! rayon builds one batch per chunk, and batches flow out through a bounded
+//! rayon builds one batch per parcel of chunks, and batches flow out through a bounded
 //! channel, so memory stays bounded however large the input. Every line
 //! becomes a row or a counted rejection.
 
@@ -15,7 +15,7 @@ use datafusion::arrow::error::ArrowError;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use tokio::sync::mpsc;
 
-use super::builder::{BatchBuilder, ChunkOutput};
+use super::builder::{BatchBuilder, LineTally};
 use super::gather::{Parcel, SmallBatches};
 use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker, WindowChunker};
 use crate::source::{Body, BodyReader, Input, LogText, RemoteObject, SourceError, StoreOptions, fetched, open};
@@ -194,8 +194,7 @@ impl ScanReport {
         self.rows.fetch_add(rows, Ordering::Relaxed);
     }
 
-    fn record(&self, chunk: &Chunk, out: &ChunkOutput) -> io::Result<()> {
-        let tally = &out.tally;
+    fn record(&self, chunk: &Chunk, tally: &LineTally) -> io::Result<()> {
         let first =
             self.counted_chunks.lock().is_ok_and(|mut seen| seen.insert((chunk.source.clone(), tally.first_line)));
         if !first {
@@ -204,7 +203,7 @@ impl ScanReport {
         self.bytes.fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
         self.lines.fetch_add(tally.lines, Ordering::Relaxed);
         // A record the query's test left out was still read.
-        self.rows.fetch_add(out.batch.num_rows() as u64 + tally.failed_test, Ordering::Relaxed);
+        self.rows.fetch_add(tally.rows + tally.failed_test, Ordering::Relaxed);
         self.lossy_lines.fetch_add(tally.lossy_lines, Ordering::Relaxed);
         self.outside_window.fetch_add(tally.outside_window, Ordering::Relaxed);
         if tally.rejected.is_empty() {
@@ -352,13 +351,13 @@ fn spawn_parsers(
         let small = SmallBatches::default();
         let parsed = workers.install(|| {
             parcels.par_bridge().try_for_each(|parcel| {
-                parcel.iter().try_for_each(|chunk| {
-                    let result = builder.build(chunk).map_err(ScanError::from).and_then(|out| {
-                        report.record(chunk, &out).map_err(ScanError::Rejects)?;
-                        small.add(out.batch, chunk.data.len()).map_err(ScanError::from)
-                    });
-                    send_parsed(&batches, result)
-                })
+                let result = builder.build(&parcel).map_err(ScanError::from).and_then(|parsed| {
+                    for (chunk, tally) in parcel.iter().zip(&parsed.tallies) {
+                        report.record(chunk, tally).map_err(ScanError::Rejects)?;
+                    }
+                    small.add(parsed.batch, &parcel).map_err(ScanError::from)
+                });
+                send_parsed(&batches, result)
             })
         });
         if parsed.is_ok() {

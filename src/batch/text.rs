@@ -3,16 +3,18 @@
 //! re-slicing, a call per value); here a value is one `u128` pushed onto a
 //! vector: bytes of 12 or fewer are inlined, longer ones point into the chunk
 //! the record came from, the file name, or a small buffer of copied values.
+//! One column holds the records of several chunks (small files are parsed
+//! a parcel at a time into one batch), each chunk's values pointing into
+//! its own buffers.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, StringViewArray};
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 
-/// The buffers every view column of a batch points into, by index.
-const CHUNK_BLOCK: u32 = 0;
-const SOURCE_BLOCK: u32 = 1;
-const COPIES_BLOCK: u32 = 2;
+/// The buffer of a column's copied values; the chunks' buffers follow it,
+/// two per chunk (see [`TextSource::new`]).
+const COPIES_BLOCK: u32 = 0;
 
 /// Values up to this long live in the view itself.
 const MAX_INLINE: usize = 12;
@@ -76,14 +78,25 @@ fn inline_bytes(v: &[u8]) -> u128 {
 pub struct TextSource {
     chunk: Buffer,
     source: Buffer,
+    /// The chunk's block in the batch's columns; the file name's follows.
+    chunk_block: u32,
     /// The file name's view, the same on every row.
     source_view: u128,
 }
 
 impl TextSource {
-    pub fn new(chunk: &Buffer, source: &str) -> Self {
-        let source_view = view(source.as_bytes(), SOURCE_BLOCK, 0);
-        TextSource { chunk: chunk.clone(), source: Buffer::from(source.as_bytes()), source_view }
+    /// The text of the `index`th chunk of a batch, whose views point at
+    /// blocks `1 + 2 * index` (the chunk) and `2 + 2 * index` (the file
+    /// name): its [`TextSource::blocks`] are to be the batch's blocks there.
+    pub fn new(chunk: &Buffer, source: &str, index: u32) -> Self {
+        let chunk_block = 1 + 2 * index;
+        let source_view = view(source.as_bytes(), chunk_block + 1, 0);
+        TextSource { chunk: chunk.clone(), source: Buffer::from(source.as_bytes()), chunk_block, source_view }
+    }
+
+    /// The chunk's and the file name's buffers, in block order.
+    pub fn blocks(&self) -> [Buffer; 2] {
+        [self.chunk.clone(), self.source.clone()]
     }
 
     /// The view of `value` when it is a slice of the chunk with 12 bytes of
@@ -107,7 +120,7 @@ impl TextSource {
         let low = len as u64 | (u64::from_le_bytes(*head) & HEAD_MASKS[kept]) << 32;
         // High half: bytes 4..12 of an inline value, or where a long one is.
         let inline = u64::from_le_bytes(*tail) & TAIL_MASKS[kept];
-        let pointed = u64::from(CHUNK_BLOCK) | (offset as u64) << 32;
+        let pointed = u64::from(self.chunk_block) | (offset as u64) << 32;
         let inline_mask = 0u64.wrapping_sub(u64::from(len <= MAX_INLINE));
         let high = inline & inline_mask | pointed & !inline_mask;
         Some(u128::from(high) << 64 | u128::from(low))
@@ -183,7 +196,7 @@ fn view_outside_chunk(value: &[u8], text: &TextSource, copies: &mut Vec<u8>) -> 
     if value.len() <= MAX_INLINE {
         view(value, 0, 0)
     } else if let Some(offset) = text.offset_of(value) {
-        view(value, CHUNK_BLOCK, offset)
+        view(value, text.chunk_block, offset)
     } else {
         let offset = copies.len() as u32;
         copies.extend_from_slice(value);
@@ -217,11 +230,12 @@ impl TextColumn {
         self.extend(std::iter::once(value), text);
     }
 
-    /// The column, pointing into the buffers of `text`, the source it was
-    /// filled from.
-    pub fn finish(mut self, text: &TextSource) -> ArrayRef {
+    /// The column, pointing into `blocks`: the [`TextSource::blocks`] of
+    /// each chunk it was filled from, in order.
+    pub fn finish(mut self, blocks: &[Buffer]) -> ArrayRef {
         let nulls = take_nulls(&mut self.views);
-        let buffers = vec![text.chunk.clone(), text.source.clone(), Buffer::from_vec(self.copies)];
+        let copies = Buffer::from_vec(self.copies);
+        let buffers: Vec<Buffer> = std::iter::once(copies).chain(blocks.iter().cloned()).collect();
         let views = ScalarBuffer::from(self.views);
         // SAFETY: every view was made by `view` over bytes that are valid
         // UTF-8 (a view into the chunk lies in a line that was validated
@@ -247,7 +261,7 @@ mod tests {
     #[test]
     fn views_point_at_chunk_source_copies_or_inline_bytes() {
         let chunk = Buffer::from("short a value longer than twelve bytes".as_bytes());
-        let text = TextSource::new(&chunk, "s3://bucket/a/long/object/key");
+        let text = TextSource::new(&chunk, "s3://bucket/a/long/object/key", 0);
         let mut column = TextColumn::with_capacity(4);
         let bytes = chunk.as_slice();
         column.append(Some(&bytes[..5]), &text);
@@ -256,7 +270,7 @@ mod tests {
         column.extend_source(1, &text);
         column.append(Some("canonical_user".as_bytes()), &text);
         column.append(Some("iam_user".as_bytes()), &text);
-        let array = column.finish(&text);
+        let array = column.finish(&text.blocks());
         let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
         let values: Vec<Option<&str>> = strings.iter().collect();
         assert_eq!(
@@ -270,19 +284,50 @@ mod tests {
                 Some("iam_user")
             ]
         );
-        assert_eq!(strings.data_buffers()[2].len(), "canonical_user".len(), "only the long outside value is copied");
+        assert_eq!(
+            strings.data_buffers()[COPIES_BLOCK as usize].len(),
+            "canonical_user".len(),
+            "only the long outside value is copied"
+        );
+    }
+
+    #[test]
+    fn the_values_of_several_chunks_point_into_their_own_chunk_and_file_name() {
+        let names = ["s3://bucket/first/object/key", "s3://bucket/second/object/key"];
+        let chunks = ["first chunk, a value longer than twelve bytes", "second chunk, another long value"];
+        let sources: Vec<TextSource> =
+            (0..2).map(|i| TextSource::new(&Buffer::from(chunks[i].as_bytes()), names[i], i as u32)).collect();
+        let mut column = TextColumn::with_capacity(6);
+        for text in &sources {
+            let bytes = text.chunk.as_slice();
+            let first_word = bytes.iter().position(|&b| b == b' ').unwrap();
+            column.append(Some(&bytes[first_word + 8..]), text);
+            column.append(Some(&bytes[..first_word]), text);
+            column.extend_source(1, text);
+        }
+        let blocks: Vec<Buffer> = sources.iter().flat_map(TextSource::blocks).collect();
+        let array = column.finish(&blocks);
+        let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
+        let values: Vec<&str> = strings.iter().flatten().collect();
+        assert_eq!(
+            values,
+            ["a value longer than twelve bytes", "first", names[0], "another long value", "second", names[1]]
+        );
+        let block_of = |row: usize| (strings.views()[row] >> 64) as u32;
+        assert_eq!([0, 2, 3, 5].map(block_of), [1, 2, 3, 4], "each chunk's blocks, after the copies");
+        assert_eq!(strings.data_buffers().len(), 5);
     }
 
     #[test]
     fn nulls_land_on_their_rows_across_mask_words() {
         let chunk = Buffer::from("a value longer than twelve bytes, then more".as_bytes());
-        let text = TextSource::new(&chunk, "f");
+        let text = TextSource::new(&chunk, "f", 0);
         let null_rows = [0, 63, 64, 129];
         let mut column = TextColumn::with_capacity(130);
         for row in 0..130 {
             column.append((!null_rows.contains(&row)).then_some(&chunk.as_slice()[2..30]), &text);
         }
-        let array = column.finish(&text);
+        let array = column.finish(&text.blocks());
         assert_eq!(array.null_count(), null_rows.len());
         let nulls: Vec<usize> = (0..130).filter(|r| array.is_null(*r)).collect();
         assert_eq!(nulls, null_rows);
@@ -293,7 +338,7 @@ mod tests {
         let mut all_valid = TextColumn::with_capacity(64);
         (0..64).for_each(|_| all_valid.append(Some(&chunk.as_slice()[..1]), &text));
         all_valid.append(Some(&chunk.as_slice()[..0]), &text);
-        let all_valid = all_valid.finish(&text);
+        let all_valid = all_valid.finish(&text.blocks());
         assert!(all_valid.nulls().is_none(), "no mask without nulls");
         let strings = all_valid.as_any().downcast_ref::<StringViewArray>().unwrap();
         assert_eq!((strings.value(64), strings.views()[64]), ("", 0), "an empty value is not a null");
@@ -302,16 +347,16 @@ mod tests {
     #[test]
     fn views_near_the_chunk_end_match_views_elsewhere() {
         let chunk = Buffer::from("0123456789abcdefghij".as_bytes());
-        let text = TextSource::new(&chunk, "f");
+        let text = TextSource::new(&chunk, "f", 0);
         let bytes = chunk.as_slice();
         for start in 0..bytes.len() {
             for end in start..=bytes.len() {
                 let mut column = TextColumn::with_capacity(1);
                 column.append(Some(&bytes[start..end]), &text);
-                let array = column.finish(&text);
+                let array = column.finish(&text.blocks());
                 let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
                 assert_eq!(strings.value(0).as_bytes(), &bytes[start..end], "{start}..{end}");
-                assert_eq!(strings.views()[0], view(&bytes[start..end], CHUNK_BLOCK, start as u32));
+                assert_eq!(strings.views()[0], view(&bytes[start..end], 1, start as u32));
             }
         }
     }
