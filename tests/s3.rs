@@ -2,7 +2,8 @@
 //! server (moto) on 127.0.0.1, behind a recording, fault-injecting proxy:
 //! both key formats, pruning by key time (proved from the request log), many
 //! small objects, gzip, 5xx faults with nothing lost, failed objects, wrong
-//! credentials (s3rver checks signatures) and a missing bucket.
+//! credentials (s3rver checks signatures), a missing bucket, and a window's
+//! start listing a bucket from there.
 
 mod support;
 
@@ -125,10 +126,14 @@ async fn both_key_formats_and_pruning_by_key_time() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(csv, "n\n3\n", "records 1, 2 and 6 are in the window");
     assert!(
-        stderr(&out).contains("3 objects read") && stderr(&out).contains("3 skipped by their key's time"),
+        stderr(&out).contains("3 objects read") && stderr(&out).contains("1 skipped by their key's time"),
         "{}",
         stderr(&out)
     );
+    // Listed from the window's start: past the old day folder of the
+    // partition, and past the old delivery-time names.
+    let part_jump = format!("{part}/2026/11/19").replace('/', "%2F");
+    assert_eq!(list_starts(&proxy), ["", &part_jump, "simple%2F2026-11-19-00-00-00"]);
     let gets: Vec<String> =
         proxy.seen().into_iter().filter(|l| l.starts_with("GET ") && !l.contains("list-type")).collect();
     assert_eq!(gets.len(), 3, "{gets:?}");
@@ -138,6 +143,72 @@ async fn both_key_formats_and_pruning_by_key_time() {
     // Everything, from a prefix of the partitioned layout.
     let (_, csv) = count(&proxy.endpoint(), &[], &format!("s3://{BUCKET}/{part}/"));
     assert_eq!(csv, "n\n2\n");
+}
+
+/// The `start-after` of each listing request the proxy saw, in order
+/// (empty for a listing from the start).
+fn list_starts(proxy: &Proxy) -> Vec<String> {
+    let start = |line: &str| {
+        let after = line.split_once("start-after=").map_or("", |(_, rest)| rest);
+        after.split(['&', ' ']).next().unwrap_or("").to_string()
+    };
+    proxy.seen().iter().filter(|l| l.contains("list-type")).map(|l| start(l)).collect()
+}
+
+/// With a start to the window, a bucket holding years of logs is not
+/// listed page by page: the listing jumps over the log objects older than
+/// the window, and still lists what lies between them in another layout
+/// (an account's partition whose number sorts among the years).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_lists_a_bucket_from_its_start() {
+    let Some((_moto, proxy, store)) = setup(no_faults()).await else { return };
+    let partition = "hist/202512345678/us-east-1/src-bucket";
+    let mut objects: Vec<(String, String)> = (0..2100)
+        .map(|n| {
+            let key = format!("hist/2025-{:02}-{:02}-10-00-00-{n:06}", n % 12 + 1, n % 28 + 1);
+            (key, record("01/Jan/2025:09:00:00", n, "SigV4"))
+        })
+        .collect();
+    objects.extend([
+        ("hist/2026-11-18-12-00-00-OLD1".to_string(), record("18/Nov/2026:11:00:00", 1, "SigV4")),
+        ("hist/2026-11-20-10-00-00-NEW1".to_string(), record("20/Nov/2026:09:00:00", 2, "SigV4")),
+        ("hist/2026-11-21-01-00-00-NEW2".to_string(), record("20/Nov/2026:23:00:00", 3, "SigV2")),
+        (format!("{partition}/2026/11/01/2026-11-01-00-00-00-OLDP"), record("01/Nov/2026:12:00:00", 4, "SigV4")),
+        (format!("{partition}/2026/11/20/2026-11-20-00-00-00-NEWP"), record("20/Nov/2026:12:00:00", 5, "SigV2")),
+    ]);
+    upload(&store, objects.into_iter().map(|(key, text)| (key, text.into_bytes())).collect()).await;
+    let url = format!("s3://{BUCKET}/hist/");
+    // Without a start, all 2,105 keys are listed (three pages of 1,000),
+    // though every object is then left out by its key's time.
+    let (out, csv) = count(&proxy.endpoint(), &["--until", "2024-01-01"], &url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        csv,
+        "n
+0
+"
+    );
+    assert!(stderr(&out).contains("2105 skipped by their key's time"), "{}", stderr(&out));
+    let whole = list_starts(&proxy).len();
+    assert_eq!(whole, 3);
+
+    let (out, csv) = count(&proxy.endpoint(), &["--since", "2026-11-20"], &url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        csv,
+        "n
+3
+",
+        "records 2, 3 and 5"
+    );
+    let jumps = [
+        "hist%2F2025-9999".to_string(),
+        format!("{partition}/2026/11/19").replace('/', "%2F"),
+        "hist%2F2026-11-19-00-00-00".to_string(),
+    ];
+    assert_eq!(list_starts(&proxy)[whole..], ["".to_string(), jumps[0].clone(), jumps[1].clone(), jumps[2].clone()]);
+    let gets = proxy.seen().into_iter().filter(|l| l.starts_with("GET ") && !l.contains("list-type")).count();
+    assert_eq!(gets, 3, "only the three objects of the window are fetched");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,9 +1,10 @@
 //! Log buckets through `object_store`: `s3://`, `gs://`, `az://`/`abfss://`
 //! URLs become stores (S3 with the AWS credential chain, `--profile`,
 //! `--region`, `--endpoint-url` for S3-compatible servers), prefixes are
-//! listed, and objects that cannot hold records in the time window are
-//! skipped by the timestamp in their key, before any of them is fetched. A
-//! large object's body is read as it arrives ([`BodyReader`]).
+//! listed (from the window's start, when it has one: [`ListFrom`]), and
+//! objects that cannot hold records in the time window are skipped by the
+//! timestamp in their key, before any of them is fetched. A large object's
+//! body is read as it arrives ([`BodyReader`]).
 
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::path::Path as ObjectPath;
-use object_store::{BackoffConfig, ObjectStore, RetryConfig};
+use object_store::{BackoffConfig, ObjectMeta, ObjectStore, RetryConfig};
 use tokio::sync::{Semaphore, mpsc};
 use url::Url;
 
@@ -336,11 +337,9 @@ pub async fn list_objects(
         let bucket_end = rest.find('/').unwrap_or(rest.len());
         &url[..scheme.len() + 3 + bucket_end]
     });
-    let listed: Vec<_> = store
-        .list(if prefix.as_ref().is_empty() { None } else { Some(&prefix) })
-        .try_collect()
-        .await
-        .map_err(|e| store_error(url, e))?;
+    let prefix = (!prefix.as_ref().is_empty()).then_some(prefix);
+    let list_from = ListFrom::of(window, opts.late_delivery);
+    let listed = list_keys(&store, prefix.as_ref(), list_from.as_ref()).await.map_err(|e| store_error(url, e))?;
     let total = listed.len();
     let mut objects: Vec<RemoteObject> = listed
         .into_iter()
@@ -358,9 +357,116 @@ pub async fn list_objects(
     Ok((objects, skipped))
 }
 
+/// The keys under `prefix`, in key order, less the runs of log objects
+/// older than `from` (when given) that the listing jumps over. S3, GCS and
+/// Azure list in key order, and `list_with_offset` starts after a key, so a
+/// bucket holding months of logs is not listed whole for the last day. A
+/// server that answers a listing after a key with keys before it is listed
+/// again, whole and without jumps.
+async fn list_keys(
+    store: &Arc<dyn ObjectStore>,
+    prefix: Option<&ObjectPath>,
+    mut from: Option<&ListFrom>,
+) -> object_store::Result<Vec<ObjectMeta>> {
+    let prefix_len = prefix.map_or(0, |p| p.as_ref().len() + 1);
+    let mut listed = Vec::new();
+    let mut offset: Option<ObjectPath> = None;
+    'listing: loop {
+        let mut keys = match &offset {
+            None => store.list(prefix),
+            Some(offset) => store.list_with_offset(prefix, offset),
+        };
+        while let Some(meta) = keys.try_next().await? {
+            let key = meta.location.as_ref();
+            if offset.as_ref().is_some_and(|offset| key <= offset.as_ref()) {
+                (from, offset) = (None, None);
+                listed.clear();
+                continue 'listing;
+            }
+            let jump = from.and_then(|from| from.jump(key.get(prefix_len..).unwrap_or("")));
+            // A key that is not a valid path as it stands is listed on.
+            if let Some(to) = jump.and_then(|name| ObjectPath::parse(format!("{}{name}", &key[..prefix_len])).ok()) {
+                offset = Some(to);
+                continue 'listing;
+            }
+            listed.push(meta);
+        }
+        return Ok(listed);
+    }
+}
+
+/// Where a listing of log objects may start, in each key layout: no record
+/// at or after `--since` is in an object whose key sorts before these.
+#[derive(Debug, PartialEq, Eq)]
+struct ListFrom {
+    /// `YYYY-mm-DD-HH-MM-SS`: a delivery-time key (`TargetPrefix` layout)
+    /// sorting before it was delivered before the window's start less the
+    /// longest delay, so all its records are older.
+    delivered: String,
+    /// `YYYY/MM/DD`: a day folder of the partitioned layout that sorts
+    /// before it holds records of earlier days only.
+    day: String,
+}
+
+impl ListFrom {
+    /// None without a start to the window. A day is allowed for as well as
+    /// `late_delivery`: a partitioned key named by its event day holds
+    /// records of the whole day.
+    fn of(window: &TimeWindow, late_delivery: Micros) -> Option<Self> {
+        const DAY: Micros = 86_400_000_000;
+        let from = window.since?.checked_sub(late_delivery.max(DAY))?;
+        let time = datafusion::arrow::temporal_conversions::timestamp_us_to_datetime(from)?;
+        Some(ListFrom {
+            delivered: time.format("%Y-%m-%d-%H-%M-%S").to_string(),
+            day: time.format("%Y/%m/%d").to_string(),
+        })
+    }
+
+    /// The name, after the listed prefix, to list on from when `name` is
+    /// the key of a log object too old for the window: every key between
+    /// the two is one as well, by its layout (a day folder before `day` in
+    /// the same partition, or a name of the same year before `delivered` in
+    /// the same folder). None to go on.
+    fn jump(&self, name: &str) -> Option<String> {
+        key_time(name)?;
+        let to = self.partitioned_jump(name).or_else(|| self.delivered_jump(name))?;
+        (to.as_str() > name).then_some(to)
+    }
+
+    /// `…/YYYY/MM/DD/YYYY-MM-DD-…` in a day folder before `day`: on to the
+    /// folder of `day` in the same partition.
+    fn partitioned_jump(&self, name: &str) -> Option<String> {
+        let mut parts = name.rsplitn(5, '/');
+        let (file, day, month, year) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let folder = format!("{year}/{month}/{day}");
+        let dated = [year.len(), month.len(), day.len()] == [4, 2, 2]
+            && folder.bytes().all(|b| b.is_ascii_digit() || b == b'/')
+            && file.starts_with(&format!("{year}-{month}-{day}-"));
+        let partition = &name[..name.len() - file.len() - folder.len() - 1];
+        (dated && folder < self.day).then(|| format!("{partition}{}", self.day))
+    }
+
+    /// `YYYY-mm-DD-HH-MM-SS-Unique` before `delivered`: on to `delivered`
+    /// in the same folder, or past that year's names there (`YYYY-9999`
+    /// sorts after them, and before a 12-digit account folder or a later
+    /// year).
+    fn delivered_jump(&self, name: &str) -> Option<String> {
+        let (folder, file) = name.rsplit_once('/').map_or(("", name), |(folder, file)| (&name[..=folder.len()], file));
+        let year = &file[..4];
+        let to = format!("{year}-9999").min(self.delivered.clone());
+        (file < self.delivered.as_str()).then(|| format!("{folder}{to}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use object_store::memory::InMemory;
+    use object_store::{
+        CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, PutMultipartOptions, PutOptions, PutPayload,
+        PutResult,
+    };
 
     use super::*;
     use crate::window::parse_time;
@@ -443,6 +549,138 @@ mod tests {
         assert!(may_hold("p/1/r/b/2026/11/20/2026-11-20-00-00-00-X", &window, slack));
         assert!(!may_hold("p/1/r/b/2026/11/21/2026-11-21-00-00-00-X", &window, slack));
         assert!(may_hold("l/unknown-name", &window, slack));
+    }
+
+    #[test]
+    fn a_listing_jumps_over_log_objects_older_than_the_window() {
+        let since = |t| TimeWindow { since: parse_time(t).ok(), until: None };
+        let six_hours = 6 * 3600 * 1_000_000;
+        assert_eq!(ListFrom::of(&TimeWindow::default(), six_hours), None, "no start, no jump");
+        let from = ListFrom::of(&since("2026-11-20T10:00:00Z"), six_hours).unwrap();
+        assert_eq!((from.delivered.as_str(), from.day.as_str()), ("2026-11-19-10-00-00", "2026/11/19"), "a day back");
+        let late = ListFrom::of(&since("2026-11-20T10:00:00Z"), 30 * six_hours / 6).unwrap();
+        assert_eq!(late.delivered, "2026-11-19-04-00-00", "or the longest delivery delay, when longer");
+
+        // Delivery-time names: on to the window's start in that folder, or
+        // past an earlier year's names.
+        assert_eq!(from.jump("2026-11-18-23-59-59-A1").as_deref(), Some("2026-11-19-10-00-00"));
+        assert_eq!(from.jump("logs/2026-11-19-09-59-59-A1").as_deref(), Some("logs/2026-11-19-10-00-00"));
+        assert_eq!(from.jump("logs/2025-02-01-00-00-00-A1").as_deref(), Some("logs/2025-9999"));
+        assert!("logs/2025-12-31-23-59-59-Z" < "logs/2025-9999" && "logs/2025-9999" < "logs/202512345678/");
+        assert_eq!(from.jump("logs/2026-11-19-10-00-00-A1"), None, "delivered at the start: may hold records");
+        assert_eq!(from.jump("logs/2026-11-21-00-00-00-A1"), None);
+        // Day folders of the partitioned layout: on to the window's day.
+        let partition = "p/111122223333/us-east-1/src-bucket";
+        assert_eq!(
+            from.jump(&format!("{partition}/2026/10/31/2026-10-31-00-00-00-A1")),
+            Some(format!("{partition}/2026/11/19"))
+        );
+        assert_eq!(from.jump("2025/01/01/2025-01-01-00-00-00-A1").as_deref(), Some("2026/11/19"));
+        assert_eq!(
+            from.jump(&format!("{partition}/2026/11/19/2026-11-19-00-00-00-A1")),
+            Some(format!("{partition}/2026/11/19/2026-11-19-10-00-00")),
+            "the 19th's records are all older than the window, which starts on the 20th"
+        );
+        assert_eq!(from.jump(&format!("{partition}/2026/11/20/2026-11-20-00-00-00-A1")), None);
+        // Keys that are not log objects' are listed on.
+        for name in ["logs/readme.txt", "logs/2025-archive/notes", "logs/2025-02-01", "2025/01/01/notes.txt"] {
+            assert_eq!(from.jump(name), None, "{name}");
+        }
+    }
+
+    /// An in-memory store whose listing after a key ignores the key, as a
+    /// server without `start-after` would.
+    #[derive(Debug)]
+    struct IgnoresOffset(InMemory);
+
+    impl std::fmt::Display for IgnoresOffset {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "IgnoresOffset")
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ObjectStore for IgnoresOffset {
+        async fn put_opts(
+            &self,
+            at: &ObjectPath,
+            payload: PutPayload,
+            opts: PutOptions,
+        ) -> object_store::Result<PutResult> {
+            self.0.put_opts(at, payload, opts).await
+        }
+        async fn put_multipart_opts(
+            &self,
+            at: &ObjectPath,
+            opts: PutMultipartOptions,
+        ) -> object_store::Result<Box<dyn MultipartUpload>> {
+            self.0.put_multipart_opts(at, opts).await
+        }
+        async fn get_opts(&self, at: &ObjectPath, options: GetOptions) -> object_store::Result<GetResult> {
+            self.0.get_opts(at, options).await
+        }
+        fn delete_stream(
+            &self,
+            locations: BoxStream<'static, object_store::Result<ObjectPath>>,
+        ) -> BoxStream<'static, object_store::Result<ObjectPath>> {
+            self.0.delete_stream(locations)
+        }
+        fn list(&self, prefix: Option<&ObjectPath>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+            self.0.list(prefix)
+        }
+        fn list_with_offset(
+            &self,
+            prefix: Option<&ObjectPath>,
+            _: &ObjectPath,
+        ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+            self.0.list(prefix)
+        }
+        async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> object_store::Result<ListResult> {
+            self.0.list_with_delimiter(prefix).await
+        }
+        async fn copy_opts(
+            &self,
+            from: &ObjectPath,
+            to: &ObjectPath,
+            options: CopyOptions,
+        ) -> object_store::Result<()> {
+            self.0.copy_opts(from, to, options).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_listing_lists_from_the_window_or_whole_where_the_server_ignores_where_to_start() {
+        let keys = [
+            "logs/2025-03-01-10-00-00-A",
+            "logs/2025-03-02-10-00-00-B",
+            "logs/202512345678/us-east-1/src/2026/11/01/2026-11-01-00-00-00-C",
+            "logs/202512345678/us-east-1/src/2026/11/20/2026-11-20-00-00-00-D",
+            "logs/2026-11-18-10-00-00-E",
+            "logs/2026-11-20-10-00-00-F",
+        ];
+        let memory = InMemory::new();
+        for key in keys {
+            memory
+                .put_opts(&ObjectPath::from(key), PutPayload::from_static(b"x"), PutOptions::default())
+                .await
+                .unwrap();
+        }
+        let from = ListFrom::of(&TimeWindow { since: parse_time("2026-11-20").ok(), until: None }, 0).unwrap();
+        let prefix = ObjectPath::from("logs");
+        let names = |listed: Vec<ObjectMeta>| listed.into_iter().map(|m| m.location.to_string()).collect::<Vec<_>>();
+        let memory: Arc<dyn ObjectStore> = Arc::new(memory);
+        let from_start = names(list_keys(&memory, Some(&prefix), Some(&from)).await.unwrap());
+        assert_eq!(from_start, [keys[3], keys[5]], "the old objects are jumped over");
+        assert_eq!(names(list_keys(&memory, Some(&prefix), None).await.unwrap()), keys, "no window: all");
+
+        let ignores: Arc<dyn ObjectStore> = Arc::new(IgnoresOffset(InMemory::new()));
+        for key in keys {
+            ignores
+                .put_opts(&ObjectPath::from(key), PutPayload::from_static(b"x"), PutOptions::default())
+                .await
+                .unwrap();
+        }
+        assert_eq!(names(list_keys(&ignores, Some(&prefix), Some(&from)).await.unwrap()), keys, "listed again, whole");
     }
 
     #[test]
