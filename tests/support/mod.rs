@@ -18,9 +18,16 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// True once something listens on `port`. A connection from that same
+/// port is to itself (TCP's simultaneous open, when the system picks the
+/// port being waited for as the connection's own), not to a server.
+fn listening(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok_and(|s| s.local_addr().is_ok_and(|a| a.port() != port))
+}
+
 fn wait_for_port(port: u16, child: &mut Child, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !listening(port) {
         assert!(child.try_wait().unwrap().is_none(), "{name} exited at start");
         assert!(Instant::now() < deadline, "{name} did not start in 60 s");
         std::thread::sleep(Duration::from_millis(100));
