@@ -1,7 +1,7 @@
 //! Log buckets through `object_store`: `s3://`, `gs://`, `az://`/`abfss://`
 //! URLs become stores (S3 with the AWS credential chain, `--profile`,
 //! `--region`, `--endpoint-url` for S3-compatible servers), prefixes are
-//! listed (jumping over the keys outside the window: [`ListWindow`]), and
+//! listed (jumping over the keys outside the window: `ListWindow`), and
 //! objects that cannot hold records in the time window are skipped by the
 //! timestamp in their key, before any of them is fetched. A large object's
 //! body is read as it arrives ([`BodyReader`]).
