@@ -1,9 +1,9 @@
 //! The concurrency seam: an async task fetches remote objects, reader
 //! threads open files, decode compressed text and cut it into line-aligned
 //! chunks (I/O and decoding stay off the rayon pool and the async runtime),
-//! rayon builds one batch per parcel of chunks, and batches flow out through a bounded
-//! channel, so memory stays bounded however large the input. Every line
-//! becomes a row or a counted rejection.
+//! rayon builds one batch per parcel of chunks, and batches flow out
+//! through a bounded channel, so memory stays bounded however large the
+//! input. Every line becomes a row or a counted rejection.
 
 use std::collections::HashSet;
 use std::io::{self, Write};

@@ -6,6 +6,7 @@
 pub type Micros = i64;
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
+pub const MICROS_PER_DAY: Micros = 86_400 * MICROS_PER_SECOND;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
 /// `days_from_civil`).

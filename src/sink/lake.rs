@@ -26,6 +26,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 
+use crate::parse::time::MICROS_PER_DAY;
 use crate::schema::{Column, logs_schema};
 use crate::source::manifest::{LakeFile, Manifest, ManifestError, SourceEntry};
 
@@ -60,7 +61,7 @@ pub struct SourceVersion {
 
 /// `YYYY-MM-DD` of a time in µs since the epoch.
 fn date_of(micros: i64) -> String {
-    let days = micros.div_euclid(86_400_000_000);
+    let days = micros.div_euclid(MICROS_PER_DAY);
     datafusion::arrow::temporal_conversions::date32_to_datetime(days as i32)
         .map_or_else(|| "unknown".to_string(), |d| d.format("%Y-%m-%d").to_string())
 }
@@ -234,7 +235,7 @@ fn split_by_date(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, Arro
     let times = batch.column(Column::Time as usize).as_primitive::<TimestampMicrosecondType>();
     let mut by_day: HashMap<i64, Vec<u32>> = HashMap::new();
     for (i, t) in times.values().iter().enumerate() {
-        by_day.entry(t.div_euclid(86_400_000_000)).or_default().push(i as u32);
+        by_day.entry(t.div_euclid(MICROS_PER_DAY)).or_default().push(i as u32);
     }
     let mut out = Vec::with_capacity(by_day.len());
     for (day, rows) in by_day {
@@ -243,7 +244,7 @@ fn split_by_date(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, Arro
         } else {
             take_record_batch(batch, &UInt32Array::from(rows))?
         };
-        out.push((date_of(day * 86_400_000_000), part));
+        out.push((date_of(day * MICROS_PER_DAY), part));
     }
     Ok(out)
 }

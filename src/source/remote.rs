@@ -22,7 +22,7 @@ use tokio::sync::{Semaphore, mpsc};
 use url::Url;
 
 use super::SourceError;
-use crate::parse::time::{Micros, days_from_civil, digits};
+use crate::parse::time::{MICROS_PER_DAY, Micros, days_from_civil, digits};
 use crate::window::TimeWindow;
 
 /// How to reach object stores.
@@ -316,10 +316,9 @@ pub fn key_time(key: &str) -> Option<KeyTime> {
 
 /// True unless the key shows the object holds no record of the window.
 pub fn may_hold(key: &str, window: &TimeWindow, late_delivery: Micros) -> bool {
-    const DAY: Micros = 86_400_000_000;
     let (first, last) = match key_time(key) {
         None => return true,
-        Some(KeyTime::EventDay(day)) => (day, day + DAY - 1),
+        Some(KeyTime::EventDay(day)) => (day, day + MICROS_PER_DAY - 1),
         Some(KeyTime::Delivered(at)) => (at - late_delivery, at),
     };
     window.since.is_none_or(|s| last >= s) && window.until.is_none_or(|u| first < u)
@@ -442,13 +441,14 @@ impl<'a> LogKey<'a> {
     fn of(key: &'a str) -> Option<Self> {
         key_time(key)?;
         let (folder, name) = key.rsplit_once('/').map_or(("", key), |(folder, name)| (&key[..=folder.len()], name));
-        let day = folder.len().checked_sub(11).and_then(|at| {
-            let day = folder.get(at..folder.len() - 1)?;
-            let dated =
-                day.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'/' } else { b.is_ascii_digit() });
-            let named_by_it = name.get(..10).is_some_and(|n| n.replace('-', "/") == day);
-            (dated && named_by_it && (at == 0 || folder.as_bytes()[at - 1] == b'/')).then(|| (&folder[..at], day))
-        });
+        // The name's date (checked by `key_time`) as a day folder: the key
+        // is partitioned when its folder ends with that one.
+        let day_folder = name[..10].replace('-', "/");
+        let day = folder
+            .strip_suffix('/')
+            .and_then(|f| f.strip_suffix(day_folder.as_str()))
+            .filter(|partition| partition.is_empty() || partition.ends_with('/'))
+            .map(|partition| (partition, &folder[partition.len()..folder.len() - 1]));
         Some(LogKey { folder, name, day })
     }
 }
@@ -458,8 +458,7 @@ impl ListWindow {
     /// records up to `late_delivery` older than its time; a partitioned key
     /// named by its event day holds the whole day's.
     fn of(window: &TimeWindow, late_delivery: Micros) -> Option<Self> {
-        const DAY: Micros = 86_400_000_000;
-        let from = window.since.and_then(|t| KeyBound::at(t.checked_sub(late_delivery.max(DAY))?));
+        let from = window.since.and_then(|t| KeyBound::at(t.checked_sub(late_delivery.max(MICROS_PER_DAY))?));
         let to = window.until.and_then(|t| KeyBound::at(t.checked_add(late_delivery)?));
         (from.is_some() || to.is_some()).then_some(ListWindow { from, to })
     }
