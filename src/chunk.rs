@@ -3,14 +3,14 @@
 //! chunk knows its file and where its first line number comes from, and owns
 //! its bytes in an Arrow buffer that string columns can point into.
 //!
-//! A plain file is mapped into memory a chunk at a time, and fetched text is
+//! A plain file is mapped into memory a chunk at a time, and text in memory
+//! (a fetched object, a file of one chunk that the source read whole) is
 //! sliced where it lies ([`WindowChunker`]): nothing is copied, and a mapped
 //! chunk's pages are unmapped when the last array pointing into them is
-//! dropped; a file of one chunk is read whole instead
-//! ([`WindowChunker::read_whole`]). Only the end of each window is read here
-//! (to cut it after a newline); the parser finds the lines, so no thread
-//! reads every byte before the parsers do, and each chunk learns its first
-//! line number from the counts of the chunks before it ([`LineCounts`]).
+//! dropped. Only the end of each window is read here (to cut it after a
+//! newline); the parser finds the lines, so no thread reads every byte
+//! before the parsers do, and each chunk learns its first line number from
+//! the counts of the chunks before it ([`LineCounts`]).
 //! Streams (stdin, decompressed text) are read ([`LineChunker`]), and
 //! numbered the same way, into buffers that come back to a [`BufferPool`]
 //! when the last array pointing into them is dropped, so a scan reuses a few
@@ -343,16 +343,6 @@ impl WindowChunker<MappedFile> {
 }
 
 impl WindowChunker<Buffer> {
-    /// Chunks of the first `len` bytes of a plain file, read whole and
-    /// sliced: for a file of about a chunk or less, since mapping costs more
-    /// than copying so little (a map and an unmap, which makes every thread
-    /// of the process drop its cached address translations).
-    pub fn read_whole(file: File, len: u64, source: Arc<str>, target: usize) -> io::Result<Self> {
-        let mut whole = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        file.take(len).read_to_end(&mut whole)?;
-        Ok(Self::in_memory(Buffer::from_vec(whole), source, target))
-    }
-
     /// Chunks of text in memory, each a slice of it.
     pub fn in_memory(text: Buffer, source: Arc<str>, target: usize) -> Self {
         let len = text.len() as u64;
@@ -427,13 +417,9 @@ mod tests {
         let mut file = tempfile::tempfile().unwrap();
         std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
         let len = text.len() as u64;
-        let mut read = file.try_clone().unwrap();
-        std::io::Seek::rewind(&mut read).unwrap();
-        let read = texts(WindowChunker::read_whole(read, len, "t".into(), target).unwrap());
         let mapped = texts(WindowChunker::mapped(file, len, "t".into(), target));
         let sliced = texts(WindowChunker::in_memory(Buffer::from(text.as_bytes()), "t".into(), target));
         assert_eq!(mapped, sliced, "a mapped file and the same text in memory are cut alike");
-        assert_eq!(read, sliced, "a file read whole is cut as the same text in memory");
         mapped
     }
 

@@ -289,7 +289,7 @@ impl Texts {
         if let Some(input) = self.local.get(self.taken.fetch_add(1, Ordering::Relaxed)) {
             let name: Arc<str> = input.name().into();
             self.report.record_input(&name);
-            return Some((name, open(input)));
+            return Some((name, open(input, CHUNK_BYTES as u64)));
         }
         let (name, body) = self.fetched.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner).blocking_recv()?;
         let text = fetched(name.to_string(), body);
@@ -467,18 +467,15 @@ async fn hand_over(
     }
 }
 
-/// The chunker for `text`: a plain file of more than one chunk mapped and
-/// text in memory sliced where they lie; a file of one chunk read whole; a
-/// stream read into buffers of the pool.
+/// The chunker for `text`: a plain file (of more than one chunk) mapped and
+/// text in memory (a file of one chunk, a fetched object) sliced where they
+/// lie; a stream read into buffers of the pool.
 fn chunks_of(
     text: LogText,
     name: &Arc<str>,
     pool: &BufferPool,
 ) -> io::Result<Box<dyn Iterator<Item = io::Result<Chunk>>>> {
     Ok(match text {
-        LogText::PlainFile { file, len } if len <= CHUNK_BYTES as u64 => {
-            Box::new(WindowChunker::read_whole(file, len, name.clone(), CHUNK_BYTES)?)
-        }
         LogText::PlainFile { file, len } => Box::new(WindowChunker::mapped(file, len, name.clone(), CHUNK_BYTES)),
         LogText::InMemory(bytes) => Box::new(WindowChunker::in_memory(bytes.into(), name.clone(), CHUNK_BYTES)),
         LogText::Stream(reader) => Box::new(LineChunker::new(reader, name.clone(), CHUNK_BYTES, pool.clone())),

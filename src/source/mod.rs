@@ -97,18 +97,18 @@ pub async fn resolve_all(
     opts: &StoreOptions,
     window: &TimeWindow,
 ) -> Result<(Vec<Input>, usize), SourceError> {
-    let mut inputs = Vec::new();
+    let mut found = Vec::new();
     let mut skipped = 0;
     for arg in args {
         if is_remote(arg) {
             let (objects, pruned) = list_objects(arg, opts, window).await?;
-            inputs.extend(objects.into_iter().map(Input::Object));
+            found.extend(objects.into_iter().map(|o| Found::named(Input::Object(o))));
             skipped += pruned;
         } else {
-            inputs.extend(resolve_inputs(std::slice::from_ref(arg))?);
+            resolve_local(arg, &mut found)?;
         }
     }
-    Ok((each_once(inputs), skipped))
+    Ok((each_once(found), skipped))
 }
 
 /// `path` with links, `.` and `..` resolved; as it is when that fails (a
@@ -117,37 +117,65 @@ fn canonical_or_as_is(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// An input as found, with its identity where finding it told that already
+/// (a file listed in a folder and not a link: the folder's canonical path
+/// joined with its name), which spares each of a folder's files a look at
+/// the file system.
+struct Found {
+    input: Input,
+    identity: Option<PathBuf>,
+}
+
+impl Found {
+    /// An input named on the command line or in a listing, its identity
+    /// still to be found.
+    fn named(input: Input) -> Found {
+        Found { input, identity: None }
+    }
+
+    fn identity(&self, folders: &mut HashMap<PathBuf, PathBuf>) -> String {
+        match &self.identity {
+            Some(identity) => identity.display().to_string(),
+            None => self.input.identity(folders),
+        }
+    }
+}
+
 /// Each file or object once, where first named, however many arguments
 /// name it (a folder and a glob inside it, a bucket prefix and a longer
 /// one): its records would otherwise be in the table twice.
-fn each_once(inputs: Vec<Input>) -> Vec<Input> {
+fn each_once(found: Vec<Found>) -> Vec<Input> {
     let (mut seen, mut folders) = (HashSet::new(), HashMap::new());
-    inputs.into_iter().filter(|input| seen.insert(input.identity(&mut folders))).collect()
+    found.into_iter().filter(|f| seen.insert(f.identity(&mut folders))).map(|f| f.input).collect()
 }
 
 /// Expands local inputs, in the order given; a folder's files are taken
 /// recursively in name order, hidden files skipped.
 pub fn resolve_inputs(args: &[String]) -> Result<Vec<Input>, SourceError> {
-    let mut inputs = Vec::new();
+    let mut found = Vec::new();
     for arg in args {
-        let arg = arg.strip_prefix("file://").unwrap_or(arg);
-        if arg == "-" {
-            inputs.push(Input::Stdin);
-            continue;
-        }
-        let path = Path::new(arg);
-        if path.exists() {
-            collect_path(path, &mut inputs, &mut Vec::new())?;
-        } else if is_glob(arg) {
-            collect_glob(arg, &mut inputs)?;
-        } else {
-            return Err(SourceError::NotFound { path: arg.to_string() });
-        }
+        resolve_local(arg, &mut found)?;
     }
-    Ok(inputs)
+    Ok(found.into_iter().map(|f| f.input).collect())
 }
 
-fn collect_glob(pattern: &str, inputs: &mut Vec<Input>) -> Result<(), SourceError> {
+/// Adds the inputs that a local argument names.
+fn resolve_local(arg: &str, found: &mut Vec<Found>) -> Result<(), SourceError> {
+    let arg = arg.strip_prefix("file://").unwrap_or(arg);
+    let path = Path::new(arg);
+    if arg == "-" {
+        found.push(Found::named(Input::Stdin));
+    } else if path.exists() {
+        collect_path(path, found, &mut Vec::new())?;
+    } else if is_glob(arg) {
+        collect_glob(arg, found)?;
+    } else {
+        return Err(SourceError::NotFound { path: arg.to_string() });
+    }
+    Ok(())
+}
+
+fn collect_glob(pattern: &str, inputs: &mut Vec<Found>) -> Result<(), SourceError> {
     let paths = glob::glob(pattern).map_err(|source| SourceError::BadGlob { pattern: pattern.to_string(), source })?;
     let before = inputs.len();
     for entry in paths {
@@ -167,24 +195,29 @@ fn collect_glob(pattern: &str, inputs: &mut Vec<Input>) -> Result<(), SourceErro
 /// holds the canonical paths of the folders it lies in, so that a link
 /// back to one of them (whose files are read already) ends the walk there
 /// rather than going round until the system refuses the path.
-fn collect_path(path: &Path, inputs: &mut Vec<Input>, walking: &mut Vec<PathBuf>) -> Result<(), SourceError> {
+fn collect_path(path: &Path, inputs: &mut Vec<Found>, walking: &mut Vec<PathBuf>) -> Result<(), SourceError> {
     if !path.is_dir() {
-        inputs.push(Input::File(path.to_path_buf()));
+        inputs.push(Found::named(Input::File(path.to_path_buf())));
         return Ok(());
     }
     let folder = std::fs::canonicalize(path).map_err(|e| io_error(path, e))?;
     if walking.contains(&folder) {
         return Ok(());
     }
-    walking.push(folder);
-    let walked = collect_folder(path, inputs, walking);
+    walking.push(folder.clone());
+    let walked = collect_folder(path, &folder, inputs, walking);
     walking.pop();
     walked
 }
 
-/// Adds the files of the folder at `path`, recursively, in name order,
-/// hidden ones left out.
-fn collect_folder(path: &Path, inputs: &mut Vec<Input>, walking: &mut Vec<PathBuf>) -> Result<(), SourceError> {
+/// Adds the files of the folder at `path` (`canonical` once links, `.` and
+/// `..` are resolved), recursively, in name order, hidden ones left out.
+fn collect_folder(
+    path: &Path,
+    canonical: &Path,
+    inputs: &mut Vec<Found>,
+    walking: &mut Vec<PathBuf>,
+) -> Result<(), SourceError> {
     let mut entries = std::fs::read_dir(path)
         .and_then(|dir| dir.map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?)))).collect::<io::Result<Vec<_>>>())
         .map_err(|e| io_error(path, e))?;
@@ -195,7 +228,10 @@ fn collect_folder(path: &Path, inputs: &mut Vec<Input>, walking: &mut Vec<PathBu
             _ if hidden => {}
             // The listing tells files from folders without a stat of each;
             // a link is followed to learn which it is.
-            kind if kind.is_file() => inputs.push(Input::File(entry)),
+            kind if kind.is_file() => {
+                let identity = entry.file_name().map(|name| canonical.join(name));
+                inputs.push(Found { input: Input::File(entry), identity });
+            }
             _ => collect_path(&entry, inputs, walking)?,
         }
     }
@@ -208,20 +244,23 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 /// input is read through.
 const PEEK_BUFFER: usize = 64 * 1024;
 
-/// A local input's log text, opened.
+/// A log text, opened.
 pub enum LogText {
-    /// A regular file of plain text, `len` bytes long when opened: read
-    /// into a buffer when it is small, else mapped into memory.
+    /// A regular file of plain text too large to be read whole, `len` bytes
+    /// long when opened, to be mapped into memory.
     PlainFile { file: File, len: u64 },
-    /// Plain text already in memory (a fetched object), cut where it lies.
+    /// Plain text already in memory (a fetched object, a small file read
+    /// whole), cut where it lies.
     InMemory(bytes::Bytes),
     /// Text read as a stream: stdin, pipes, decompressed files and objects.
     Stream(Box<dyn Read + Send>),
 }
 
 /// Opens a local input's log text, decompressing gzip (multi-member, as
-/// concatenated log objects are) and zstd.
-pub fn open(input: &Input) -> Result<LogText, SourceError> {
+/// concatenated log objects are) and zstd. A regular file of at most
+/// `read_whole_up_to` bytes is read whole at once, as a fetched object is:
+/// for many small files, the fewer calls to the system per file count.
+pub fn open(input: &Input, read_whole_up_to: u64) -> Result<LogText, SourceError> {
     let path = match input {
         Input::Stdin => return Ok(LogText::Stream(decode(input.name(), Box::new(io::stdin()))?)),
         Input::File(path) => path,
@@ -233,34 +272,56 @@ pub fn open(input: &Input) -> Result<LogText, SourceError> {
         }
     };
     let mut file = File::open(path).map_err(|e| io_error(path, e))?;
-    if let Some(len) = plain_regular_file_len(&mut file).map_err(|e| io_error(path, e))? {
-        return Ok(LogText::PlainFile { file, len });
+    let metadata = file.metadata().map_err(|e| io_error(path, e))?;
+    let len = metadata.len();
+    if !metadata.is_file() || len == 0 {
+        return Ok(LogText::Stream(decode(input.name(), Box::new(file))?));
     }
-    Ok(LogText::Stream(decode(input.name(), Box::new(file))?))
+    if len <= read_whole_up_to {
+        let whole = read_exactly(&mut file, len).map_err(|e| io_error(path, e))?;
+        return whole_text(input.name(), whole.into());
+    }
+    if starts_compressed(&mut file).map_err(|e| io_error(path, e))? {
+        return Ok(LogText::Stream(decode(input.name(), Box::new(file))?));
+    }
+    Ok(LogText::PlainFile { file, len })
 }
 
-/// The length of `file` when it is a regular file holding text, not
-/// compressed; its position is left at its start.
-fn plain_regular_file_len(file: &mut File) -> io::Result<Option<u64>> {
-    let metadata = file.metadata()?;
-    if !metadata.is_file() || metadata.len() == 0 {
-        return Ok(None);
-    }
+/// The first `len` bytes of `file`, in one read where the system allows.
+fn read_exactly(file: &mut File, len: u64) -> io::Result<Vec<u8>> {
+    let mut whole = vec![0; usize::try_from(len).map_err(io::Error::other)?];
+    file.read_exact(&mut whole).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => io::Error::new(e.kind(), "the file was cut shorter while being read"),
+        _ => e,
+    })?;
+    Ok(whole)
+}
+
+/// Whether `file` starts with gzip's or zstd's magic bytes; its position is
+/// left at its start.
+fn starts_compressed(file: &mut File) -> io::Result<bool> {
     let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
     (&mut *file).take(ZSTD_MAGIC.len() as u64).read_to_end(&mut head)?;
     file.rewind()?;
-    Ok((!is_compressed(&head)).then_some(metadata.len()))
+    Ok(is_compressed(&head))
 }
 
 /// A fetched object's log text: plain text in memory as it lies, else
 /// (compressed, or arriving) a stream, decoded.
 pub fn fetched(name: String, body: Body) -> Result<LogText, SourceError> {
-    let reader: Box<dyn Read + Send> = match body {
-        Body::Whole(bytes) if !is_compressed(&bytes) => return Ok(LogText::InMemory(bytes)),
-        Body::Whole(bytes) => Box::new(io::Cursor::new(bytes)),
-        Body::Arriving(reader) => Box::new(reader),
-    };
-    Ok(LogText::Stream(decode(name, reader)?))
+    match body {
+        Body::Whole(bytes) => whole_text(name, bytes),
+        Body::Arriving(reader) => Ok(LogText::Stream(decode(name, Box::new(reader))?)),
+    }
+}
+
+/// The log text of a whole file or object in memory: as it lies when plain,
+/// else decoded from it.
+fn whole_text(name: String, bytes: bytes::Bytes) -> Result<LogText, SourceError> {
+    if is_compressed(&bytes) {
+        return Ok(LogText::Stream(decode(name, Box::new(io::Cursor::new(bytes)))?));
+    }
+    Ok(LogText::InMemory(bytes))
 }
 
 /// Whether text starting with `head` is gzip or zstd.
@@ -292,25 +353,37 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    /// The input's text, and whether it was opened to be mapped.
-    fn read_all(input: &Input) -> (String, bool) {
+    /// How an input's text was opened.
+    #[derive(Debug, PartialEq)]
+    enum Opened {
+        Mapped,
+        InMemory,
+        Streamed,
+    }
+
+    /// The input's text, and how it was opened when files of up to
+    /// `read_whole_up_to` bytes are read whole.
+    fn read_all(input: &Input, read_whole_up_to: u64) -> (String, Opened) {
         let mut s = String::new();
-        let mapped = match open(input).unwrap() {
+        let opened = match open(input, read_whole_up_to).unwrap() {
             LogText::PlainFile { mut file, .. } => {
                 file.read_to_string(&mut s).unwrap();
-                true
+                Opened::Mapped
+            }
+            LogText::InMemory(bytes) => {
+                s = String::from_utf8(bytes.to_vec()).unwrap();
+                Opened::InMemory
             }
             LogText::Stream(mut reader) => {
                 reader.read_to_string(&mut s).unwrap();
-                false
+                Opened::Streamed
             }
-            LogText::InMemory(_) => unreachable!("local inputs are not fetched"),
         };
-        (s, mapped)
+        (s, opened)
     }
 
     #[test]
-    fn compression_is_detected_by_magic_bytes() {
+    fn compression_is_detected_by_magic_bytes_and_small_files_are_read_whole() {
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("plain");
         std::fs::write(&plain, "line one\n").unwrap();
@@ -322,10 +395,16 @@ mod tests {
         std::fs::write(&zst, zstd::encode_all(&b"zstd text\n"[..], 1).unwrap()).unwrap();
         let empty = dir.path().join("empty.log");
         std::fs::write(&empty, "").unwrap();
-        assert_eq!(read_all(&Input::File(plain)), ("line one\n".into(), true));
-        assert_eq!(read_all(&Input::File(gz)), ("gzipped\n".into(), false));
-        assert_eq!(read_all(&Input::File(zst)), ("zstd text\n".into(), false));
-        assert_eq!(read_all(&Input::File(empty)), (String::new(), false));
+        let text = |s: &str, opened| (s.to_string(), opened);
+        // "line one\n" is 9 bytes: read whole from 9 up, mapped below; the
+        // compressed files are decoded whether read whole or not.
+        for whole_up_to in [0, 8, 9, u64::MAX] {
+            let plain_opened = if whole_up_to >= 9 { Opened::InMemory } else { Opened::Mapped };
+            assert_eq!(read_all(&Input::File(plain.clone()), whole_up_to), text("line one\n", plain_opened));
+            assert_eq!(read_all(&Input::File(gz.clone()), whole_up_to), text("gzipped\n", Opened::Streamed));
+            assert_eq!(read_all(&Input::File(zst.clone()), whole_up_to), text("zstd text\n", Opened::Streamed));
+            assert_eq!(read_all(&Input::File(empty.clone()), whole_up_to), text("", Opened::Streamed));
+        }
     }
 
     #[test]
@@ -350,7 +429,7 @@ mod tests {
             Input::File("Cargo.toml".into()),
             Input::File("./Cargo.toml".into()),
         ];
-        let kept: Vec<_> = each_once(named).iter().map(Input::name).collect();
+        let kept: Vec<_> = each_once(named.into_iter().map(Found::named).collect()).iter().map(Input::name).collect();
         let name = |p: &str| root.join(p).display().to_string();
         assert_eq!(kept, [name("logs/a.log"), name("folder-link/old/b.log"), "Cargo.toml".into()]);
         // A link inside a folder is followed, and walked when it leads to a
@@ -361,6 +440,20 @@ mod tests {
             names,
             [name("folder-link/a.log"), name("folder-link/old/b.log"), name("folder-link/old/file-link")]
         );
+        // Files a walk lists carry their identity; the link among them, the
+        // file named and the files of the second walk are found to be the
+        // files walked first.
+        let mut found = Vec::new();
+        for arg in ["folder-link", "logs/old/../a.log", "logs"] {
+            resolve_local(&name(arg), &mut found).unwrap();
+        }
+        let known: Vec<_> = found.iter().filter(|f| f.identity.is_some()).map(|f| f.input.name()).collect();
+        assert_eq!(
+            known,
+            [name("folder-link/a.log"), name("folder-link/old/b.log"), name("logs/a.log"), name("logs/old/b.log")]
+        );
+        let kept: Vec<_> = each_once(found).iter().map(Input::name).collect();
+        assert_eq!(kept, [name("folder-link/a.log"), name("folder-link/old/b.log")]);
     }
 
     #[test]
