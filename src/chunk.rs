@@ -25,6 +25,8 @@ use datafusion::arrow::buffer::Buffer;
 use memchr::memrchr;
 use memmap2::MmapOptions;
 
+use crate::source::cut_shorter;
+
 /// Default target size of a chunk.
 pub const CHUNK_BYTES: usize = 4 << 20;
 
@@ -315,7 +317,7 @@ impl Windows for MappedFile {
         // a file cut shorter since it was opened is an error here instead.
         let file_len = self.0.metadata()?.len();
         if file_len < offset + len as u64 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file was cut shorter while being read"));
+            return Err(cut_shorter());
         }
         let start = offset - offset % MAP_ALIGN;
         let end = (offset + len as u64).next_multiple_of(MAP_ALIGN).min(file_len);

@@ -291,10 +291,15 @@ pub fn open(input: &Input, read_whole_up_to: u64) -> Result<LogText, SourceError
 fn read_exactly(file: &mut File, len: u64) -> io::Result<Vec<u8>> {
     let mut whole = vec![0; usize::try_from(len).map_err(io::Error::other)?];
     file.read_exact(&mut whole).map_err(|e| match e.kind() {
-        io::ErrorKind::UnexpectedEof => io::Error::new(e.kind(), "the file was cut shorter while being read"),
+        io::ErrorKind::UnexpectedEof => cut_shorter(),
         _ => e,
     })?;
     Ok(whole)
+}
+
+/// The error for a file found shorter than it was when opened.
+pub fn cut_shorter() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "the file was cut shorter while being read")
 }
 
 /// Whether `file` starts with gzip's or zstd's magic bytes; its position is
