@@ -206,6 +206,30 @@ fn reads_stdin_and_reports_missing_inputs() {
     assert!(String::from_utf8_lossy(&bad_sql.stderr).contains("nope"));
 }
 
+#[test]
+fn a_bucket_that_cannot_be_set_up_says_where_its_settings_come_from() {
+    let run = |url: &str, set: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_s3logq"));
+        for (name, _) in std::env::vars_os() {
+            if name.to_str().is_some_and(|n| n.starts_with("AZURE_") || n.starts_with("GOOGLE_")) {
+                command.env_remove(name);
+            }
+        }
+        let out = command.args(["query", "SELECT 1", url]).envs(set.iter().copied()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run("az://logs/a/", &[]);
+    assert!(
+        stderr.starts_with("s3logq: error: az://logs/a/: ") && stderr.contains("Account must be specified"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY"), "{stderr}");
+    let stderr = run("gs://logs/a/", &[("GOOGLE_SERVICE_ACCOUNT", "no/such/key.json")]);
+    assert!(stderr.starts_with("s3logq: error: gs://logs/a/: ") && stderr.contains("no/such/key.json"), "{stderr}");
+    assert!(stderr.contains("GOOGLE_SERVICE_ACCOUNT (a service account's key file)"), "{stderr}");
+}
+
 /// Waits, at most `limit`, for `child` to end.
 fn ended_within(child: &mut std::process::Child, limit: std::time::Duration) -> std::process::ExitStatus {
     let poll = std::time::Duration::from_millis(50);

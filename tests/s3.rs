@@ -10,23 +10,11 @@ mod support;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use futures::StreamExt;
+use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
-use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use support::{Faults, Proxy, Server};
+use support::{Faults, Proxy, Server, record, stderr, upload};
 
 const BUCKET: &str = "logs-bucket";
-
-/// A 27-field record at `time` (`dd/Mon/yyyy:HH:MM:SS`), numbered `n`.
-fn record(time: &str, n: usize, sig: &str) -> String {
-    format!(
-        "7f3c1a9e2b4d6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081 example-bucket [{time} +0000] 198.51.100.{} \
-         arn:aws:iam::111122223333:user/alice {n:016X} REST.GET.OBJECT k{n} \"GET /k{n} HTTP/1.1\" 200 - 10 10 5 4 \"-\" \
-         \"aws-cli/2.15\" - HOSTID{n}= {sig} ECDHE-RSA-AES128-GCM-SHA256 AuthHeader example-bucket.s3.amazonaws.com TLSv1.2 - - us-east-1\n",
-        n % 250
-    )
-}
 
 fn store(endpoint: &str, bucket: &str) -> Arc<dyn ObjectStore> {
     Arc::new(
@@ -45,17 +33,6 @@ fn store(endpoint: &str, bucket: &str) -> Arc<dyn ObjectStore> {
 async fn create_bucket(server: &Server) {
     let status = reqwest::Client::new().put(format!("{}/{BUCKET}", server.endpoint())).send().await.unwrap().status();
     assert!(status.is_success(), "create bucket: {status}");
-}
-
-async fn upload(store: &Arc<dyn ObjectStore>, objects: Vec<(String, Vec<u8>)>) {
-    futures::stream::iter(objects)
-        .map(|(key, body)| {
-            let store = store.clone();
-            async move { store.put(&ObjectPath::from(key.as_str()), PutPayload::from(body)).await.unwrap() }
-        })
-        .buffer_unordered(32)
-        .collect::<Vec<_>>()
-        .await;
 }
 
 fn s3logq(endpoint: &str, args: &[&str]) -> Output {
@@ -77,10 +54,6 @@ fn count(endpoint: &str, extra: &[&str], url: &str) -> (Output, String) {
     let out = s3logq(endpoint, &args);
     let csv = String::from_utf8_lossy(&out.stdout).into_owned();
     (out, csv)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn no_faults() -> Faults {

@@ -155,6 +155,21 @@ fn store_error(url: &str, source: object_store::Error) -> SourceError {
     SourceError::Store { url: url.to_string(), message: source.to_string() }
 }
 
+/// Where a Google Cloud Storage bucket's settings come from.
+const GCS_SETTINGS: &str = "GCS is set up from the environment: GOOGLE_SERVICE_ACCOUNT (a service account's key file) \
+     or GOOGLE_SERVICE_ACCOUNT_KEY (its JSON), else application default credentials";
+
+/// Where an Azure container's settings come from.
+const AZURE_SETTINGS: &str = "Azure is set up from the environment: AZURE_STORAGE_ACCOUNT_NAME with \
+     AZURE_STORAGE_ACCOUNT_KEY, AZURE_STORAGE_SAS_KEY or AZURE_STORAGE_TOKEN (AZURE_STORAGE_ENDPOINT for another \
+     endpoint), or AZURE_STORAGE_USE_EMULATOR=true for Azurite";
+
+/// A store that could not be set up from its settings, with where they
+/// come from.
+fn config_error(url: &str, source: object_store::Error, settings: &str) -> SourceError {
+    SourceError::Store { url: url.to_string(), message: format!("{source}; {settings}") }
+}
+
 fn retry(opts: &StoreOptions) -> RetryConfig {
     RetryConfig {
         backoff: BackoffConfig {
@@ -263,14 +278,14 @@ pub fn open_store(url: &str, opts: &StoreOptions) -> Result<(Arc<dyn ObjectStore
                 .with_url(url)
                 .with_retry(retry(opts))
                 .build()
-                .map_err(|e| store_error(url, e))?,
+                .map_err(|e| config_error(url, e, GCS_SETTINGS))?,
         ),
         _ => Arc::new(
             MicrosoftAzureBuilder::from_env()
                 .with_url(url)
                 .with_retry(retry(opts))
                 .build()
-                .map_err(|e| store_error(url, e))?,
+                .map_err(|e| config_error(url, e, AZURE_SETTINGS))?,
         ),
     };
     let prefix = ObjectPath::from_url_path(parsed.path()).map_err(|e| store_error(url, e.into()))?;

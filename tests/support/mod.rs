@@ -1,6 +1,7 @@
-//! Real local servers for the object-store tests: an S3-compatible server
-//! (moto, from PyPI) started on 127.0.0.1, and a small HTTP proxy in front of
-//! it that records every request and can fail chosen ones; and [`gzip`], for
+//! Real local servers for the object-store tests, started on 127.0.0.1:
+//! S3-compatible servers (moto from PyPI, s3rver from npm), Azure's blob
+//! emulator (Azurite, from npm), and a small HTTP proxy in front of them
+//! that records every request and can fail chosen ones; and [`gzip`], for
 //! the tests that read compressed logs.
 
 #![allow(dead_code)]
@@ -8,10 +9,14 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 /// A free port on 127.0.0.1.
 pub fn free_port() -> u16 {
@@ -100,6 +105,60 @@ pub fn s3rver(bucket: &str) -> Option<Server> {
         .unwrap();
     wait_for_port(port, &mut child, "s3rver");
     Some(Server { port, child })
+}
+
+/// Azurite's blob service (npm, Microsoft's Azure Storage emulator), kept
+/// in memory, on a free port; it checks each request's Shared Key
+/// signature against the emulator's well-known account.
+pub fn azurite() -> Option<Server> {
+    let exe = program("S3LOGQ_AZURITE_BLOB", "azurite-blob")?;
+    let port = free_port();
+    let mut child = Command::new(exe)
+        .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+        .args(["--inMemoryPersistence", "--silent", "--skipApiVersionCheck"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, &mut child, "azurite-blob");
+    Some(Server { port, child })
+}
+
+/// The emulator's account, and its key as Azurite and object_store know it.
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// Creates `container` in Azurite at `endpoint`, signing the request with
+/// Shared Key as Azure's documentation gives it (object_store reads and
+/// writes blobs but does not create containers).
+pub async fn create_container(endpoint: &str, container: &str) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (date, version) = (httpdate_now(), "2021-08-06");
+    let to_sign = format!(
+        "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n\
+         /{AZURITE_ACCOUNT}/{AZURITE_ACCOUNT}/{container}\nrestype:container"
+    );
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &b64.decode(AZURITE_KEY).unwrap());
+    let signature = b64.encode(ring::hmac::sign(&key, to_sign.as_bytes()));
+    let response = reqwest::Client::new()
+        .put(format!("{endpoint}/{AZURITE_ACCOUNT}/{container}?restype=container"))
+        .header("x-ms-date", &date)
+        .header("x-ms-version", version)
+        .header("Content-Length", "0")
+        .header("Authorization", format!("SharedKey {AZURITE_ACCOUNT}:{signature}"))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert!(status.is_success(), "create container: {status} {}", response.text().await.unwrap_or_default());
+}
+
+/// Now as an HTTP date (`Tue, 24 Nov 2026 18:24:27 GMT`).
+fn httpdate_now() -> String {
+    let out = Command::new("date").env("LC_ALL", "C").args(["-u", "+%a, %d %b %Y %H:%M:%S GMT"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// Reads one HTTP/1.1 request (head and Content-Length body).
@@ -209,6 +268,32 @@ fn serve_connection(
         let _ = client.write_all(rest);
         return;
     }
+}
+
+/// A 27-field record at `time` (`dd/Mon/yyyy:HH:MM:SS`), numbered `n`.
+pub fn record(time: &str, n: usize, sig: &str) -> String {
+    format!(
+        "7f3c1a9e2b4d6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081 example-bucket [{time} +0000] 198.51.100.{} \
+         arn:aws:iam::111122223333:user/alice {n:016X} REST.GET.OBJECT k{n} \"GET /k{n} HTTP/1.1\" 200 - 10 10 5 4 \"-\" \
+         \"aws-cli/2.15\" - HOSTID{n}= {sig} ECDHE-RSA-AES128-GCM-SHA256 AuthHeader example-bucket.s3.amazonaws.com TLSv1.2 - - us-east-1\n",
+        n % 250
+    )
+}
+
+pub async fn upload(store: &Arc<dyn ObjectStore>, objects: Vec<(String, Vec<u8>)>) {
+    futures::stream::iter(objects)
+        .map(|(key, body)| {
+            let store = store.clone();
+            async move { store.put(&ObjectPath::from(key.as_str()), PutPayload::from(body)).await.unwrap() }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await;
+}
+
+/// What a finished command wrote to stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// `bytes` compressed with gzip.
