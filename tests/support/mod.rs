@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -76,52 +77,52 @@ pub fn program(env: &str, name: &str) -> Option<PathBuf> {
     found
 }
 
+/// Starts the program that `env` names (or `name` on the PATH) with the
+/// arguments `args` gives for a free port, and waits until it listens.
+fn start(env: &str, name: &str, args: impl FnOnce(&str) -> Vec<OsString>) -> Option<Server> {
+    let exe = program(env, name)?;
+    let port = free_port();
+    let mut child =
+        Command::new(exe).args(args(&port.to_string())).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    wait_for_port(port, &mut child, name);
+    Some(Server { port, child })
+}
+
+fn os_args(args: &[&str]) -> Vec<OsString> {
+    args.iter().map(OsString::from).collect()
+}
+
 /// moto's S3 server on a free port.
 pub fn moto() -> Option<Server> {
-    let exe = program("S3LOGQ_MOTO_SERVER", "moto_server")?;
-    let port = free_port();
-    let mut child = Command::new(exe)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port, &mut child, "moto_server");
-    Some(Server { port, child })
+    start("S3LOGQ_MOTO_SERVER", "moto_server", |port| os_args(&["-H", "127.0.0.1", "-p", port]))
 }
 
 /// s3rver (npm), which checks SigV4 signatures against S3RVER/S3RVER.
 pub fn s3rver(bucket: &str) -> Option<Server> {
-    let exe = program("S3LOGQ_S3RVER", "s3rver")?;
     let dir = tempfile::tempdir().unwrap().keep();
-    let port = free_port();
-    let mut child = Command::new(exe)
-        .args(["--address", "127.0.0.1", "--port", &port.to_string(), "--directory"])
-        .arg(&dir)
-        .args(["--configure-bucket", bucket, "--silent"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port, &mut child, "s3rver");
-    Some(Server { port, child })
+    start("S3LOGQ_S3RVER", "s3rver", |port| {
+        let mut args = os_args(&["--address", "127.0.0.1", "--port", port, "--directory"]);
+        args.push(dir.into_os_string());
+        args.extend(os_args(&["--configure-bucket", bucket, "--silent"]));
+        args
+    })
 }
 
 /// Azurite's blob service (npm, Microsoft's Azure Storage emulator), kept
 /// in memory, on a free port; it checks each request's Shared Key
 /// signature against the emulator's well-known account.
 pub fn azurite() -> Option<Server> {
-    let exe = program("S3LOGQ_AZURITE_BLOB", "azurite-blob")?;
-    let port = free_port();
-    let mut child = Command::new(exe)
-        .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
-        .args(["--inMemoryPersistence", "--silent", "--skipApiVersionCheck"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port, &mut child, "azurite-blob");
-    Some(Server { port, child })
+    start("S3LOGQ_AZURITE_BLOB", "azurite-blob", |port| {
+        os_args(&[
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            port,
+            "--inMemoryPersistence",
+            "--silent",
+            "--skipApiVersionCheck",
+        ])
+    })
 }
 
 /// The emulator's account, and its key as Azurite and object_store know it.
