@@ -208,13 +208,15 @@ fn reads_stdin_and_reports_missing_inputs() {
 
 #[test]
 fn a_bucket_that_cannot_be_set_up_says_where_its_settings_come_from() {
+    let home = tempfile::tempdir().unwrap();
     let run = |url: &str, set: &[(&str, &str)]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_s3logq"));
         for (name, _) in std::env::vars_os() {
-            if name.to_str().is_some_and(|n| n.starts_with("AZURE_") || n.starts_with("GOOGLE_")) {
+            if name.to_str().is_some_and(|n| ["AZURE_", "GOOGLE_", "AWS_", "GCE_"].iter().any(|p| n.starts_with(p))) {
                 command.env_remove(name);
             }
         }
+        command.env("HOME", home.path());
         let out = command.args(["query", "SELECT 1", url]).envs(set.iter().copied()).output().unwrap();
         assert_eq!(out.status.code(), Some(2));
         String::from_utf8_lossy(&out.stderr).into_owned()
@@ -227,6 +229,15 @@ fn a_bucket_that_cannot_be_set_up_says_where_its_settings_come_from() {
     assert!(stderr.contains("AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY"), "{stderr}");
     let stderr = run("gs://logs/a/", &[("GOOGLE_SERVICE_ACCOUNT", "no/such/key.json")]);
     assert!(stderr.starts_with("s3logq: error: gs://logs/a/: ") && stderr.contains("no/such/key.json"), "{stderr}");
+    assert!(stderr.contains("GOOGLE_SERVICE_ACCOUNT (a service account's key file)"), "{stderr}");
+    // With no credentials set, object_store asks the instance metadata
+    // service (here a closed port on 127.0.0.1): the error says what to set.
+    let closed = format!("127.0.0.1:{}", support::free_port());
+    let stderr = run("s3://logs/a/", &[("AWS_METADATA_ENDPOINT", &format!("http://{closed}"))]);
+    assert!(stderr.starts_with("s3logq: error: s3://logs/a/: ") && stderr.contains(&closed), "{stderr}");
+    assert!(stderr.contains("no AWS credentials were set, and the instance metadata service gave none"), "{stderr}");
+    let stderr = run("gs://logs/a/", &[("GCE_METADATA_HOST", &closed), ("GCE_METADATA_IP", &closed)]);
+    assert!(stderr.starts_with("s3logq: error: gs://logs/a/: ") && stderr.contains(&closed), "{stderr}");
     assert!(stderr.contains("GOOGLE_SERVICE_ACCOUNT (a service account's key file)"), "{stderr}");
 }
 

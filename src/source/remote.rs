@@ -164,10 +164,28 @@ const AZURE_SETTINGS: &str = "Azure is set up from the environment: AZURE_STORAG
      AZURE_STORAGE_ACCOUNT_KEY, AZURE_STORAGE_SAS_KEY or AZURE_STORAGE_TOKEN (AZURE_STORAGE_ENDPOINT for another \
      endpoint), or AZURE_STORAGE_USE_EMULATOR=true for Azurite";
 
-/// A store that could not be set up from its settings, with where they
-/// come from.
-fn config_error(url: &str, source: object_store::Error, settings: &str) -> SourceError {
+/// Where S3 credentials come from, for a run that found none.
+const S3_CREDENTIALS: &str = "no AWS credentials were set, and the instance metadata service gave none: set \
+     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or name a profile of ~/.aws with --profile \
+     or AWS_PROFILE";
+
+/// A store's error, and where the settings that would mend it come from.
+fn hinted_error(url: &str, source: object_store::Error, settings: &str) -> SourceError {
     SourceError::Store { url: url.to_string(), message: format!("{source}; {settings}") }
+}
+
+/// A listing's error. One that came from asking a cloud's instance
+/// metadata service for credentials (what object_store does when none are
+/// set) is, off such an instance, a run with no credentials: it says so.
+fn listing_error(url: &str, source: object_store::Error) -> SourceError {
+    let message = source.to_string();
+    if message.contains("/latest/api/token") || message.contains("/latest/meta-data/iam/") {
+        hinted_error(url, source, S3_CREDENTIALS)
+    } else if message.contains("/computeMetadata/v1/instance/service-accounts/") {
+        hinted_error(url, source, GCS_SETTINGS)
+    } else {
+        store_error(url, source)
+    }
 }
 
 fn retry(opts: &StoreOptions) -> RetryConfig {
@@ -278,14 +296,14 @@ pub fn open_store(url: &str, opts: &StoreOptions) -> Result<(Arc<dyn ObjectStore
                 .with_url(url)
                 .with_retry(retry(opts))
                 .build()
-                .map_err(|e| config_error(url, e, GCS_SETTINGS))?,
+                .map_err(|e| hinted_error(url, e, GCS_SETTINGS))?,
         ),
         _ => Arc::new(
             MicrosoftAzureBuilder::from_env()
                 .with_url(url)
                 .with_retry(retry(opts))
                 .build()
-                .map_err(|e| config_error(url, e, AZURE_SETTINGS))?,
+                .map_err(|e| hinted_error(url, e, AZURE_SETTINGS))?,
         ),
     };
     let prefix = ObjectPath::from_url_path(parsed.path()).map_err(|e| store_error(url, e.into()))?;
@@ -355,7 +373,7 @@ pub async fn list_objects(
     let prefix = (!prefix.as_ref().is_empty()).then_some(prefix);
     let within = ListWindow::of(window, opts.late_delivery);
     let (listed, jumped_from) =
-        list_keys(&store, prefix.as_ref(), within.as_ref()).await.map_err(|e| store_error(url, e))?;
+        list_keys(&store, prefix.as_ref(), within.as_ref()).await.map_err(|e| listing_error(url, e))?;
     let total = listed.len();
     let mut objects: Vec<RemoteObject> = listed
         .into_iter()
