@@ -7,11 +7,13 @@ use std::future::Future;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::error::DataFusionError;
 
 use crate::batch::{BatchBuilder, FetchPolicy, spawn_scan};
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
+use crate::progress::Progress;
 use crate::report::catalog::CatalogError;
 use crate::report::render::{ReportDocument, ReportFormat, counted, render};
 use crate::report::slack::{SlackMessage, slack_payload};
@@ -25,7 +27,7 @@ use crate::sink::file::AtomicFile;
 use crate::sink::lake::{Engine, LakeError, LakeWriter, SourceVersion, ddl as lake_ddl};
 use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::Input;
-use crate::source::{SourceError, StoreOptions, resolve_all};
+use crate::source::{SourceError, StoreOptions, is_remote, resolve_all};
 use crate::table::{Logs, LogsError, session_config, session_with};
 use crate::window::TimeWindow;
 
@@ -226,9 +228,12 @@ where
         Ok(r) => r,
         Err(e) => return (ScanSummary::default(), Err(e)),
     };
-    let result = match Logs::open(&scan.inputs, scan.window, &scan.store, report.clone()).await {
+    let listing = listing_progress(scan);
+    let opened = Logs::open(&scan.inputs, scan.window, &scan.store, report.clone()).await;
+    drop(listing);
+    let result = match opened {
         Ok(logs) => {
-            let progress = Progress::start(&report, || logs.input_bytes(), scan.quiet);
+            let progress = Progress::scan(&report, || logs.input_bytes(), scan.quiet);
             let result = body(logs, report.clone()).await;
             drop(progress);
             result
@@ -260,49 +265,10 @@ fn finish_scan<T>(
     (summary, result)
 }
 
-/// A progress bar on stderr (objects, bytes, lines, rejects, rate, ETA)
-/// while a scan runs; only on a terminal and without `--quiet`.
-struct Progress {
-    done: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Progress {
-    /// `total_bytes` (a stat of every input file) is asked only for a bar.
-    fn start(report: &Arc<ScanReport>, total_bytes: impl FnOnce() -> u64, quiet: bool) -> Option<Progress> {
-        use std::io::IsTerminal;
-        if quiet || !io::stderr().is_terminal() {
-            return None;
-        }
-        let bar = indicatif::ProgressBar::new(total_bytes());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} · {msg}",
-            )
-            .ok()?,
-        );
-        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (report, stop) = (report.clone(), done.clone());
-        let thread = std::thread::spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let t = report.totals();
-                bar.set_position(t.bytes);
-                bar.set_message(format!("{} objects, {} lines, {} rejected", t.inputs, t.lines, t.rejected));
-                std::thread::sleep(std::time::Duration::from_millis(200));
-            }
-            bar.finish_and_clear();
-        });
-        Some(Progress { done, thread: Some(thread) })
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+/// Keys listed, shown while the inputs are resolved if any is a bucket URL.
+fn listing_progress(scan: &ScanOptions) -> Option<Progress> {
+    let remote = scan.inputs.iter().any(|input| is_remote(input));
+    Progress::listing(&scan.store.listed_keys, scan.quiet || !remote)
 }
 
 /// Runs one SQL statement over the table `logs` built from the inputs.
@@ -488,7 +454,9 @@ pub fn ingest(opts: &IngestOptions) -> (ScanSummary, Result<IngestOutcome, Comma
 fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOutcome, CommandError> {
     let scan = &opts.scan;
     let runtime = tokio::runtime::Handle::current();
+    let listing = listing_progress(scan);
     let (inputs, pruned) = runtime.block_on(resolve_all(&scan.inputs, &scan.store, &scan.window))?;
+    drop(listing);
     report.record_resolved(inputs.len() as u64, pruned as u64);
     let fetch = FetchPolicy::of(&scan.store);
     let mut lake = LakeWriter::open(&opts.dest, opts.dedupe)?;
@@ -496,6 +464,8 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
     let builder = Arc::new(BatchBuilder::new(columns.clone(), projected_schema(&columns)).with_window(scan.window));
     let mut outcome = IngestOutcome::default();
     let mut last_commit = std::time::Instant::now();
+    let handled = Arc::new(AtomicU64::new(0));
+    let _progress = Progress::ingest(report, &handled, inputs.len() as u64, scan.quiet);
     for input in inputs {
         let (name, version) = match &input {
             Input::File(path) => source_version(path)?,
@@ -504,6 +474,7 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
         };
         if !lake.needs(&name, version) {
             outcome.unchanged += 1;
+            handled.fetch_add(1, Ordering::Relaxed);
             continue;
         }
         let before = report.totals();
@@ -516,6 +487,7 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
             return Err(e.into());
         }
         outcome.ingested += 1;
+        handled.fetch_add(1, Ordering::Relaxed);
         outcome.rows += report.totals().rows - before.rows;
         if lake.pending() >= COMMIT_EVERY || last_commit.elapsed() >= COMMIT_AFTER {
             lake.commit()?;

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod chunk;
 pub mod command;
 pub mod parse;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod schema;

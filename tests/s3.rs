@@ -35,16 +35,32 @@ async fn create_bucket(server: &Server) {
     assert!(status.is_success(), "create bucket: {status}");
 }
 
-fn s3logq(endpoint: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3logq"))
-        .args(args)
-        .args(["--endpoint-url", endpoint])
+/// `program` with the test server's credentials and region.
+fn with_test_credentials(program: &str) -> Command {
+    let mut command = Command::new(program);
+    command
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap()
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+fn s3logq(endpoint: &str, args: &[&str]) -> Output {
+    let mut command = with_test_credentials(env!("CARGO_BIN_EXE_s3logq"));
+    command.args(args).args(["--endpoint-url", endpoint]).output().unwrap()
+}
+
+/// Everything s3logq drew on a terminal, run under `script`, which gives it
+/// a pseudo-terminal for stdout and stderr alike.
+fn on_a_terminal(endpoint: &str, args: &[&str]) -> String {
+    let quote = |arg: &str| format!("'{}'", arg.replace('\'', r"'\''"));
+    let run = [&[env!("CARGO_BIN_EXE_s3logq")], args, &["--endpoint-url", endpoint]].concat();
+    let line: Vec<String> = run.into_iter().map(quote).collect();
+    let out = with_test_credentials("script").args(["-qfec", &line.join(" "), "/dev/null"]).output().unwrap();
+    let drawn = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{drawn}");
+    drawn
 }
 
 fn count(endpoint: &str, extra: &[&str], url: &str) -> (Output, String) {
@@ -375,4 +391,33 @@ async fn report_and_ingest_the_last_day_of_a_bucket() {
     let first = ingest(&[]);
     assert!(stderr(&first).contains("ingested 2 sources (3 records)"), "{}", stderr(&first));
     assert!(stderr(&ingest(&[])).contains("ingested 0 sources (0 records), 2 unchanged skipped"));
+}
+
+/// On a terminal, long work shows as it goes (and is erased): the keys
+/// listed, the sources of an ingest, the bytes of a scan. `--quiet` shows
+/// none. Every request to the server takes 300 ms here, so that each
+/// display is drawn at least once.
+#[tokio::test(flavor = "multi_thread")]
+async fn long_work_shows_its_progress_on_a_terminal() {
+    let slow: Faults = Box::new(|_, _| {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        None
+    });
+    let Some((_moto, proxy, store)) = setup(slow).await else { return };
+    let objects = (0..3)
+        .map(|n| (format!("p/2026-11-20-10-00-0{n}-AAAA"), record("20/Nov/2026:09:00:00", n, "SigV4").into_bytes()))
+        .collect();
+    upload(&store, objects).await;
+    let url = format!("s3://{BUCKET}/p/");
+    let lake = tempfile::tempdir().unwrap();
+    let lake = lake.path().join("lake");
+    let lake = lake.to_str().unwrap();
+    let drawn = on_a_terminal(&proxy.endpoint(), &["ingest", "--to", lake, &url]);
+    assert!(drawn.contains("listing · ") && drawn.contains(" keys"), "{drawn}");
+    assert!(drawn.contains("/3 sources") && drawn.contains(" rows, 0 rejected"), "{drawn}");
+    assert!(drawn.contains("ingested 3 sources (3 records)"), "{drawn}");
+    let drawn = on_a_terminal(&proxy.endpoint(), &["query", "SELECT count(*) FROM logs", &url]);
+    assert!(drawn.contains("listing · ") && drawn.contains(" objects, "), "{drawn}");
+    let quiet = on_a_terminal(&proxy.endpoint(), &["query", "--quiet", "SELECT count(*) FROM logs", &url]);
+    assert!(!quiet.contains("listing") && !quiet.contains(" objects, "), "{quiet}");
 }

@@ -9,6 +9,7 @@
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::stream::BoxStream;
@@ -41,6 +42,9 @@ pub struct StoreOptions {
     pub skip_failed: bool,
     /// How late S3 may deliver a record after its time (µs).
     pub late_delivery: Micros,
+    /// Keys listed so far, all bucket URLs together (what a display of
+    /// progress shows while a large bucket is listed); shared by clones.
+    pub listed_keys: Arc<AtomicU64>,
 }
 
 impl Default for StoreOptions {
@@ -53,6 +57,7 @@ impl Default for StoreOptions {
             max_retries: 10,
             skip_failed: false,
             late_delivery: 6 * 3600 * 1_000_000,
+            listed_keys: Arc::default(),
         }
     }
 }
@@ -372,8 +377,9 @@ pub async fn list_objects(
     });
     let prefix = (!prefix.as_ref().is_empty()).then_some(prefix);
     let within = ListWindow::of(window, opts.late_delivery);
-    let (listed, jumped_from) =
-        list_keys(&store, prefix.as_ref(), within.as_ref()).await.map_err(|e| listing_error(url, e))?;
+    let (listed, jumped_from) = list_keys(&store, prefix.as_ref(), within.as_ref(), &opts.listed_keys)
+        .await
+        .map_err(|e| listing_error(url, e))?;
     let total = listed.len();
     let mut objects: Vec<RemoteObject> = listed
         .into_iter()
@@ -397,11 +403,13 @@ pub async fn list_objects(
 /// bucket holding months of logs is not listed whole for one day. Also
 /// returned: how many keys were jumped from (each the key of an object
 /// outside the window). A server that answers a listing after a key with
-/// keys before it is listed again, whole and without jumps.
+/// keys before it is listed again, whole and without jumps. Each key the
+/// server answers with is counted in `listed_keys`.
 async fn list_keys(
     store: &Arc<dyn ObjectStore>,
     prefix: Option<&ObjectPath>,
     mut within: Option<&ListWindow>,
+    listed_keys: &AtomicU64,
 ) -> object_store::Result<(Vec<ObjectMeta>, usize)> {
     let prefix_len = prefix.map_or(0, |p| p.as_ref().len() + 1);
     let (mut listed, mut jumped_from) = (Vec::new(), 0);
@@ -412,6 +420,7 @@ async fn list_keys(
             Some(offset) => store.list_with_offset(prefix, offset),
         };
         while let Some(meta) = keys.try_next().await? {
+            listed_keys.fetch_add(1, Ordering::Relaxed);
             let key = meta.location.as_ref();
             if offset.as_ref().is_some_and(|offset| key <= offset.as_ref()) {
                 (within, offset, jumped_from) = (None, None, 0);
@@ -764,10 +773,13 @@ mod tests {
             (picked.iter().map(|&i| keys[i].to_string()).collect::<Vec<_>>(), jumped_from)
         };
         let memory: Arc<dyn ObjectStore> = Arc::new(memory);
-        let from_start = names(list_keys(&memory, Some(&prefix), Some(&within)).await.unwrap());
+        let listed_keys = AtomicU64::new(0);
+        let from_start = names(list_keys(&memory, Some(&prefix), Some(&within), &listed_keys).await.unwrap());
         assert_eq!(from_start, expected(&[3, 5], 3), "jumped from A over B, from C and from E");
-        let everything = names(list_keys(&memory, Some(&prefix), None).await.unwrap());
+        assert_eq!(listed_keys.load(Ordering::Relaxed), 5, "A, C, D, E and F were listed");
+        let everything = names(list_keys(&memory, Some(&prefix), None, &listed_keys).await.unwrap());
         assert_eq!(everything, expected(&[0, 1, 2, 3, 4, 5], 0), "no window: all");
+        assert_eq!(listed_keys.load(Ordering::Relaxed), 11);
 
         let ignores: Arc<dyn ObjectStore> = Arc::new(IgnoresOffset(InMemory::new()));
         for key in keys {
@@ -776,8 +788,9 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let whole = names(list_keys(&ignores, Some(&prefix), Some(&within)).await.unwrap());
+        let whole = names(list_keys(&ignores, Some(&prefix), Some(&within), &listed_keys).await.unwrap());
         assert_eq!(whole, expected(&[0, 1, 2, 3, 4, 5], 0), "listed again, whole");
+        assert_eq!(listed_keys.load(Ordering::Relaxed), 19, "A; A again, before where it asked to start; then all six");
     }
 
     #[test]
