@@ -24,7 +24,7 @@ use crate::report::{
 use crate::schema::logs_schema;
 use crate::schema::{Column, projected_schema};
 use crate::sink::file::AtomicFile;
-use crate::sink::lake::{Engine, LakeError, LakeWriter, SourceVersion, ddl as lake_ddl};
+use crate::sink::lake::{Engine, GroupSource, LakeError, LakeWriter, SourceOutcome, SourceVersion, ddl as lake_ddl};
 use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::Input;
 use crate::source::{SourceError, StoreOptions, is_remote, resolve_all};
@@ -411,6 +411,8 @@ pub struct IngestOptions {
     pub dest: PathBuf,
     /// Drop records delivered twice (same request id, host id, operation, key).
     pub dedupe: bool,
+    /// Sources read together and committed at once (at most 256 MiB of them).
+    pub commit_every: usize,
 }
 
 /// What an ingest run did.
@@ -423,10 +425,10 @@ pub struct IngestOutcome {
     pub lake_files: usize,
 }
 
-/// Written sources are committed to the lake in groups of this many, or
-/// after this long, whichever comes first.
-const COMMIT_EVERY: usize = 64;
-const COMMIT_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+/// The most log bytes (as stored) read into one group of lake files and
+/// committed at once, whatever `commit_every` allows; a larger source is a
+/// group of its own.
+const COMMIT_BYTES: u64 = 256 << 20;
 
 fn source_version(path: &Path) -> Result<(String, SourceVersion), CommandError> {
     let meta = std::fs::metadata(path).map_err(|e| CommandError::file(path, e))?;
@@ -463,41 +465,71 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
     let columns: Arc<[Column]> = Column::ALL.into();
     let builder = Arc::new(BatchBuilder::new(columns.clone(), projected_schema(&columns)).with_window(scan.window));
     let mut outcome = IngestOutcome::default();
-    let mut last_commit = std::time::Instant::now();
-    let handled = Arc::new(AtomicU64::new(0));
-    let _progress = Progress::ingest(report, &handled, inputs.len() as u64, scan.quiet);
+    let unchanged = Arc::new(AtomicU64::new(0));
+    let _progress = Progress::ingest(report, &unchanged, inputs.len() as u64, scan.quiet);
+    let todo = new_or_changed(inputs, &lake, &unchanged)?;
+    outcome.unchanged = unchanged.load(Ordering::Relaxed) as usize;
+    for group in commit_groups(todo, opts.commit_every) {
+        let (inputs, sources): (Vec<Input>, Vec<GroupSource>) = group.into_iter().unzip();
+        let mut batches = spawn_scan(inputs.into(), builder.clone(), report.clone(), fetch);
+        let (entered, rows) =
+            lake.write_group(&sources, std::iter::from_fn(|| batches.blocking_recv()), |source_file| SourceOutcome {
+                rejected: report.rejected_in(source_file),
+                gave_up: report.gave_up_on(source_file),
+            })?;
+        lake.commit()?;
+        outcome.ingested += entered;
+        outcome.rows += rows;
+    }
+    outcome.lake_rows = lake.manifest().rows();
+    outcome.lake_files = lake.manifest().files().count();
+    Ok(outcome)
+}
+
+/// The inputs that are new to the lake or changed since they were
+/// ingested, each with what the lake will know it by; the others are
+/// counted in `unchanged`.
+fn new_or_changed(
+    inputs: Vec<Input>,
+    lake: &LakeWriter,
+    unchanged: &AtomicU64,
+) -> Result<Vec<(Input, GroupSource)>, CommandError> {
+    let mut todo = Vec::new();
     for input in inputs {
         let (name, version) = match &input {
             Input::File(path) => source_version(path)?,
             Input::Object(o) => (o.url.clone(), SourceVersion { size: o.size, modified: o.modified }),
             Input::Stdin => return Err(CommandError::StdinIngest),
         };
-        if !lake.needs(&name, version) {
-            outcome.unchanged += 1;
-            handled.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        let before = report.totals();
-        let mut batches = spawn_scan(Arc::from(vec![input.clone()]), builder.clone(), report.clone(), fetch);
-        let written = lake.write_source(&name, version, std::iter::from_fn(|| batches.blocking_recv()), || {
-            report.totals().rejected - before.rejected
-        });
-        if let Err(e) = written {
-            lake.commit()?; // keep the sources already written
-            return Err(e.into());
-        }
-        outcome.ingested += 1;
-        handled.fetch_add(1, Ordering::Relaxed);
-        outcome.rows += report.totals().rows - before.rows;
-        if lake.pending() >= COMMIT_EVERY || last_commit.elapsed() >= COMMIT_AFTER {
-            lake.commit()?;
-            last_commit = std::time::Instant::now();
+        if lake.needs(&name, version) {
+            let source_file = input.name();
+            todo.push((input, GroupSource { name, source_file, version }));
+        } else {
+            unchanged.fetch_add(1, Ordering::Relaxed);
         }
     }
-    lake.commit()?;
-    outcome.lake_rows = lake.manifest().rows();
-    outcome.lake_files = lake.manifest().files().count();
-    Ok(outcome)
+    Ok(todo)
+}
+
+/// `todo` in groups to read together and commit at once: at most `count`
+/// sources and [`COMMIT_BYTES`] (or one larger source).
+fn commit_groups<T>(todo: Vec<(T, GroupSource)>, count: usize) -> Vec<Vec<(T, GroupSource)>> {
+    let mut groups: Vec<Vec<(T, GroupSource)>> = Vec::new();
+    let mut bytes = 0;
+    for (item, source) in todo {
+        let size = source.version.size;
+        match groups.last_mut() {
+            Some(group) if group.len() < count && bytes + size <= COMMIT_BYTES => {
+                bytes += size;
+                group.push((item, source));
+            }
+            _ => {
+                bytes = size;
+                groups.push(vec![(item, source)]);
+            }
+        }
+    }
+    groups
 }
 
 /// Writes the table definition of a lake for another engine.
@@ -564,4 +596,32 @@ pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::R
         t.lines,
         counted(t.inputs, "input")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_grouped_by_count_and_by_bytes() {
+        let source = |n: usize, size: u64| {
+            (
+                n,
+                GroupSource {
+                    name: n.to_string(),
+                    source_file: n.to_string(),
+                    version: SourceVersion { size, modified: 0 },
+                },
+            )
+        };
+        let numbers = |groups: Vec<Vec<(usize, GroupSource)>>| -> Vec<Vec<usize>> {
+            groups.into_iter().map(|g| g.into_iter().map(|(n, _)| n).collect()).collect()
+        };
+        let small: Vec<_> = (0..7).map(|n| source(n, 10)).collect();
+        assert_eq!(numbers(commit_groups(small, 3)), [vec![0, 1, 2], vec![3, 4, 5], vec![6]]);
+        let half = COMMIT_BYTES / 2;
+        let sized = vec![source(0, half), source(1, half), source(2, 1), source(3, 2 * COMMIT_BYTES), source(4, 1)];
+        assert_eq!(numbers(commit_groups(sized, 100)), [vec![0, 1], vec![2], vec![3], vec![4]]);
+        assert!(commit_groups(Vec::<(usize, GroupSource)>::new(), 3).is_empty());
+    }
 }

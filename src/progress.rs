@@ -50,10 +50,10 @@ impl Progress {
         )
     }
 
-    /// Sources handled (`handled`, written or found unchanged) of `sources`,
-    /// with the rows and rejects read so far.
-    pub fn ingest(report: &Arc<ScanReport>, handled: &Arc<AtomicU64>, sources: u64, quiet: bool) -> Option<Progress> {
-        let (report, handled) = (report.clone(), handled.clone());
+    /// Sources read or found `unchanged` of `sources`, with the rows and
+    /// rejects read so far.
+    pub fn ingest(report: &Arc<ScanReport>, unchanged: &Arc<AtomicU64>, sources: u64, quiet: bool) -> Option<Progress> {
+        let (report, unchanged) = (report.clone(), unchanged.clone());
         let template = "{spinner} {pos}/{len} sources ETA {eta} · {msg}";
         Progress::show(
             quiet,
@@ -61,7 +61,7 @@ impl Progress {
             move |bar| {
                 let t = report.totals();
                 bar.set_message(format!("{} rows, {} rejected", t.rows, t.rejected));
-                bar.set_position(handled.load(Ordering::Relaxed));
+                bar.set_position(unchanged.load(Ordering::Relaxed) + t.inputs);
             },
         )
     }

@@ -61,6 +61,44 @@ fn reruns_add_nothing_and_new_sources_come_alone() {
 }
 
 #[test]
+fn sources_read_together_share_files_and_a_changed_one_leaves_the_others_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let day = sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650");
+    for name in ["a", "b", "c"] {
+        std::fs::copy(&day, logs.join(name)).unwrap();
+    }
+    // Given by a path that is not its canonical one: the records name the
+    // sources as given, the manifest by their canonical paths.
+    let given = dir.path().join("logs/../logs");
+    let lake = dir.path().join("lake");
+    let first = ingest(&[&given], &lake, &[]);
+    assert!(first.contains("ingested 3 sources (66 records)") && first.contains("in 1 files"), "{first}");
+    let parquet = |lake: &Path| -> Vec<PathBuf> {
+        walk(lake).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).collect()
+    };
+    let [shared] = parquet(&lake).try_into().unwrap();
+    // b shrinks to one record: the shared file is written again with a's
+    // and c's records, b's one record goes to a file of its own.
+    let mut text = std::fs::read_to_string(logs.join("b")).unwrap();
+    text.truncate(text.find('\n').unwrap() + 1);
+    std::fs::write(logs.join("b"), text).unwrap();
+    let second = ingest(&[&given], &lake, &[]);
+    assert!(second.contains("ingested 1 sources (1 records), 2 unchanged skipped"), "{second}");
+    assert!(second.contains("holds 45 records in 2 files"), "{second}");
+    let files = parquet(&lake);
+    assert_eq!(files.len(), 2);
+    assert!(!files.contains(&shared), "the old shared file is gone");
+    let sql = "SELECT regexp_replace(source_file, '.*/', '') AS source, count(*) AS n FROM logs GROUP BY 1 ORDER BY 1";
+    assert_eq!(query_csv(sql, &lake, &[]), "source,n\na,22\nb,1\nc,22\n");
+    assert!(query_csv("SELECT DISTINCT source_file FROM logs", &lake, &[]).contains("logs/../logs/a"));
+    // Nothing changed: nothing is written.
+    assert!(ingest(&[&given], &lake, &[]).contains("ingested 0 sources (0 records), 3 unchanged skipped"));
+    assert_eq!(parquet(&lake), files);
+}
+
+#[test]
 fn lake_answers_like_the_raw_logs() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
@@ -136,7 +174,8 @@ fn killed_ingests_end_exactly_once() {
     let logs = many_sources(dir.path(), 150);
     let one_shot = dir.path().join("one-shot");
     let started = std::time::Instant::now();
-    ingest(&[&logs], &one_shot, &[]);
+    // Committed ten sources at a time, so that kills land between commits.
+    ingest(&[&logs], &one_shot, &["--commit-every", "10"]);
     let full_run = started.elapsed().as_millis() as u64;
     let lake = dir.path().join("crashed");
     // Kill at pseudo-random moments (a fixed sequence) around a delay that
@@ -153,7 +192,7 @@ fn killed_ingests_end_exactly_once() {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let delay = Duration::from_millis(delay_ms / 2 + (seed >> 33) % (delay_ms + 1));
         let mut child = Command::new(env!("CARGO_BIN_EXE_s3logq"))
-            .args(["ingest", "--to", lake.to_str().unwrap(), logs.to_str().unwrap()])
+            .args(["ingest", "--commit-every", "10", "--to", lake.to_str().unwrap(), logs.to_str().unwrap()])
             .stderr(Stdio::null())
             .spawn()
             .unwrap();

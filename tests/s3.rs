@@ -304,6 +304,21 @@ async fn an_object_that_keeps_failing_fails_the_run_or_is_skipped() {
     assert_eq!(csv, "n\n19\n");
     assert!(stderr(&out).contains("skipped object s3://logs-bucket/s/2026-11-20-12-00-00-BROKEN7"), "{}", stderr(&out));
     assert!(stderr(&out).contains("19 objects read") && stderr(&out).contains("1 failed"), "{}", stderr(&out));
+    // An ingest leaves the object out of the lake, and the next run tries
+    // it again.
+    let lake = tempfile::tempdir().unwrap();
+    let lake = lake.path().join("lake");
+    let ingest =
+        || s3logq(&proxy.endpoint(), &["ingest", "--skip-failed-objects", "--to", lake.to_str().unwrap(), &url]);
+    let first = ingest();
+    assert!(stderr(&first).contains("ingested 19 sources (19 records), 0 unchanged skipped"), "{}", stderr(&first));
+    let again = ingest();
+    assert!(stderr(&again).contains("ingested 0 sources (0 records), 19 unchanged skipped"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("skipped object s3://logs-bucket/s/2026-11-20-12-00-00-BROKEN7"),
+        "{}",
+        stderr(&again)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,7 +5,7 @@
 //! through a bounded channel, so memory stays bounded however large the
 //! input. Every line becomes a row or a counted rejection.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -121,6 +121,10 @@ pub struct ScanReport {
     counted_inputs: Mutex<HashSet<Arc<str>>>,
     /// The chunks counted so far, by input and first line.
     counted_chunks: Mutex<HashSet<(Arc<str>, u64)>>,
+    /// Rejected lines by input, for the inputs that had any.
+    rejected_by_input: Mutex<HashMap<Arc<str>, u64>>,
+    /// The objects given up on, by URL.
+    failed_inputs: Mutex<HashSet<String>>,
 }
 
 impl ScanReport {
@@ -180,7 +184,20 @@ impl ScanReport {
         first
     }
 
+    /// The lines of `input` rejected so far.
+    pub fn rejected_in(&self, input: &str) -> u64 {
+        self.rejected_by_input.lock().ok().and_then(|by_input| by_input.get(input).copied()).unwrap_or(0)
+    }
+
+    /// True when the object `url` was given up on (`--skip-failed-objects`).
+    pub fn gave_up_on(&self, url: &str) -> bool {
+        self.failed_inputs.lock().is_ok_and(|failed| failed.contains(url))
+    }
+
     fn record_failed(&self, url: &str, message: &str) {
+        if let Ok(mut failed) = self.failed_inputs.lock() {
+            failed.insert(url.to_string());
+        }
         self.failed_objects.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut f) = self.failures.lock() {
             f.push(format!("{url}: {message}"));
@@ -210,6 +227,9 @@ impl ScanReport {
             return Ok(());
         }
         self.rejected.fetch_add(tally.rejected.len() as u64, Ordering::Relaxed);
+        if let Ok(mut by_input) = self.rejected_by_input.lock() {
+            *by_input.entry(chunk.source.clone()).or_default() += tally.rejected.len() as u64;
+        }
         if let Ok(mut samples) = self.samples.lock() {
             let room = REJECT_SAMPLES.saturating_sub(samples.len());
             samples.extend(tally.rejected.iter().take(room).map(|r| RejectSample {

@@ -63,13 +63,22 @@ pub struct IngestArgs {
     /// Drop records S3 delivered twice (same request id, host id, operation and key).
     #[arg(long)]
     pub dedupe: bool,
+    /// Sources read together into shared files and committed at once (at
+    /// most 256 MiB of them); a killed run reads the uncommitted ones again.
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    pub commit_every: usize,
     #[command(flatten)]
     pub scan: ScanArgs,
 }
 
 impl IngestArgs {
     pub fn into_options(self) -> Result<IngestOptions, WindowError> {
-        Ok(IngestOptions { scan: self.scan.into_options()?, dest: self.to, dedupe: self.dedupe })
+        Ok(IngestOptions {
+            scan: self.scan.into_options()?,
+            dest: self.to,
+            dedupe: self.dedupe,
+            commit_every: self.commit_every.max(1),
+        })
     }
 }
 

@@ -1,6 +1,8 @@
-//! Writing the Parquet lake: records of each source object go to
+//! Writing the Parquet lake: the records of a group of source objects, read
+//! together, go to one file per date,
 //! `date=YYYY-MM-DD/part-<run>-<n>.parquet` (ZSTD, statistics on, each row
-//! group sorted by time). Exactly once, even when killed at any moment:
+//! group sorted by time), so that a bucket of many small log objects makes
+//! a few large files. Exactly once, even when killed at any moment:
 //!
 //! 1. data is written to `….parquet.tmp` files, invisible to every engine;
 //! 2. the manifest naming the new files is committed (atomic rename);
@@ -10,18 +12,20 @@
 //! Opening a lake finishes step 3 for committed files whose rename was cut
 //! short and deletes every other file the manifest does not name.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::{
-    SortOptions, concat_batches, filter_record_batch, sort_to_indices, take_record_batch,
+    SortOptions, cast, concat_batches, filter_record_batch, sort_to_indices, take_record_batch,
 };
-use datafusion::arrow::datatypes::{SchemaRef, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimestampMicrosecondType};
 use datafusion::arrow::error::ArrowError;
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -90,6 +94,52 @@ impl Deduper {
     }
 }
 
+/// A source read with others into one group of lake files.
+#[derive(Debug, Clone)]
+pub struct GroupSource {
+    /// Its name in the manifest.
+    pub name: String,
+    /// Its name in the records' `source_file`.
+    pub source_file: String,
+    pub version: SourceVersion,
+}
+
+/// What reading a source came to, besides its records.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourceOutcome {
+    pub rejected: u64,
+    /// Given up on (`--skip-failed-objects`).
+    pub gave_up: bool,
+}
+
+/// The records of a group that came from one source.
+#[derive(Default)]
+struct Found {
+    rows: u64,
+    dates: BTreeSet<String>,
+}
+
+/// How many rows of `batch` came from each source, by `source_file`.
+fn rows_by_source(batch: &RecordBatch) -> HashMap<String, u64> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let names = batch.column(Column::SourceFile as usize).as_string_view();
+    let mut run: Option<(&str, u64)> = None;
+    for name in names.iter().map(|n| n.unwrap_or_default()) {
+        match &mut run {
+            Some((current, count)) if *current == name => *count += 1,
+            _ => {
+                if let Some((done, count)) = run.replace((name, 1)) {
+                    *counts.entry(done.to_string()).or_default() += count;
+                }
+            }
+        }
+    }
+    if let Some((done, count)) = run {
+        *counts.entry(done.to_string()).or_default() += count;
+    }
+    counts
+}
+
 /// Rows of one date waiting to become a row group, and the file they go to.
 struct DatePart {
     rows: Vec<RecordBatch>,
@@ -142,16 +192,23 @@ impl LakeWriter {
         self.manifest.sources.get(source).is_none_or(|e| e.size != version.size || e.modified != version.modified)
     }
 
-    /// Writes the batches of one source (full `logs` schema) to `.tmp` files;
-    /// `rejected` is asked once the batches are read.
-    pub fn write_source<E: std::error::Error + Send + Sync + 'static>(
+    /// Writes the batches of a group of sources (full `logs` schema), read
+    /// together, to `.tmp` files: one per date, shared by the group. A
+    /// source's entry names the files holding its records; `outcome` tells,
+    /// once the batches are read, how many of its lines were rejected and
+    /// whether it was given up on (a source given up on with no records is
+    /// left out, to be read again by the next run). Files that a changed
+    /// source of the group shares with other sources are written again
+    /// without its old records. Returns how many sources were entered, and
+    /// their records.
+    pub fn write_group<E: std::error::Error + Send + Sync + 'static>(
         &mut self,
-        source: &str,
-        version: SourceVersion,
+        group: &[GroupSource],
         batches: impl IntoIterator<Item = Result<RecordBatch, E>>,
-        rejected: impl FnOnce() -> u64,
-    ) -> Result<(), LakeError> {
+        outcome: impl Fn(&str) -> SourceOutcome,
+    ) -> Result<(usize, u64), LakeError> {
         let mut parts: BTreeMap<String, DatePart> = BTreeMap::new();
+        let mut found: HashMap<String, Found> = HashMap::new();
         for batch in batches {
             let batch = batch.map_err(|e| LakeError::Input(Box::new(e)))?;
             let batch = match &mut self.deduper {
@@ -159,30 +216,129 @@ impl LakeWriter {
                 None => batch,
             };
             for (date, rows) in split_by_date(&batch)? {
-                let part = match parts.get_mut(&date) {
-                    Some(p) => p,
-                    None => {
-                        let p = self.new_part(&date)?;
-                        parts.entry(date).or_insert(p)
-                    }
-                };
-                part.buffered += rows.num_rows();
-                part.rows.push(rows);
-                if part.buffered >= ROW_GROUP_ROWS {
-                    flush_sorted(part)?;
+                for (source_file, count) in rows_by_source(&rows) {
+                    let found = found.entry(source_file).or_default();
+                    found.rows += count;
+                    found.dates.insert(date.clone());
+                }
+                self.add_rows(&mut parts, date, rows)?;
+            }
+        }
+        let files = self.finish_parts(parts)?;
+        self.drop_replaced(group)?;
+        let (mut entered, mut written) = (0, 0);
+        for source in group {
+            let outcome = outcome(&source.source_file);
+            let found = found.remove(&source.source_file).unwrap_or_default();
+            if outcome.gave_up && found.rows == 0 {
+                continue;
+            }
+            entered += 1;
+            written += found.rows;
+            let entry = SourceEntry {
+                size: source.version.size,
+                modified: source.version.modified,
+                rows: found.rows,
+                rejected: outcome.rejected,
+                files: found.dates.iter().filter_map(|date| files.get(date).cloned()).collect(),
+                source_file: (source.source_file != source.name).then(|| source.source_file.clone()),
+            };
+            self.pending.push((source.name.clone(), entry));
+        }
+        Ok((entered, written))
+    }
+
+    /// Adds rows of `date` to its part, started if need be, writing a row
+    /// group once enough are buffered.
+    fn add_rows(
+        &mut self,
+        parts: &mut BTreeMap<String, DatePart>,
+        date: String,
+        rows: RecordBatch,
+    ) -> Result<(), LakeError> {
+        let part = match parts.entry(date) {
+            Entry::Occupied(part) => part.into_mut(),
+            Entry::Vacant(vacant) => {
+                let part = self.new_part(vacant.key())?;
+                vacant.insert(part)
+            }
+        };
+        part.buffered += rows.num_rows();
+        part.rows.push(rows);
+        if part.buffered >= ROW_GROUP_ROWS { flush_sorted(part) } else { Ok(()) }
+    }
+
+    /// Writes out and syncs every part: the files, by date.
+    fn finish_parts(&self, parts: BTreeMap<String, DatePart>) -> Result<BTreeMap<String, LakeFile>, LakeError> {
+        let mut files = BTreeMap::new();
+        for (date, mut part) in parts {
+            flush_sorted(&mut part)?;
+            part.writer.into_inner()?.sync_all().map_err(io_error(&self.dir))?;
+            files.insert(date, part.file);
+        }
+        Ok(files)
+    }
+
+    /// For the sources of `group` that the lake holds already (changed
+    /// since), writes each file they share with sources outside the group
+    /// again without their records, and names the new file in those
+    /// sources' entries (pending until the commit, which drops the old one).
+    fn drop_replaced(&mut self, group: &[GroupSource]) -> Result<(), LakeError> {
+        let mut dropped: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+        for source in group {
+            if let Some(old) = self.manifest.sources.get(&source.name) {
+                let records_name = old.source_file.clone().unwrap_or_else(|| source.name.clone());
+                for file in &old.files {
+                    dropped.entry(file.path.clone()).or_default().insert(records_name.clone());
                 }
             }
         }
-        let mut files = Vec::with_capacity(parts.len());
-        for (_, mut part) in parts {
-            flush_sorted(&mut part)?;
-            part.writer.into_inner()?.sync_all().map_err(io_error(&self.dir))?;
-            files.push(part.file);
+        let in_group: HashSet<&str> = group.iter().map(|s| s.name.as_str()).collect();
+        let mut updated: BTreeMap<String, SourceEntry> = BTreeMap::new();
+        for (path, records_names) in dropped {
+            let holders: Vec<String> = (self.manifest.sources.iter())
+                .filter(|(name, entry)| !in_group.contains(name.as_str()) && entry.files.iter().any(|f| f.path == path))
+                .map(|(name, _)| name.clone())
+                .collect();
+            if holders.is_empty() {
+                continue;
+            }
+            let kept = self.rewrite_without(&path, &records_names)?;
+            for name in holders {
+                let entry = updated.entry(name.clone()).or_insert_with(|| self.manifest.sources[&name].clone());
+                entry.files.retain(|f| f.path != path);
+                entry.files.extend(kept.clone());
+            }
         }
-        let rows = files.iter().map(|f| f.rows).sum();
-        let entry = SourceEntry { size: version.size, modified: version.modified, rows, rejected: rejected(), files };
-        self.pending.push((source.to_string(), entry));
+        self.pending.extend(updated);
         Ok(())
+    }
+
+    /// Writes the lake file `path` again, to a new `.tmp` file, without the
+    /// records whose `source_file` is in `records_names`; none when no
+    /// record is left.
+    fn rewrite_without(&mut self, path: &str, records_names: &HashSet<String>) -> Result<Option<LakeFile>, LakeError> {
+        let date = path.strip_prefix("date=").and_then(|rest| rest.split('/').next()).unwrap_or("unknown");
+        let file = File::open(self.dir.join(path)).map_err(io_error(&self.dir.join(path)))?;
+        let mut part = self.new_part(date)?;
+        for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
+            let batch = batch?;
+            let source_files = cast(batch.column(Column::SourceFile as usize), &DataType::Utf8View)?;
+            let keep: BooleanArray = source_files
+                .as_string_view()
+                .iter()
+                .map(|s| Some(!s.is_some_and(|s| records_names.contains(s))))
+                .collect();
+            part.rows.push(filter_record_batch(&batch, &keep)?);
+        }
+        flush_sorted(&mut part)?;
+        part.writer.into_inner()?.sync_all().map_err(io_error(&self.dir))?;
+        if part.file.rows > 0 {
+            return Ok(Some(part.file));
+        }
+        let tmp = self.dir.join(format!("{}{TMP_SUFFIX}", part.file.path));
+        std::fs::remove_file(&tmp).map_err(io_error(&tmp))?;
+        Ok(None)
     }
 
     fn new_part(&mut self, date: &str) -> Result<DatePart, LakeError> {
@@ -196,11 +352,6 @@ impl LakeWriter {
         let writer = ArrowWriter::try_new(file, logs_schema(), Some(self.props.clone()))?;
         let file = LakeFile { path: rel, rows: 0, min_time: i64::MAX, max_time: i64::MIN };
         Ok(DatePart { rows: Vec::new(), buffered: 0, writer, file })
-    }
-
-    /// Sources written but not yet committed.
-    pub fn pending(&self) -> usize {
-        self.pending.len()
     }
 
     /// Commits the written sources: manifest first, then the renames.

@@ -4,7 +4,7 @@
 //! for readers only once the manifest names it, and the manifest is replaced
 //! atomically (write, fsync, rename).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -34,7 +34,13 @@ pub struct SourceEntry {
     pub modified: i128,
     pub rows: u64,
     pub rejected: u64,
+    /// The files holding its records, which may hold other sources' too.
     pub files: Vec<LakeFile>,
+    /// Its `source_file` in the records, where that is not its name here (a
+    /// local file is named by its canonical path, its records by the path
+    /// it was given as).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_file: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,9 +99,11 @@ impl Manifest {
         File::open(dir).and_then(|d| d.sync_all()).map_err(io)
     }
 
-    /// Every committed data file.
+    /// Every committed data file, once (sources ingested together share
+    /// their files).
     pub fn files(&self) -> impl Iterator<Item = &LakeFile> {
-        self.sources.values().flat_map(|s| s.files.iter())
+        let mut seen = HashSet::new();
+        self.sources.values().flat_map(|s| s.files.iter()).filter(move |f| seen.insert(f.path.as_str()))
     }
 
     /// The committed data files that may hold records in `[since, until)`.
@@ -135,15 +143,31 @@ mod tests {
                 rows: 2,
                 rejected: 0,
                 files: vec![file("date=2026-11-20/p1.parquet", 10, 20), file("date=2026-11-21/p2.parquet", 30, 40)],
+                source_file: None,
+            },
+        );
+        // Ingested with a.log: shares its second file.
+        m.sources.insert(
+            "/logs/b.log".into(),
+            SourceEntry {
+                size: 3,
+                modified: 6,
+                rows: 1,
+                rejected: 1,
+                files: vec![file("date=2026-11-21/p2.parquet", 30, 40)],
+                source_file: Some("logs/b.log".into()),
             },
         );
         m.save(dir.path()).unwrap();
         assert!(is_lake(dir.path()));
+        let text = std::fs::read_to_string(dir.path().join(MANIFEST_FILE)).unwrap();
+        assert_eq!(text.matches("\"source_file\"").count(), 1, "written only where it differs: {text}");
         let loaded = Manifest::load(dir.path()).unwrap();
         assert_eq!(loaded, m);
         assert_eq!(loaded.files_in(dir.path(), Some(25), None), [dir.path().join("date=2026-11-21/p2.parquet")]);
         assert_eq!(loaded.files_in(dir.path(), None, Some(10)), Vec::<PathBuf>::new());
-        assert_eq!(loaded.files_in(dir.path(), None, None).len(), 2);
+        assert_eq!(loaded.files_in(dir.path(), None, None).len(), 2, "each file once");
+        assert_eq!(loaded.rows(), 3);
         std::fs::write(dir.path().join(MANIFEST_FILE), "{\"version\": 9, \"sources\": {}}").unwrap();
         assert!(matches!(Manifest::load(dir.path()), Err(ManifestError::Version { found: 9, .. })));
     }
