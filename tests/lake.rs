@@ -36,13 +36,29 @@ fn query_csv(sql: &str, input: &Path, extra: &[&str]) -> String {
     ok(s3logq(&args)).0
 }
 
+/// `dir/logs`, holding a copy of a sample log object of 22 records of
+/// 2026-11-20 under each of `names`.
+fn copies_of_a_day(dir: &Path, names: &[&str]) -> PathBuf {
+    let logs = dir.join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for name in names {
+        std::fs::copy(sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650"), logs.join(name))
+            .unwrap();
+    }
+    logs
+}
+
+/// Cuts the log file at `path` to its first line.
+fn keep_first_line(path: &Path) {
+    let mut text = std::fs::read_to_string(path).unwrap();
+    text.truncate(text.find('\n').unwrap() + 1);
+    std::fs::write(path, text).unwrap();
+}
+
 #[test]
 fn reruns_add_nothing_and_new_sources_come_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
-    let first = sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650");
-    std::fs::copy(&first, logs.join("a")).unwrap();
+    let logs = copies_of_a_day(dir.path(), &["a"]);
     let lake = dir.path().join("lake");
     assert!(ingest(&[&logs], &lake, &[]).contains("ingested 1 sources (22 records), 0 unchanged skipped"));
     assert!(ingest(&[&logs], &lake, &[]).contains("ingested 0 sources (0 records), 1 unchanged skipped; "));
@@ -53,9 +69,7 @@ fn reruns_add_nothing_and_new_sources_come_alone() {
         "{third}"
     );
     // A changed source replaces its records.
-    let mut text = std::fs::read_to_string(logs.join("b")).unwrap();
-    text.truncate(text.find('\n').unwrap() + 1);
-    std::fs::write(logs.join("b"), text).unwrap();
+    keep_first_line(&logs.join("b"));
     assert!(ingest(&[&logs], &lake, &[]).contains("holds 23 records"));
     assert_eq!(query_csv("SELECT count(*) AS n FROM logs", &lake, &[]), "n\n23\n");
 }
@@ -63,12 +77,7 @@ fn reruns_add_nothing_and_new_sources_come_alone() {
 #[test]
 fn sources_read_together_share_files_and_a_changed_one_leaves_the_others_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
-    let day = sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650");
-    for name in ["a", "b", "c"] {
-        std::fs::copy(&day, logs.join(name)).unwrap();
-    }
+    let logs = copies_of_a_day(dir.path(), &["a", "b", "c"]);
     // Given by a path that is not its canonical one: the records name the
     // sources as given, the manifest by their canonical paths.
     let given = dir.path().join("logs/../logs");
@@ -81,9 +90,7 @@ fn sources_read_together_share_files_and_a_changed_one_leaves_the_others_whole()
     let [shared] = parquet(&lake).try_into().unwrap();
     // b shrinks to one record: the shared file is written again with a's
     // and c's records, b's one record goes to a file of its own.
-    let mut text = std::fs::read_to_string(logs.join("b")).unwrap();
-    text.truncate(text.find('\n').unwrap() + 1);
-    std::fs::write(logs.join("b"), text).unwrap();
+    keep_first_line(&logs.join("b"));
     let second = ingest(&[&given], &lake, &[]);
     assert!(second.contains("ingested 1 sources (1 records), 2 unchanged skipped"), "{second}");
     assert!(second.contains("holds 45 records in 2 files"), "{second}");
@@ -139,11 +146,7 @@ fn a_lake_plan_runs_as_one_partition_per_core() {
 #[test]
 fn dedupe_drops_records_delivered_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
-    let file = sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650");
-    std::fs::copy(&file, logs.join("first")).unwrap();
-    std::fs::copy(&file, logs.join("second-delivery")).unwrap();
+    let logs = copies_of_a_day(dir.path(), &["first", "second-delivery"]);
     let lake = dir.path().join("lake");
     assert!(ingest(&[&logs], &lake, &["--dedupe"]).contains("holds 22 records"));
     let plain = dir.path().join("plain");
