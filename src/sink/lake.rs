@@ -26,9 +26,12 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef, TimestampMicrosecondType
 use datafusion::arrow::error::ArrowError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::file::writer::SerializedFileWriter;
+use rayon::prelude::*;
 
 use crate::parse::time::MICROS_PER_DAY;
 use crate::schema::{Column, logs_schema};
@@ -144,7 +147,10 @@ fn rows_by_source(batch: &RecordBatch) -> HashMap<String, u64> {
 struct DatePart {
     rows: Vec<RecordBatch>,
     buffered: usize,
-    writer: ArrowWriter<File>,
+    writer: SerializedFileWriter<File>,
+    /// Column writers for each row group, encoded side by side.
+    columns: ArrowRowGroupWriterFactory,
+    row_groups: usize,
     file: LakeFile,
 }
 
@@ -169,7 +175,6 @@ impl LakeWriter {
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
             .set_statistics_enabled(EnabledStatistics::Page)
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
         let run = format!(
             "{}-{}",
@@ -349,9 +354,12 @@ impl LakeWriter {
             std::fs::create_dir_all(parent).map_err(io_error(parent))?;
         }
         let file = File::create(&tmp).map_err(io_error(&tmp))?;
-        let writer = ArrowWriter::try_new(file, logs_schema(), Some(self.props.clone()))?;
+        // Made through an ArrowWriter so that the file carries the Arrow
+        // schema (text as views, times in UTC) for readers.
+        let (writer, columns) =
+            ArrowWriter::try_new(file, logs_schema(), Some(self.props.clone()))?.into_serialized_writer()?;
         let file = LakeFile { path: rel, rows: 0, min_time: i64::MAX, max_time: i64::MIN };
-        Ok(DatePart { rows: Vec::new(), buffered: 0, writer, file })
+        Ok(DatePart { rows: Vec::new(), buffered: 0, writer, columns, row_groups: 0, file })
     }
 
     /// Commits the written sources: manifest first, then the renames.
@@ -418,8 +426,29 @@ fn flush_sorted(part: &mut DatePart) -> Result<(), LakeError> {
         part.file.max_time = part.file.max_time.max(*last);
     }
     part.file.rows += sorted.num_rows() as u64;
-    part.writer.write(&sorted)?;
-    part.writer.flush()?;
+    write_row_group(part, &sorted)
+}
+
+/// Writes `batch` as the part's next row group, its columns encoded and
+/// compressed side by side on the rayon pool (encoding is most of what an
+/// ingest costs).
+fn write_row_group(part: &mut DatePart, batch: &RecordBatch) -> Result<(), LakeError> {
+    let writers = part.columns.create_column_writers(part.row_groups)?;
+    let schema = batch.schema();
+    let chunks = (writers.into_par_iter().zip(schema.fields().par_iter().zip(batch.columns())))
+        .map(|(mut writer, (field, column))| {
+            for leaf in compute_leaves(field, column)? {
+                writer.write(&leaf)?;
+            }
+            writer.close()
+        })
+        .collect::<Result<Vec<ArrowColumnChunk>, ParquetError>>()?;
+    let mut row_group = part.writer.next_row_group()?;
+    for chunk in chunks {
+        chunk.append_to_row_group(&mut row_group)?;
+    }
+    row_group.close()?;
+    part.row_groups += 1;
     Ok(())
 }
 
