@@ -268,18 +268,14 @@ impl LakeWriter {
                 vacant.insert(part)
             }
         };
-        part.buffered += rows.num_rows();
-        part.rows.push(rows);
-        if part.buffered >= ROW_GROUP_ROWS { flush_sorted(part) } else { Ok(()) }
+        part.add(rows)
     }
 
     /// Writes out and syncs every part: the files, by date.
     fn finish_parts(&self, parts: BTreeMap<String, DatePart>) -> Result<BTreeMap<String, LakeFile>, LakeError> {
         let mut files = BTreeMap::new();
-        for (date, mut part) in parts {
-            flush_sorted(&mut part)?;
-            part.writer.into_inner()?.sync_all().map_err(io_error(&self.dir))?;
-            files.insert(date, part.file);
+        for (date, part) in parts {
+            files.insert(date, part.finish(&self.dir)?);
         }
         Ok(files)
     }
@@ -334,14 +330,13 @@ impl LakeWriter {
                 .iter()
                 .map(|s| Some(!s.is_some_and(|s| records_names.contains(s))))
                 .collect();
-            part.rows.push(filter_record_batch(&batch, &keep)?);
+            part.add(filter_record_batch(&batch, &keep)?)?;
         }
-        flush_sorted(&mut part)?;
-        part.writer.into_inner()?.sync_all().map_err(io_error(&self.dir))?;
-        if part.file.rows > 0 {
-            return Ok(Some(part.file));
+        let file = part.finish(&self.dir)?;
+        if file.rows > 0 {
+            return Ok(Some(file));
         }
-        let tmp = self.dir.join(format!("{}{TMP_SUFFIX}", part.file.path));
+        let tmp = self.dir.join(format!("{}{TMP_SUFFIX}", file.path));
         std::fs::remove_file(&tmp).map_err(io_error(&tmp))?;
         Ok(None)
     }
@@ -386,6 +381,23 @@ impl LakeWriter {
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+}
+
+impl DatePart {
+    /// Adds rows, writing a row group once enough are buffered.
+    fn add(&mut self, rows: RecordBatch) -> Result<(), LakeError> {
+        self.buffered += rows.num_rows();
+        self.rows.push(rows);
+        if self.buffered >= ROW_GROUP_ROWS { flush_sorted(self) } else { Ok(()) }
+    }
+
+    /// Writes the rows left and the footer, and syncs the file, in the
+    /// lake `dir`.
+    fn finish(mut self, dir: &Path) -> Result<LakeFile, LakeError> {
+        flush_sorted(&mut self)?;
+        self.writer.into_inner()?.sync_all().map_err(io_error(dir))?;
+        Ok(self.file)
     }
 }
 
