@@ -63,11 +63,7 @@ fn s3logq(proxy: &Proxy, account: Account<'_>, args: &[&str]) -> Output {
 /// The `startFrom` of each listing request the proxy saw, in order (empty
 /// for a listing from the start).
 fn list_starts(proxy: &Proxy) -> Vec<String> {
-    let start = |line: &str| {
-        let from = line.split_once("startFrom=").map_or("", |(_, rest)| rest);
-        from.split(['&', ' ']).next().unwrap_or("").to_string()
-    };
-    proxy.seen().iter().filter(|l| l.contains("comp=list")).map(|l| start(l)).collect()
+    proxy.param_of("comp=list", "startFrom")
 }
 
 /// Blob reads the proxy saw since request number `from`.

@@ -138,11 +138,7 @@ async fn both_key_formats_and_pruning_by_key_time() {
 /// The `start-after` of each listing request the proxy saw, in order
 /// (empty for a listing from the start).
 fn list_starts(proxy: &Proxy) -> Vec<String> {
-    let start = |line: &str| {
-        let after = line.split_once("start-after=").map_or("", |(_, rest)| rest);
-        after.split(['&', ' ']).next().unwrap_or("").to_string()
-    };
-    proxy.seen().iter().filter(|l| l.contains("list-type")).map(|l| start(l)).collect()
+    proxy.param_of("list-type", "start-after")
 }
 
 /// With a start to the window, a bucket holding years of logs is not

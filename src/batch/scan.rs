@@ -114,7 +114,8 @@ pub struct ScanReport {
     failed_objects: AtomicU64,
     pruned_objects: AtomicU64,
     named_inputs: AtomicU64,
-    failures: Mutex<Vec<String>>,
+    /// The objects given up on: URL and error.
+    failures: Mutex<Vec<(String, String)>>,
     samples: Mutex<Vec<RejectSample>>,
     reject_sink: Option<Mutex<Box<dyn Write + Send>>>,
     /// The inputs counted so far, by name.
@@ -123,8 +124,6 @@ pub struct ScanReport {
     counted_chunks: Mutex<HashSet<(Arc<str>, u64)>>,
     /// Rejected lines by input, for the inputs that had any.
     rejected_by_input: Mutex<HashMap<Arc<str>, u64>>,
-    /// The objects given up on, by URL.
-    failed_inputs: Mutex<HashSet<String>>,
 }
 
 impl ScanReport {
@@ -165,7 +164,8 @@ impl ScanReport {
 
     /// The objects given up on, each as `url: error`.
     pub fn failures(&self) -> Vec<String> {
-        self.failures.lock().map(|f| f.clone()).unwrap_or_default()
+        let each = |f: &Vec<(String, String)>| f.iter().map(|(url, message)| format!("{url}: {message}")).collect();
+        self.failures.lock().map(|f| each(&f)).unwrap_or_default()
     }
 
     /// Counts what the arguments name: the inputs to read, and the objects
@@ -191,16 +191,13 @@ impl ScanReport {
 
     /// True when the object `url` was given up on (`--skip-failed-objects`).
     pub fn gave_up_on(&self, url: &str) -> bool {
-        self.failed_inputs.lock().is_ok_and(|failed| failed.contains(url))
+        self.failures.lock().is_ok_and(|failures| failures.iter().any(|(failed, _)| failed == url))
     }
 
     fn record_failed(&self, url: &str, message: &str) {
-        if let Ok(mut failed) = self.failed_inputs.lock() {
-            failed.insert(url.to_string());
-        }
         self.failed_objects.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut f) = self.failures.lock() {
-            f.push(format!("{url}: {message}"));
+            f.push((url.to_string(), message.to_string()));
         }
     }
 

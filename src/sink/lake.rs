@@ -122,23 +122,17 @@ struct Found {
     dates: BTreeSet<String>,
 }
 
-/// How many rows of `batch` came from each source, by `source_file`.
+/// How many rows of `batch` came from each source, by `source_file`
+/// (counted a run of rows at a time: a batch holds few sources, in runs).
 fn rows_by_source(batch: &RecordBatch) -> HashMap<String, u64> {
     let mut counts: HashMap<String, u64> = HashMap::new();
     let names = batch.column(Column::SourceFile as usize).as_string_view();
-    let mut run: Option<(&str, u64)> = None;
-    for name in names.iter().map(|n| n.unwrap_or_default()) {
-        match &mut run {
-            Some((current, count)) if *current == name => *count += 1,
-            _ => {
-                if let Some((done, count)) = run.replace((name, 1)) {
-                    *counts.entry(done.to_string()).or_default() += count;
-                }
-            }
+    let mut run_start = 0;
+    for row in 1..=names.len() {
+        if row == names.len() || names.value(row) != names.value(run_start) {
+            *counts.entry(names.value(run_start).to_string()).or_default() += (row - run_start) as u64;
+            run_start = row;
         }
-    }
-    if let Some((done, count)) = run {
-        *counts.entry(done.to_string()).or_default() += count;
     }
     counts
 }

@@ -207,6 +207,16 @@ impl Proxy {
     pub fn seen(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
     }
+
+    /// The value of query parameter `param` (empty where it is absent) in
+    /// each request seen whose line holds `marker`, in order.
+    pub fn param_of(&self, marker: &str, param: &str) -> Vec<String> {
+        let value = |line: &str| {
+            let rest = line.split_once(&format!("{param}=")).map_or("", |(_, rest)| rest);
+            rest.split(['&', ' ']).next().unwrap_or("").to_string()
+        };
+        self.seen().iter().filter(|l| l.contains(marker)).map(|l| value(l)).collect()
+    }
 }
 
 pub fn proxy(upstream: u16, faults: Faults) -> Proxy {
