@@ -5,7 +5,8 @@
 //! a few large files. Exactly once, even when killed at any moment:
 //!
 //! 1. data is written to `….parquet.tmp` files, invisible to every engine;
-//! 2. the manifest naming the new files is committed (atomic rename);
+//! 2. the manifest naming the new files is committed (a line appended to
+//!    its log and synced, or a new checkpoint renamed into place);
 //! 3. the `.tmp` files are renamed to `.parquet`, and files of replaced
 //!    sources are deleted.
 //!
@@ -351,22 +352,20 @@ impl LakeWriter {
         Ok(DatePart { rows: Vec::new(), buffered: 0, writer, columns, row_groups: 0, file })
     }
 
-    /// Commits the written sources: manifest first, then the renames.
+    /// Commits the written sources: manifest first, then the renames of
+    /// the new files and the deletion of those no source names any more.
     pub fn commit(&mut self) -> Result<(), LakeError> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut replaced = Vec::new();
-        for (source, entry) in self.pending.drain(..) {
-            if let Some(old) = self.manifest.sources.insert(source, entry) {
-                replaced.extend(old.files);
-            }
+        let committed = self.manifest.commit(&self.dir, std::mem::take(&mut self.pending))?;
+        for rel in &committed.added {
+            let tmp = self.dir.join(format!("{rel}{TMP_SUFFIX}"));
+            std::fs::rename(&tmp, self.dir.join(rel)).map_err(io_error(&tmp))?;
         }
-        self.manifest.save(&self.dir)?;
-        recover(&self.dir, &self.manifest)?;
-        for f in replaced {
-            let path = self.dir.join(&f.path);
-            if path.exists() && !self.manifest.files().any(|m| m.path == f.path) {
+        for rel in &committed.dropped {
+            let path = self.dir.join(rel);
+            if path.exists() {
                 std::fs::remove_file(&path).map_err(io_error(&path))?;
             }
         }

@@ -1,19 +1,34 @@
 //! The manifest of a Parquet lake written by `s3logq ingest`: which source
 //! objects were ingested (name, size, modification time) and which data
 //! files hold their records. It is the lake's commit log: a data file exists
-//! for readers only once the manifest names it, and the manifest is replaced
-//! atomically (write, fsync, rename).
+//! for readers only once the manifest names it.
+//!
+//! A commit costs what it adds, not what the lake holds: it appends one line
+//! to the log (`_s3logq_manifest.log`) and syncs it. Once the log would
+//! outgrow the checkpoint (`_s3logq_manifest.json`), the commit writes the
+//! whole manifest as a new checkpoint instead (write, fsync, rename) and the
+//! log starts again. Commits are numbered: loading replays the log's lines
+//! after the checkpoint's, and ignores a last line cut short by a kill (never
+//! committed). Checkpoints of version 1, written before the log existed,
+//! still load; the next commit upgrades them. Readers load only the files
+//! ([`LakeFiles`]): the checkpoint and every commit say how many sources
+//! the lake holds, so the sources' entries are skipped, not built.
 
-use std::collections::{BTreeMap, HashSet};
-use std::fs::File;
-use std::io::{self, Write};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// The manifest's file name inside the lake folder.
+/// The checkpoint's file name inside the lake folder.
 pub const MANIFEST_FILE: &str = "_s3logq_manifest.json";
-const VERSION: u32 = 1;
+/// The log of commits after the checkpoint, one JSON line each.
+pub const LOG_FILE: &str = "_s3logq_manifest.log";
+/// 1: one whole checkpoint, each source listing its files in full.
+/// 2: a checkpoint listing each file once, and the log.
+const VERSION: u32 = 2;
 
 /// One Parquet data file of the lake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +42,7 @@ pub struct LakeFile {
 }
 
 /// One ingested source object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceEntry {
     pub size: u64,
     /// Modification time in nanoseconds since the epoch (or an ETag's hash).
@@ -39,20 +54,38 @@ pub struct SourceEntry {
     /// Its `source_file` in the records, where that is not its name here (a
     /// local file is named by its canonical path, its records by the path
     /// it was given as).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_file: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The committed state of a lake, and where its log stands.
+#[derive(Debug, Clone, Default)]
 pub struct Manifest {
-    pub version: u32,
     pub sources: BTreeMap<String, SourceEntry>,
+    /// Every committed data file.
+    files: LakeFiles,
+    /// Commits made since the lake was created (0 for a version 1 one).
+    commits: u64,
+    /// Bytes of the checkpoint, 0 where there is none or it is version 1
+    /// (the next commit writes a checkpoint then).
+    checkpoint_bytes: u64,
+    /// Bytes of the log's whole lines; a torn last line lies after them.
+    log_bytes: u64,
 }
 
-impl Default for Manifest {
-    fn default() -> Self {
-        Manifest { version: VERSION, sources: BTreeMap::new() }
-    }
+/// What readers of a lake need of its manifest: every committed data file,
+/// by path, and how many sources they hold.
+#[derive(Debug, Clone, Default)]
+pub struct LakeFiles {
+    files: BTreeMap<String, LakeFile>,
+    sources: u64,
+}
+
+/// What a commit changed on disk: the files it names for the first time,
+/// and those no source names any more.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Committed {
+    pub added: Vec<String>,
+    pub dropped: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +94,10 @@ pub enum ManifestError {
     Io { path: String, source: io::Error },
     #[error("{path}: not an s3logq lake manifest: {source}")]
     Format { path: String, source: serde_json::Error },
+    #[error("{path}:{line}: not a commit of an s3logq lake manifest: {source}")]
+    LogLine { path: String, line: usize, source: serde_json::Error },
+    #[error("{path}: the lake's manifest is damaged: {detail}")]
+    Damaged { path: String, detail: String },
     #[error("{path}: manifest version {found} is newer than this s3logq understands ({VERSION})")]
     Version { path: String, found: u32 },
 }
@@ -70,40 +107,387 @@ pub fn is_lake(dir: &Path) -> bool {
     dir.join(MANIFEST_FILE).is_file()
 }
 
-impl Manifest {
-    /// The manifest of `dir`, empty when there is none yet.
-    pub fn load(dir: &Path) -> Result<Manifest, ManifestError> {
-        let path = dir.join(MANIFEST_FILE);
-        let text = match std::fs::read(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Manifest::default()),
-            Err(source) => return Err(ManifestError::Io { path: path.display().to_string(), source }),
-        };
-        let manifest: Manifest = serde_json::from_slice(&text)
-            .map_err(|source| ManifestError::Format { path: path.display().to_string(), source })?;
-        if manifest.version > VERSION {
-            return Err(ManifestError::Version { path: path.display().to_string(), found: manifest.version });
+/// A file's entry on disk: its path is the key it is listed under.
+#[derive(Debug, Serialize, Deserialize)]
+struct FileStats {
+    rows: u64,
+    min_time: i64,
+    max_time: i64,
+}
+
+impl FileStats {
+    fn of(file: &LakeFile) -> FileStats {
+        FileStats { rows: file.rows, min_time: file.min_time, max_time: file.max_time }
+    }
+
+    fn at(self, path: String) -> LakeFile {
+        LakeFile { path, rows: self.rows, min_time: self.min_time, max_time: self.max_time }
+    }
+}
+
+/// How a source names a file on disk: by path (version 2), or in full
+/// (version 1).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum FileRef {
+    Path(String),
+    Whole(LakeFile),
+}
+
+/// A source's entry on disk.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredSource {
+    size: u64,
+    modified: i128,
+    rows: u64,
+    rejected: u64,
+    files: Vec<FileRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_file: Option<String>,
+}
+
+impl StoredSource {
+    fn of(entry: &SourceEntry) -> StoredSource {
+        StoredSource {
+            size: entry.size,
+            modified: entry.modified,
+            rows: entry.rows,
+            rejected: entry.rejected,
+            files: entry.files.iter().map(|f| FileRef::Path(f.path.clone())).collect(),
+            source_file: entry.source_file.clone(),
         }
+    }
+}
+
+/// The whole manifest as of commit `commits`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Checkpoint {
+    version: u32,
+    #[serde(default)]
+    commits: u64,
+    /// How many sources there are (not written by version 1).
+    #[serde(default)]
+    source_count: u64,
+    #[serde(default)]
+    files: BTreeMap<String, FileStats>,
+    sources: BTreeMap<String, StoredSource>,
+}
+
+/// A checkpoint as readers load it: its sources skipped.
+#[derive(Debug, Deserialize)]
+struct CheckpointFiles {
+    version: u32,
+    #[serde(default)]
+    commits: u64,
+    #[serde(default)]
+    source_count: u64,
+    #[serde(default)]
+    files: BTreeMap<String, FileStats>,
+}
+
+/// One line of the log: what commit number `commit` changed.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CommitRecord {
+    commit: u64,
+    /// How many sources there are after it.
+    source_count: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    added_files: BTreeMap<String, FileStats>,
+    /// Entries of new and changed sources, which replace those they had.
+    sources: BTreeMap<String, StoredSource>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    dropped_files: Vec<String>,
+}
+
+/// A commit as readers load it: its sources skipped.
+#[derive(Debug, Deserialize)]
+struct CommitFiles {
+    commit: u64,
+    source_count: u64,
+    #[serde(default)]
+    added_files: BTreeMap<String, FileStats>,
+    #[serde(default)]
+    dropped_files: Vec<String>,
+}
+
+/// A line of the log, as one kind of reader or another loads it.
+trait Commit: DeserializeOwned {
+    fn number(&self) -> u64;
+}
+
+impl Commit for CommitRecord {
+    fn number(&self) -> u64 {
+        self.commit
+    }
+}
+
+impl Commit for CommitFiles {
+    fn number(&self) -> u64 {
+        self.commit
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ManifestError + '_ {
+    move |source| ManifestError::Io { path: path.display().to_string(), source }
+}
+
+/// The bytes of `path`, or none when it does not exist.
+fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, ManifestError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path)(e)),
+    }
+}
+
+/// The checkpoint of `dir` as `T`, and its size; none when there is none.
+fn read_checkpoint<T: DeserializeOwned>(dir: &Path) -> Result<Option<(T, usize)>, ManifestError> {
+    let path = dir.join(MANIFEST_FILE);
+    let Some(text) = read_if_exists(&path)? else { return Ok(None) };
+    let checkpoint = serde_json::from_slice(&text)
+        .map_err(|source| ManifestError::Format { path: path.display().to_string(), source })?;
+    Ok(Some((checkpoint, text.len())))
+}
+
+fn newer_than_known(dir: &Path, version: u32) -> Result<(), ManifestError> {
+    match version > VERSION {
+        true => Err(ManifestError::Version { path: dir.join(MANIFEST_FILE).display().to_string(), found: version }),
+        false => Ok(()),
+    }
+}
+
+/// Hands `apply` each commit of the log of `dir` after number `*commits`,
+/// in order, up to a last line cut short (a commit that never finished),
+/// counting them in `*commits`. Returns the bytes of the log's whole lines.
+fn replay<C: Commit>(
+    dir: &Path,
+    commits: &mut u64,
+    mut apply: impl FnMut(C, &Path) -> Result<(), ManifestError>,
+) -> Result<u64, ManifestError> {
+    let path = dir.join(LOG_FILE);
+    let Some(log) = read_if_exists(&path)? else { return Ok(0) };
+    let mut whole_lines = 0;
+    for (number, line) in log.split_inclusive(|&b| b == b'\n').enumerate() {
+        if line.last() != Some(&b'\n') {
+            break;
+        }
+        whole_lines += line.len();
+        let commit: C = serde_json::from_slice(line).map_err(|source| ManifestError::LogLine {
+            path: path.display().to_string(),
+            line: number + 1,
+            source,
+        })?;
+        // Lines the checkpoint holds: it was written, the log not yet
+        // emptied, when the run ended.
+        if commit.number() <= *commits {
+            continue;
+        }
+        if commit.number() != *commits + 1 {
+            let detail = format!("commit {} follows commit {}", commit.number(), commits);
+            return Err(ManifestError::Damaged { path: path.display().to_string(), detail });
+        }
+        *commits += 1;
+        apply(commit, &path)?;
+    }
+    Ok(whole_lines as u64)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), ManifestError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_error(dir))
+}
+
+impl Manifest {
+    /// The manifest of `dir`, empty when there is none yet: its checkpoint,
+    /// then the commits logged after it.
+    pub fn load(dir: &Path) -> Result<Manifest, ManifestError> {
+        let Some((checkpoint, bytes)) = read_checkpoint::<Checkpoint>(dir)? else { return Ok(Manifest::default()) };
+        newer_than_known(dir, checkpoint.version)?;
+        let mut manifest = Manifest {
+            commits: checkpoint.commits,
+            checkpoint_bytes: if checkpoint.version < VERSION { 0 } else { bytes as u64 },
+            files: LakeFiles::listed(checkpoint.files, 0),
+            ..Manifest::default()
+        };
+        let path = dir.join(MANIFEST_FILE);
+        for (name, stored) in checkpoint.sources {
+            let entry = manifest.resolve(stored, &path)?;
+            manifest.sources.insert(name, entry);
+        }
+        let mut commits = manifest.commits;
+        manifest.log_bytes = replay(dir, &mut commits, |record: CommitRecord, path| {
+            manifest.files.add(record.added_files);
+            for (name, stored) in record.sources {
+                let entry = manifest.resolve(stored, path)?;
+                manifest.sources.insert(name, entry);
+            }
+            manifest.files.drop(&record.dropped_files);
+            Ok(())
+        })?;
+        manifest.commits = commits;
+        manifest.files.sources = manifest.sources.len() as u64;
         Ok(manifest)
     }
 
-    /// Replaces the manifest of `dir` atomically.
-    pub fn save(&self, dir: &Path) -> Result<(), ManifestError> {
+    /// A source's entry from its form on disk: the files it names by path
+    /// must be listed; those it holds whole (version 1) are listed.
+    fn resolve(&mut self, stored: StoredSource, path: &Path) -> Result<SourceEntry, ManifestError> {
+        let mut files = Vec::with_capacity(stored.files.len());
+        for file in stored.files {
+            match file {
+                FileRef::Path(name) => match self.files.files.get(&name) {
+                    Some(file) => files.push(file.clone()),
+                    None => {
+                        let detail = format!("a source names the file {name}, which it does not list");
+                        return Err(ManifestError::Damaged { path: path.display().to_string(), detail });
+                    }
+                },
+                FileRef::Whole(file) => {
+                    self.files.files.insert(file.path.clone(), file.clone());
+                    files.push(file);
+                }
+            }
+        }
+        let StoredSource { size, modified, rows, rejected, source_file, .. } = stored;
+        Ok(SourceEntry { size, modified, rows, rejected, files, source_file })
+    }
+
+    /// Commits `entries`, new sources and new entries of changed ones, in
+    /// the lake `dir`: a line appended to the log, or a new checkpoint once
+    /// the log would outgrow the one there is. Says which files are new
+    /// and which no source names any more.
+    pub fn commit(&mut self, dir: &Path, entries: Vec<(String, SourceEntry)>) -> Result<Committed, ManifestError> {
+        let mut record = CommitRecord { commit: self.commits + 1, ..CommitRecord::default() };
+        let mut replaced = BTreeSet::new();
+        for (name, entry) in entries {
+            for file in &entry.files {
+                if !self.files.files.contains_key(&file.path) {
+                    record.added_files.insert(file.path.clone(), FileStats::of(file));
+                    self.files.files.insert(file.path.clone(), file.clone());
+                }
+            }
+            record.sources.insert(name.clone(), StoredSource::of(&entry));
+            if let Some(old) = self.sources.insert(name, entry) {
+                replaced.extend(old.files.into_iter().map(|f| f.path));
+            }
+        }
+        if !replaced.is_empty() {
+            let named: HashSet<&str> =
+                self.sources.values().flat_map(|s| s.files.iter().map(|f| f.path.as_str())).collect();
+            record.dropped_files = replaced.into_iter().filter(|f| !named.contains(f.as_str())).collect();
+        }
+        self.files.drop(&record.dropped_files);
+        self.files.sources = self.sources.len() as u64;
+        record.source_count = self.files.sources;
+        self.commits = record.commit;
+        let mut line = serde_json::to_vec(&record).map_err(|e| io_error(&dir.join(LOG_FILE))(e.into()))?;
+        line.push(b'\n');
+        if self.checkpoint_bytes == 0 || self.log_bytes + line.len() as u64 > self.checkpoint_bytes {
+            self.write_checkpoint(dir)?;
+        } else {
+            self.append(dir, &line)?;
+        }
+        Ok(Committed { added: record.added_files.into_keys().collect(), dropped: record.dropped_files })
+    }
+
+    /// Appends a commit's line to the log (after its whole lines: a torn
+    /// one is cut off) and syncs it.
+    fn append(&mut self, dir: &Path, line: &[u8]) -> Result<(), ManifestError> {
+        let path = dir.join(LOG_FILE);
+        let io = io_error(&path);
+        let mut log = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io)?;
+        let written = log
+            .set_len(self.log_bytes)
+            .and_then(|()| log.seek(SeekFrom::Start(self.log_bytes)))
+            .and_then(|_| log.write_all(line))
+            .and_then(|()| log.sync_data());
+        written.map_err(io_error(&path))?;
+        if self.log_bytes == 0 {
+            sync_dir(dir)?;
+        }
+        self.log_bytes += line.len() as u64;
+        Ok(())
+    }
+
+    /// Replaces the checkpoint of `dir` atomically with the whole manifest,
+    /// then empties the log.
+    fn write_checkpoint(&mut self, dir: &Path) -> Result<(), ManifestError> {
         let path = dir.join(MANIFEST_FILE);
         let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
         let io = |source| ManifestError::Io { path: path.display().to_string(), source };
-        let body = serde_json::to_vec_pretty(self).map_err(|e| io(e.into()))?;
+        let checkpoint = Checkpoint {
+            version: VERSION,
+            commits: self.commits,
+            source_count: self.files.sources,
+            files: self.files.files.iter().map(|(p, f)| (p.clone(), FileStats::of(f))).collect(),
+            sources: self.sources.iter().map(|(name, entry)| (name.clone(), StoredSource::of(entry))).collect(),
+        };
+        let body = serde_json::to_vec(&checkpoint).map_err(|e| io(e.into()))?;
         let mut file = File::create(&tmp).map_err(io)?;
         file.write_all(&body).and_then(|()| file.sync_all()).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io)
+        sync_dir(dir)?;
+        let log = dir.join(LOG_FILE);
+        match std::fs::remove_file(&log) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_error(&log)(e)),
+            _ => {}
+        }
+        self.checkpoint_bytes = body.len() as u64;
+        self.log_bytes = 0;
+        Ok(())
     }
 
-    /// Every committed data file, once (sources ingested together share
-    /// their files).
+    /// Every committed data file.
     pub fn files(&self) -> impl Iterator<Item = &LakeFile> {
-        let mut seen = HashSet::new();
-        self.sources.values().flat_map(|s| s.files.iter()).filter(move |f| seen.insert(f.path.as_str()))
+        self.files.files()
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.sources.values().map(|s| s.rows).sum()
+    }
+}
+
+impl LakeFiles {
+    /// The committed files of the lake `dir` (none when there is no lake),
+    /// read without building the sources' entries.
+    pub fn load(dir: &Path) -> Result<LakeFiles, ManifestError> {
+        let Some((checkpoint, _)) = read_checkpoint::<CheckpointFiles>(dir)? else { return Ok(LakeFiles::default()) };
+        newer_than_known(dir, checkpoint.version)?;
+        if checkpoint.version < VERSION {
+            // Files listed only inside the sources' entries.
+            return Ok(Manifest::load(dir)?.files);
+        }
+        let mut files = LakeFiles::listed(checkpoint.files, checkpoint.source_count);
+        let mut commits = checkpoint.commits;
+        replay(dir, &mut commits, |commit: CommitFiles, _| {
+            files.add(commit.added_files);
+            files.drop(&commit.dropped_files);
+            files.sources = commit.source_count;
+            Ok(())
+        })?;
+        Ok(files)
+    }
+
+    fn listed(files: BTreeMap<String, FileStats>, sources: u64) -> LakeFiles {
+        LakeFiles { files: files.into_iter().map(|(path, stats)| (path.clone(), stats.at(path))).collect(), sources }
+    }
+
+    fn add(&mut self, files: BTreeMap<String, FileStats>) {
+        self.files.extend(files.into_iter().map(|(path, stats)| (path.clone(), stats.at(path))));
+    }
+
+    fn drop(&mut self, paths: &[String]) {
+        for path in paths {
+            self.files.remove(path);
+        }
+    }
+
+    /// How many sources the files hold records of.
+    pub fn sources(&self) -> u64 {
+        self.sources
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = &LakeFile> {
+        self.files.values()
     }
 
     /// The committed data files that may hold records in `[since, until)`.
@@ -111,13 +495,9 @@ impl Manifest {
         self.files().filter(move |f| since.is_none_or(|s| f.max_time >= s) && until.is_none_or(|u| f.min_time < u))
     }
 
-    /// Paths of [`Manifest::files_meeting`] inside the lake `dir`.
+    /// Paths of [`LakeFiles::files_meeting`] inside the lake `dir`.
     pub fn files_in(&self, dir: &Path, since: Option<i64>, until: Option<i64>) -> Vec<PathBuf> {
         self.files_meeting(since, until).map(|f| dir.join(&f.path)).collect()
-    }
-
-    pub fn rows(&self) -> u64 {
-        self.sources.values().map(|s| s.rows).sum()
     }
 }
 
@@ -129,46 +509,171 @@ mod tests {
         LakeFile { path: path.into(), rows: 1, min_time, max_time }
     }
 
+    fn source(files: &[&LakeFile]) -> SourceEntry {
+        let files = files.iter().map(|f| (*f).clone()).collect();
+        SourceEntry { size: 10, modified: 5, rows: 2, rejected: 0, files, source_file: None }
+    }
+
+    fn log_lines(dir: &Path) -> usize {
+        std::fs::read_to_string(dir.join(LOG_FILE)).map_or(0, |log| log.lines().count())
+    }
+
+    /// The loaded manifest's sources and files, to compare with the one
+    /// that committed them; a reader's load finds the same files.
+    fn committed(m: &Manifest) -> (BTreeMap<String, SourceEntry>, Vec<LakeFile>) {
+        (m.sources.clone(), m.files().cloned().collect())
+    }
+
+    /// The manifest of `dir` as the writer loads it, checked against what
+    /// a reader loads.
+    fn load(dir: &Path) -> Manifest {
+        let manifest = Manifest::load(dir).unwrap();
+        let files = LakeFiles::load(dir).unwrap();
+        assert_eq!(files.files().collect::<Vec<_>>(), manifest.files().collect::<Vec<_>>());
+        assert_eq!(files.sources(), manifest.sources.len() as u64);
+        manifest
+    }
+
     #[test]
-    fn saves_loads_and_prunes_by_time() {
+    fn commits_load_and_prune_by_time() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(Manifest::load(dir.path()).unwrap(), Manifest::default());
+        assert!(Manifest::load(dir.path()).unwrap().sources.is_empty());
         assert!(!is_lake(dir.path()));
+        let (p1, p2) = (file("date=2026-11-20/p1.parquet", 10, 20), file("date=2026-11-21/p2.parquet", 30, 40));
         let mut m = Manifest::default();
-        m.sources.insert(
-            "a.log".into(),
-            SourceEntry {
-                size: 10,
-                modified: 5,
-                rows: 2,
-                rejected: 0,
-                files: vec![file("date=2026-11-20/p1.parquet", 10, 20), file("date=2026-11-21/p2.parquet", 30, 40)],
-                source_file: None,
-            },
-        );
-        // Ingested with a.log: shares its second file.
-        m.sources.insert(
-            "/logs/b.log".into(),
-            SourceEntry {
-                size: 3,
-                modified: 6,
-                rows: 1,
-                rejected: 1,
-                files: vec![file("date=2026-11-21/p2.parquet", 30, 40)],
-                source_file: Some("logs/b.log".into()),
-            },
-        );
-        m.save(dir.path()).unwrap();
+        // b.log, ingested with a.log, shares its second file.
+        let b = SourceEntry { source_file: Some("logs/b.log".into()), ..source(&[&p2]) };
+        let done =
+            m.commit(dir.path(), vec![("a.log".into(), source(&[&p1, &p2])), ("/logs/b.log".into(), b)]).unwrap();
+        assert_eq!(done, Committed { added: vec![p1.path.clone(), p2.path.clone()], dropped: vec![] });
         assert!(is_lake(dir.path()));
         let text = std::fs::read_to_string(dir.path().join(MANIFEST_FILE)).unwrap();
         assert_eq!(text.matches("\"source_file\"").count(), 1, "written only where it differs: {text}");
-        let loaded = Manifest::load(dir.path()).unwrap();
-        assert_eq!(loaded, m);
-        assert_eq!(loaded.files_in(dir.path(), Some(25), None), [dir.path().join("date=2026-11-21/p2.parquet")]);
-        assert_eq!(loaded.files_in(dir.path(), None, Some(10)), Vec::<PathBuf>::new());
-        assert_eq!(loaded.files_in(dir.path(), None, None).len(), 2, "each file once");
-        assert_eq!(loaded.rows(), 3);
+        assert_eq!(text.matches("p2.parquet").count(), 3, "listed once, named by both sources: {text}");
+        let loaded = load(dir.path());
+        assert_eq!(committed(&loaded), committed(&m));
+        assert_eq!(loaded.rows(), 4);
+        let files = LakeFiles::load(dir.path()).unwrap();
+        assert_eq!(files.files_in(dir.path(), Some(25), None), [dir.path().join(&p2.path)]);
+        assert_eq!(files.files_in(dir.path(), None, Some(10)), Vec::<PathBuf>::new());
+        assert_eq!(files.files_in(dir.path(), None, None).len(), 2, "each file once");
+        assert_eq!(files.sources(), 2);
         std::fs::write(dir.path().join(MANIFEST_FILE), "{\"version\": 9, \"sources\": {}}").unwrap();
         assert!(matches!(Manifest::load(dir.path()), Err(ManifestError::Version { found: 9, .. })));
+        assert!(matches!(LakeFiles::load(dir.path()), Err(ManifestError::Version { found: 9, .. })));
+    }
+
+    #[test]
+    fn a_commit_appends_to_the_log_until_it_would_outgrow_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Manifest::default();
+        let big: Vec<LakeFile> = (0..50).map(|i| file(&format!("date=2026-11-20/big-{i}.parquet"), i, i)).collect();
+        let entries = big.iter().enumerate().map(|(i, f)| (format!("big-{i}.log"), source(&[f]))).collect();
+        m.commit(dir.path(), entries).unwrap();
+        let checkpoint = std::fs::read(dir.path().join(MANIFEST_FILE)).unwrap();
+        assert_eq!(log_lines(dir.path()), 0, "the first commit is the checkpoint");
+        for i in 0..3 {
+            let f = file(&format!("date=2026-11-21/small-{i}.parquet"), 100, 200);
+            m.commit(dir.path(), vec![(format!("small-{i}.log"), source(&[&f]))]).unwrap();
+            assert_eq!(log_lines(dir.path()), i + 1);
+            assert_eq!(committed(&load(dir.path())), committed(&m), "after {} lines", i + 1);
+        }
+        assert_eq!(std::fs::read(dir.path().join(MANIFEST_FILE)).unwrap(), checkpoint, "left as it was");
+        // A commit as large as all the lake: a new checkpoint, and no log.
+        let again = (0..200).map(|i| (format!("again-{i}.log"), source(&[&big[i % 50]]))).collect();
+        m.commit(dir.path(), again).unwrap();
+        assert!(!dir.path().join(LOG_FILE).exists());
+        let loaded = load(dir.path());
+        assert_eq!(committed(&loaded), committed(&m));
+        assert_eq!((loaded.sources.len(), loaded.files().count(), loaded.commits), (253, 53, 5));
+    }
+
+    #[test]
+    fn a_changed_source_drops_the_files_no_source_names_any_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Manifest::default();
+        let (old, shared, new) =
+            (file("d/old.parquet", 1, 1), file("d/shared.parquet", 1, 1), file("d/new.parquet", 2, 2));
+        let entries = vec![("a".into(), source(&[&old, &shared])), ("b".into(), source(&[&shared]))];
+        m.commit(dir.path(), entries).unwrap();
+        let done = m.commit(dir.path(), vec![("a".into(), source(&[&new]))]).unwrap();
+        assert_eq!(done, Committed { added: vec![new.path.clone()], dropped: vec![old.path.clone()] });
+        let loaded = load(dir.path());
+        assert_eq!(loaded.files().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["d/new.parquet", "d/shared.parquet"]);
+        assert_eq!(committed(&loaded), committed(&m));
+    }
+
+    #[test]
+    fn a_torn_last_line_was_never_committed_and_the_next_commit_cuts_it_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Manifest::default();
+        let files: Vec<LakeFile> = (0..20).map(|i| file(&format!("d/{i}.parquet"), i, i)).collect();
+        m.commit(dir.path(), files.iter().map(|f| (f.path.replace("d/", "src-"), source(&[f]))).collect()).unwrap();
+        m.commit(dir.path(), vec![("one".into(), source(&[&files[0]]))]).unwrap();
+        let before = committed(&m);
+        let mut log = OpenOptions::new().append(true).open(dir.path().join(LOG_FILE)).unwrap();
+        log.write_all(b"{\"commit\":3,\"sources\":{\"two\":{\"si").unwrap();
+        let mut loaded = load(dir.path());
+        assert_eq!(committed(&loaded), before, "the torn commit is not there");
+        loaded.commit(dir.path(), vec![("three".into(), source(&[&files[1]]))]).unwrap();
+        assert_eq!(log_lines(dir.path()), 2);
+        let reloaded = load(dir.path());
+        assert_eq!(committed(&reloaded), committed(&loaded));
+        assert!(reloaded.sources.contains_key("three") && !reloaded.sources.contains_key("two"));
+    }
+
+    #[test]
+    fn lines_the_checkpoint_holds_are_skipped_and_a_damaged_log_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Manifest::default();
+        let files: Vec<LakeFile> = (0..20).map(|i| file(&format!("d/{i}.parquet"), i, i)).collect();
+        m.commit(dir.path(), files.iter().map(|f| (f.path.replace("d/", "src-"), source(&[f]))).collect()).unwrap();
+        m.commit(dir.path(), vec![("one".into(), source(&[&files[0]]))]).unwrap();
+        let log = std::fs::read(dir.path().join(LOG_FILE)).unwrap();
+        // Killed after a new checkpoint, before the log was emptied.
+        m.write_checkpoint(dir.path()).unwrap();
+        std::fs::write(dir.path().join(LOG_FILE), &log).unwrap();
+        assert_eq!(committed(&load(dir.path())), committed(&m));
+        let gap = b"{\"commit\":7,\"source_count\":3,\"sources\":{}}\n";
+        std::fs::write(dir.path().join(LOG_FILE), [&log[..], gap].concat()).unwrap();
+        for error in [Manifest::load(dir.path()).unwrap_err(), LakeFiles::load(dir.path()).unwrap_err()] {
+            let error = error.to_string();
+            assert!(
+                error.ends_with("_s3logq_manifest.log: the lake's manifest is damaged: commit 7 follows commit 2"),
+                "{error}"
+            );
+        }
+        std::fs::write(dir.path().join(LOG_FILE), [&log[..], b"not json\n"].concat()).unwrap();
+        let error = Manifest::load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("_s3logq_manifest.log:2: not a commit of an s3logq lake manifest"), "{error}");
+    }
+
+    #[test]
+    fn a_version_1_manifest_loads_and_its_next_commit_writes_a_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let v1 = r#"{
+  "version": 1,
+  "sources": {
+    "/logs/a.log": {"size": 10, "modified": 5, "rows": 2, "rejected": 1,
+      "files": [{"path": "date=2026-11-20/p1.parquet", "rows": 2, "min_time": 10, "max_time": 20}]},
+    "/logs/b.log": {"size": 3, "modified": 6, "rows": 1, "rejected": 0, "source_file": "logs/b.log",
+      "files": [{"path": "date=2026-11-20/p1.parquet", "rows": 2, "min_time": 10, "max_time": 20}]}
+  }
+}"#;
+        std::fs::write(dir.path().join(MANIFEST_FILE), v1).unwrap();
+        let mut m = load(dir.path());
+        assert_eq!(
+            m.files().cloned().collect::<Vec<_>>(),
+            [LakeFile { rows: 2, ..file("date=2026-11-20/p1.parquet", 10, 20) }]
+        );
+        assert_eq!(
+            (m.sources["/logs/a.log"].rejected, m.sources["/logs/b.log"].source_file.as_deref()),
+            (1, Some("logs/b.log"))
+        );
+        m.commit(dir.path(), vec![("c".into(), source(&[&file("date=2026-11-21/p2.parquet", 30, 40)]))]).unwrap();
+        assert!(!dir.path().join(LOG_FILE).exists(), "the upgrade is a checkpoint");
+        let text = std::fs::read_to_string(dir.path().join(MANIFEST_FILE)).unwrap();
+        assert!(text.starts_with("{\"version\":2,\"commits\":1,"), "{text}");
+        assert_eq!(committed(&load(dir.path())), committed(&m));
     }
 }

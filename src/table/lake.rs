@@ -14,7 +14,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::{SessionContext, col, lit};
 
 use crate::schema::logs_schema;
-use crate::source::manifest::Manifest;
+use crate::source::manifest::LakeFiles;
 use crate::window::TimeWindow;
 
 fn timestamp(micros: i64) -> ScalarValue {
@@ -22,8 +22,8 @@ fn timestamp(micros: i64) -> ScalarValue {
 }
 
 /// The lake at `dir` limited to `window`.
-pub fn lake_table(dir: &Path, manifest: &Manifest, window: TimeWindow) -> Result<Arc<dyn TableProvider>> {
-    let files = manifest.files_in(dir, window.since, window.until);
+pub fn lake_table(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Result<Arc<dyn TableProvider>> {
+    let files = lake.files_in(dir, window.since, window.until);
     if files.is_empty() {
         return Ok(Arc::new(MemTable::try_new(logs_schema(), vec![vec![]])?));
     }

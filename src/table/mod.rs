@@ -25,7 +25,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::batch::{BatchBuilder, FetchPolicy, RecordTest, ScanReport, spawn_scan};
 use crate::schema::{Column, logs_schema, projected_schema};
-use crate::source::manifest::{Manifest, ManifestError, is_lake};
+use crate::source::manifest::{LakeFiles, ManifestError, is_lake};
 use crate::source::{Input, SourceError, StoreOptions, resolve_all};
 use crate::window::TimeWindow;
 
@@ -156,7 +156,7 @@ pub fn scan_applies(condition: &Expr) -> bool {
 /// What the table `logs` is read from: raw log text, or a Parquet lake.
 pub enum Logs {
     Raw(LogTable),
-    Lake { dir: PathBuf, manifest: Arc<Manifest>, window: TimeWindow },
+    Lake { dir: PathBuf, files: Arc<LakeFiles>, window: TimeWindow },
 }
 
 impl Logs {
@@ -180,10 +180,10 @@ impl Logs {
             }
             ([lake], 1) => {
                 let dir = PathBuf::from(lake.strip_prefix("file://").unwrap_or(lake));
-                let manifest = Arc::new(Manifest::load(&dir)?);
-                let rows = manifest.files_meeting(window.since, window.until).map(|f| f.rows).sum();
-                report.record_stored(manifest.sources.len() as u64, rows);
-                Ok(Logs::Lake { dir, manifest, window })
+                let files = Arc::new(LakeFiles::load(&dir)?);
+                let rows = files.files_meeting(window.since, window.until).map(|f| f.rows).sum();
+                report.record_stored(files.sources(), rows);
+                Ok(Logs::Lake { dir, files, window })
             }
             _ => Err(LogsError::MixedLake),
         }
@@ -203,7 +203,7 @@ impl Logs {
     pub fn provider(&self) -> Result<(Arc<dyn TableProvider>, bool)> {
         match self {
             Logs::Raw(table) => Ok((Arc::new(table.clone()), true)),
-            Logs::Lake { dir, manifest, window } => Ok((lake::lake_table(dir, manifest, *window)?, false)),
+            Logs::Lake { dir, files, window } => Ok((lake::lake_table(dir, files, *window)?, false)),
         }
     }
 
@@ -212,12 +212,12 @@ impl Logs {
     pub fn previous_window(&self) -> Option<(Logs, Arc<ScanReport>)> {
         match self {
             Logs::Raw(table) => table.previous_window().map(|(t, r)| (Logs::Raw(t), r)),
-            Logs::Lake { dir, manifest, window } => {
+            Logs::Lake { dir, files, window } => {
                 let previous = window.previous()?;
                 let report = Arc::new(ScanReport::default());
-                let rows = manifest.files_meeting(previous.since, previous.until).map(|f| f.rows).sum();
+                let rows = files.files_meeting(previous.since, previous.until).map(|f| f.rows).sum();
                 report.record_stored(0, rows);
-                Some((Logs::Lake { dir: dir.clone(), manifest: manifest.clone(), window: previous }, report))
+                Some((Logs::Lake { dir: dir.clone(), files: files.clone(), window: previous }, report))
             }
         }
     }
