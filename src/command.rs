@@ -27,7 +27,7 @@ use crate::sink::file::AtomicFile;
 use crate::sink::lake::{Engine, GroupSource, LakeError, LakeWriter, SourceOutcome, SourceVersion, ddl as lake_ddl};
 use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::Input;
-use crate::source::{SourceError, StoreOptions, is_remote, resolve_all};
+use crate::source::{Identified, SourceError, StoreOptions, is_remote, resolve_all};
 use crate::table::{Logs, LogsError, session_config, session_with};
 use crate::window::TimeWindow;
 
@@ -430,15 +430,14 @@ pub struct IngestOutcome {
 /// group of its own.
 const COMMIT_BYTES: u64 = 256 << 20;
 
-fn source_version(path: &Path) -> Result<(String, SourceVersion), CommandError> {
+fn file_version(path: &Path) -> Result<SourceVersion, CommandError> {
     let meta = std::fs::metadata(path).map_err(|e| CommandError::file(path, e))?;
     let modified = meta
         .modified()
         .ok()
         .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i128);
-    let name = std::fs::canonicalize(path).map_err(|e| CommandError::file(path, e))?.display().to_string();
-    Ok((name, SourceVersion { size: meta.len(), modified }))
+    Ok(SourceVersion { size: meta.len(), modified })
 }
 
 /// Parses the inputs into the lake at `dest`: new and changed sources only,
@@ -490,15 +489,15 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
 /// ingested, each with what the lake will know it by; the others are
 /// counted in `unchanged`.
 fn new_or_changed(
-    inputs: Vec<Input>,
+    inputs: Vec<Identified>,
     lake: &LakeWriter,
     unchanged: &AtomicU64,
 ) -> Result<Vec<(Input, GroupSource)>, CommandError> {
     let mut todo = Vec::new();
-    for input in inputs {
-        let (name, version) = match &input {
-            Input::File(path) => source_version(path)?,
-            Input::Object(o) => (o.url.clone(), SourceVersion { size: o.size, modified: o.modified }),
+    for Identified { input, identity: name } in inputs {
+        let version = match &input {
+            Input::File(path) => file_version(path)?,
+            Input::Object(o) => SourceVersion { size: o.size, modified: o.modified },
             Input::Stdin => return Err(CommandError::StdinIngest),
         };
         if lake.needs(&name, version) {

@@ -96,7 +96,7 @@ pub async fn resolve_all(
     args: &[String],
     opts: &StoreOptions,
     window: &TimeWindow,
-) -> Result<(Vec<Input>, usize), SourceError> {
+) -> Result<(Vec<Identified>, usize), SourceError> {
     let mut found = Vec::new();
     let mut skipped = 0;
     for arg in args {
@@ -141,12 +141,25 @@ impl Found {
     }
 }
 
+/// An input found by [`resolve_all`], with what tells it apart from the
+/// others (a file's canonical path, an object's URL): the name a lake's
+/// manifest knows it by.
+pub struct Identified {
+    pub input: Input,
+    pub identity: String,
+}
+
 /// Each file or object once, where first named, however many arguments
 /// name it (a folder and a glob inside it, a bucket prefix and a longer
 /// one): its records would otherwise be in the table twice.
-fn each_once(found: Vec<Found>) -> Vec<Input> {
+fn each_once(found: Vec<Found>) -> Vec<Identified> {
     let (mut seen, mut folders) = (HashSet::new(), HashMap::new());
-    found.into_iter().filter(|f| seen.insert(f.identity(&mut folders))).map(|f| f.input).collect()
+    (found.into_iter())
+        .filter_map(|f| {
+            let identity = f.identity(&mut folders);
+            seen.insert(identity.clone()).then_some(Identified { input: f.input, identity })
+        })
+        .collect()
 }
 
 /// Expands local inputs, in the order given; a folder's files are taken
@@ -434,7 +447,8 @@ mod tests {
             Input::File("Cargo.toml".into()),
             Input::File("./Cargo.toml".into()),
         ];
-        let kept: Vec<_> = each_once(named.into_iter().map(Found::named).collect()).iter().map(Input::name).collect();
+        let kept: Vec<_> =
+            each_once(named.into_iter().map(Found::named).collect()).iter().map(|f| f.input.name()).collect();
         let name = |p: &str| root.join(p).display().to_string();
         assert_eq!(kept, [name("logs/a.log"), name("folder-link/old/b.log"), "Cargo.toml".into()]);
         // A link inside a folder is followed, and walked when it leads to a
@@ -457,8 +471,14 @@ mod tests {
             known,
             [name("folder-link/a.log"), name("folder-link/old/b.log"), name("logs/a.log"), name("logs/old/b.log")]
         );
-        let kept: Vec<_> = each_once(found).iter().map(Input::name).collect();
-        assert_eq!(kept, [name("folder-link/a.log"), name("folder-link/old/b.log")]);
+        let kept = each_once(found);
+        let kept_names: Vec<_> = kept.iter().map(|f| f.input.name()).collect();
+        assert_eq!(kept_names, [name("folder-link/a.log"), name("folder-link/old/b.log")]);
+        // Known by the files' own canonical paths, as a lake's manifest
+        // names them.
+        let identities: Vec<_> = kept.iter().map(|f| f.identity.clone()).collect();
+        let canonical = |p: &str| std::fs::canonicalize(root.join(p)).unwrap().display().to_string();
+        assert_eq!(identities, [canonical("logs/a.log"), canonical("logs/old/b.log")]);
     }
 
     #[test]

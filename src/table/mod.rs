@@ -173,7 +173,8 @@ impl Logs {
             args.iter().filter(|a| is_lake(Path::new(a.strip_prefix("file://").unwrap_or(a)))).collect();
         match (lakes.as_slice(), args.len()) {
             ([], _) => {
-                let (inputs, pruned) = resolve_all(args, store, &window).await?;
+                let (found, pruned) = resolve_all(args, store, &window).await?;
+                let inputs: Vec<Input> = found.into_iter().map(|f| f.input).collect();
                 report.record_resolved(inputs.len() as u64, pruned as u64);
                 let fetch = FetchPolicy::of(store);
                 Ok(Logs::Raw(LogTable::new(inputs, report, window, fetch)))
