@@ -2,6 +2,8 @@
 //! random moments), the same answers as the raw logs, and readable by DuckDB
 //! through the DDL s3logq prints.
 
+use std::fs::OpenOptions;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -103,6 +105,30 @@ fn sources_read_together_share_files_and_a_changed_one_leaves_the_others_whole()
     // Nothing changed: nothing is written.
     assert!(ingest(&[&given], &lake, &[]).contains("ingested 0 sources (0 records), 3 unchanged skipped"));
     assert_eq!(parquet(&lake), files);
+}
+
+#[test]
+fn a_second_ingest_into_a_lake_being_written_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = copies_of_a_day(dir.path(), &["a", "b"]);
+    let lake = dir.path().join("lake");
+    ingest(&[&logs.join("a")], &lake, &[]);
+    // Another writer holds the lake, as a running ingest does.
+    let mut lock = OpenOptions::new().write(true).open(lake.join("_s3logq_ingest.lock")).unwrap();
+    lock.try_lock().unwrap();
+    lock.set_len(0).unwrap();
+    write!(lock, "{}", std::process::id()).unwrap();
+    let refused = s3logq(&["ingest", "--to", lake.to_str().unwrap(), logs.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    let busy = format!("{}: another s3logq ingest (pid {}) is writing this lake", lake.display(), std::process::id());
+    assert!(stderr.contains(&busy), "{stderr}");
+    let sql = "SELECT count(*) AS n FROM logs";
+    assert_eq!(query_csv(sql, &lake, &[]), "n\n22\n", "the lake is left as it was");
+    drop(lock);
+    let stderr = ingest(&[&logs], &lake, &[]);
+    assert!(stderr.contains("ingested 1 sources (22 records), 1 unchanged skipped"), "{stderr}");
+    assert_eq!(query_csv(sql, &lake, &[]), "n\n44\n");
 }
 
 #[test]

@@ -11,12 +11,17 @@
 //!    sources are deleted.
 //!
 //! Opening a lake finishes step 3 for committed files whose rename was cut
-//! short and deletes every other file the manifest does not name.
+//! short and deletes every other file the manifest does not name. One
+//! writer at a time: the writer holds a lock on `_s3logq_ingest.lock` for
+//! as long as it lives (the system lets go of it when the process ends,
+//! however it ends), and a second one is refused rather than left to delete
+//! the first one's files in progress.
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, UInt32Array};
@@ -41,6 +46,8 @@ use crate::source::manifest::{LakeFile, Manifest, ManifestError, SourceEntry};
 /// Rows buffered per date before they are sorted into one row group.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 const TMP_SUFFIX: &str = ".tmp";
+/// The file a writer locks, inside the lake; it holds the writer's pid.
+pub const LOCK_FILE: &str = "_s3logq_ingest.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {
@@ -54,6 +61,8 @@ pub enum LakeError {
     Arrow(#[from] ArrowError),
     #[error("reading the source failed: {0}")]
     Input(Box<dyn std::error::Error + Send + Sync>),
+    #[error("{dir}: another s3logq ingest{holder} is writing this lake; run again once it has finished")]
+    Busy { dir: String, holder: String },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LakeError + '_ {
@@ -152,6 +161,8 @@ struct DatePart {
 /// Writes sources into a lake and commits them.
 pub struct LakeWriter {
     dir: PathBuf,
+    /// Locked while the writer lives.
+    _lock: File,
     manifest: Manifest,
     run: String,
     next_file: usize,
@@ -165,6 +176,7 @@ impl LakeWriter {
     /// interrupted run left behind.
     pub fn open(dir: &Path, dedupe: bool) -> Result<LakeWriter, LakeError> {
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let lock = lock_lake(dir)?;
         let manifest = Manifest::load(dir)?;
         recover(dir, &manifest)?;
         let props = WriterProperties::builder()
@@ -178,6 +190,7 @@ impl LakeWriter {
         );
         Ok(LakeWriter {
             dir: dir.to_path_buf(),
+            _lock: lock,
             manifest,
             run,
             next_file: 0,
@@ -455,6 +468,30 @@ fn write_row_group(part: &mut DatePart, batch: &RecordBatch) -> Result<(), LakeE
     row_group.close()?;
     part.row_groups += 1;
     Ok(())
+}
+
+/// The lock file of the lake `dir`, locked for this process, with its pid
+/// written in it; refused while another process holds it.
+fn lock_lake(dir: &Path) -> Result<File, LakeError> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(io_error(&path))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = pid.trim().parse::<u32>().map_or(String::new(), |pid| format!(" (pid {pid})"));
+            return Err(LakeError::Busy { dir: dir.display().to_string(), holder });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io_error(&path)(e)),
+    }
+    file.set_len(0).and_then(|()| write!(file, "{}", std::process::id())).map_err(io_error(&path))?;
+    Ok(file)
 }
 
 /// Finishes renames of committed files and deletes files no manifest names.
