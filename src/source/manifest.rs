@@ -19,7 +19,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
 /// The checkpoint's file name inside the lake folder.
@@ -159,9 +159,13 @@ impl StoredSource {
     }
 }
 
-/// The whole manifest as of commit `commits`.
+/// Sources' entries on disk, by name.
+type Sources = BTreeMap<String, StoredSource>;
+
+/// The whole manifest as of commit `commits`; readers load it with `S`
+/// [`IgnoredAny`], skipping the sources' entries.
 #[derive(Debug, Serialize, Deserialize)]
-struct Checkpoint {
+struct Checkpoint<S> {
     version: u32,
     #[serde(default)]
     commits: u64,
@@ -170,61 +174,22 @@ struct Checkpoint {
     source_count: u64,
     #[serde(default)]
     files: BTreeMap<String, FileStats>,
-    sources: BTreeMap<String, StoredSource>,
+    sources: S,
 }
 
-/// A checkpoint as readers load it: its sources skipped.
-#[derive(Debug, Deserialize)]
-struct CheckpointFiles {
-    version: u32,
-    #[serde(default)]
-    commits: u64,
-    #[serde(default)]
-    source_count: u64,
-    #[serde(default)]
-    files: BTreeMap<String, FileStats>,
-}
-
-/// One line of the log: what commit number `commit` changed.
+/// One line of the log: what commit number `commit` changed; readers load
+/// it with `S` [`IgnoredAny`].
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct CommitRecord {
+struct CommitRecord<S> {
     commit: u64,
     /// How many sources there are after it.
     source_count: u64,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     added_files: BTreeMap<String, FileStats>,
     /// Entries of new and changed sources, which replace those they had.
-    sources: BTreeMap<String, StoredSource>,
+    sources: S,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     dropped_files: Vec<String>,
-}
-
-/// A commit as readers load it: its sources skipped.
-#[derive(Debug, Deserialize)]
-struct CommitFiles {
-    commit: u64,
-    source_count: u64,
-    #[serde(default)]
-    added_files: BTreeMap<String, FileStats>,
-    #[serde(default)]
-    dropped_files: Vec<String>,
-}
-
-/// A line of the log, as one kind of reader or another loads it.
-trait Commit: DeserializeOwned {
-    fn number(&self) -> u64;
-}
-
-impl Commit for CommitRecord {
-    fn number(&self) -> u64 {
-        self.commit
-    }
-}
-
-impl Commit for CommitFiles {
-    fn number(&self) -> u64 {
-        self.commit
-    }
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ManifestError + '_ {
@@ -259,10 +224,10 @@ fn newer_than_known(dir: &Path, version: u32) -> Result<(), ManifestError> {
 /// Hands `apply` each commit of the log of `dir` after number `*commits`,
 /// in order, up to a last line cut short (a commit that never finished),
 /// counting them in `*commits`. Returns the bytes of the log's whole lines.
-fn replay<C: Commit>(
+fn replay<S: DeserializeOwned>(
     dir: &Path,
     commits: &mut u64,
-    mut apply: impl FnMut(C, &Path) -> Result<(), ManifestError>,
+    mut apply: impl FnMut(CommitRecord<S>, &Path) -> Result<(), ManifestError>,
 ) -> Result<u64, ManifestError> {
     let path = dir.join(LOG_FILE);
     let Some(log) = read_if_exists(&path)? else { return Ok(0) };
@@ -272,18 +237,18 @@ fn replay<C: Commit>(
             break;
         }
         whole_lines += line.len();
-        let commit: C = serde_json::from_slice(line).map_err(|source| ManifestError::LogLine {
+        let commit: CommitRecord<S> = serde_json::from_slice(line).map_err(|source| ManifestError::LogLine {
             path: path.display().to_string(),
             line: number + 1,
             source,
         })?;
         // Lines the checkpoint holds: it was written, the log not yet
         // emptied, when the run ended.
-        if commit.number() <= *commits {
+        if commit.commit <= *commits {
             continue;
         }
-        if commit.number() != *commits + 1 {
-            let detail = format!("commit {} follows commit {}", commit.number(), commits);
+        if commit.commit != *commits + 1 {
+            let detail = format!("commit {} follows commit {}", commit.commit, commits);
             return Err(ManifestError::Damaged { path: path.display().to_string(), detail });
         }
         *commits += 1;
@@ -300,7 +265,9 @@ impl Manifest {
     /// The manifest of `dir`, empty when there is none yet: its checkpoint,
     /// then the commits logged after it.
     pub fn load(dir: &Path) -> Result<Manifest, ManifestError> {
-        let Some((checkpoint, bytes)) = read_checkpoint::<Checkpoint>(dir)? else { return Ok(Manifest::default()) };
+        let Some((checkpoint, bytes)) = read_checkpoint::<Checkpoint<Sources>>(dir)? else {
+            return Ok(Manifest::default());
+        };
         newer_than_known(dir, checkpoint.version)?;
         let mut manifest = Manifest {
             commits: checkpoint.commits,
@@ -314,7 +281,7 @@ impl Manifest {
             manifest.sources.insert(name, entry);
         }
         let mut commits = manifest.commits;
-        manifest.log_bytes = replay(dir, &mut commits, |record: CommitRecord, path| {
+        manifest.log_bytes = replay(dir, &mut commits, |record: CommitRecord<Sources>, path| {
             manifest.files.add(record.added_files);
             for (name, stored) in record.sources {
                 let entry = manifest.resolve(stored, path)?;
@@ -356,7 +323,7 @@ impl Manifest {
     /// the log would outgrow the one there is. Says which files are new
     /// and which no source names any more.
     pub fn commit(&mut self, dir: &Path, entries: Vec<(String, SourceEntry)>) -> Result<Committed, ManifestError> {
-        let mut record = CommitRecord { commit: self.commits + 1, ..CommitRecord::default() };
+        let mut record = CommitRecord::<Sources> { commit: self.commits + 1, ..CommitRecord::default() };
         let mut replaced = BTreeSet::new();
         for (name, entry) in entries {
             for file in &entry.files {
@@ -414,7 +381,7 @@ impl Manifest {
         let path = dir.join(MANIFEST_FILE);
         let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
         let io = |source| ManifestError::Io { path: path.display().to_string(), source };
-        let checkpoint = Checkpoint {
+        let checkpoint = Checkpoint::<Sources> {
             version: VERSION,
             commits: self.commits,
             source_count: self.files.sources,
@@ -450,7 +417,9 @@ impl LakeFiles {
     /// The committed files of the lake `dir` (none when there is no lake),
     /// read without building the sources' entries.
     pub fn load(dir: &Path) -> Result<LakeFiles, ManifestError> {
-        let Some((checkpoint, _)) = read_checkpoint::<CheckpointFiles>(dir)? else { return Ok(LakeFiles::default()) };
+        let Some((checkpoint, _)) = read_checkpoint::<Checkpoint<IgnoredAny>>(dir)? else {
+            return Ok(LakeFiles::default());
+        };
         newer_than_known(dir, checkpoint.version)?;
         if checkpoint.version < VERSION {
             // Files listed only inside the sources' entries.
@@ -458,7 +427,7 @@ impl LakeFiles {
         }
         let mut files = LakeFiles::listed(checkpoint.files, checkpoint.source_count);
         let mut commits = checkpoint.commits;
-        replay(dir, &mut commits, |commit: CommitFiles, _| {
+        replay(dir, &mut commits, |commit: CommitRecord<IgnoredAny>, _| {
             files.add(commit.added_files);
             files.drop(&commit.dropped_files);
             files.sources = commit.source_count;
@@ -603,13 +572,21 @@ mod tests {
         assert_eq!(committed(&loaded), committed(&m));
     }
 
+    /// A lake of 20 sources in `dir`, one file each, in its checkpoint; and
+    /// one more commit, in the log.
+    fn checkpoint_and_a_line(dir: &Path) -> (Manifest, Vec<LakeFile>) {
+        let mut m = Manifest::default();
+        let files: Vec<LakeFile> = (0..20).map(|i| file(&format!("d/{i}.parquet"), i, i)).collect();
+        m.commit(dir, files.iter().map(|f| (f.path.replace("d/", "src-"), source(&[f]))).collect()).unwrap();
+        m.commit(dir, vec![("one".into(), source(&[&files[0]]))]).unwrap();
+        assert_eq!(log_lines(dir), 1);
+        (m, files)
+    }
+
     #[test]
     fn a_torn_last_line_was_never_committed_and_the_next_commit_cuts_it_off() {
         let dir = tempfile::tempdir().unwrap();
-        let mut m = Manifest::default();
-        let files: Vec<LakeFile> = (0..20).map(|i| file(&format!("d/{i}.parquet"), i, i)).collect();
-        m.commit(dir.path(), files.iter().map(|f| (f.path.replace("d/", "src-"), source(&[f]))).collect()).unwrap();
-        m.commit(dir.path(), vec![("one".into(), source(&[&files[0]]))]).unwrap();
+        let (m, files) = checkpoint_and_a_line(dir.path());
         let before = committed(&m);
         let mut log = OpenOptions::new().append(true).open(dir.path().join(LOG_FILE)).unwrap();
         log.write_all(b"{\"commit\":3,\"sources\":{\"two\":{\"si").unwrap();
@@ -625,10 +602,7 @@ mod tests {
     #[test]
     fn lines_the_checkpoint_holds_are_skipped_and_a_damaged_log_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let mut m = Manifest::default();
-        let files: Vec<LakeFile> = (0..20).map(|i| file(&format!("d/{i}.parquet"), i, i)).collect();
-        m.commit(dir.path(), files.iter().map(|f| (f.path.replace("d/", "src-"), source(&[f]))).collect()).unwrap();
-        m.commit(dir.path(), vec![("one".into(), source(&[&files[0]]))]).unwrap();
+        let (mut m, _) = checkpoint_and_a_line(dir.path());
         let log = std::fs::read(dir.path().join(LOG_FILE)).unwrap();
         // Killed after a new checkpoint, before the log was emptied.
         m.write_checkpoint(dir.path()).unwrap();
