@@ -47,7 +47,7 @@ use crate::source::manifest::{LakeFile, Manifest, ManifestError, SourceEntry};
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 const TMP_SUFFIX: &str = ".tmp";
 /// The file a writer locks, inside the lake; it holds the writer's pid.
-pub const LOCK_FILE: &str = "_s3logq_ingest.lock";
+const LOCK_FILE: &str = "_s3logq_ingest.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 /// The checkpoint's file name inside the lake folder.
 pub const MANIFEST_FILE: &str = "_s3logq_manifest.json";
 /// The log of commits after the checkpoint, one JSON line each.
-pub const LOG_FILE: &str = "_s3logq_manifest.log";
+const LOG_FILE: &str = "_s3logq_manifest.log";
 /// 1: one whole checkpoint, each source listing its files in full.
 /// 2: a checkpoint listing each file once, and the log.
 const VERSION: u32 = 2;
@@ -323,6 +323,19 @@ impl Manifest {
     /// the log would outgrow the one there is. Says which files are new
     /// and which no source names any more.
     pub fn commit(&mut self, dir: &Path, entries: Vec<(String, SourceEntry)>) -> Result<Committed, ManifestError> {
+        let record = self.enter(entries);
+        let mut line = serde_json::to_vec(&record).map_err(|e| io_error(&dir.join(LOG_FILE))(e.into()))?;
+        line.push(b'\n');
+        if self.checkpoint_bytes == 0 || self.log_bytes + line.len() as u64 > self.checkpoint_bytes {
+            self.write_checkpoint(dir)?;
+        } else {
+            self.append(dir, &line)?;
+        }
+        Ok(Committed { added: record.added_files.into_keys().collect(), dropped: record.dropped_files })
+    }
+
+    /// Enters `entries` as the next commit, in memory; returns its record.
+    fn enter(&mut self, entries: Vec<(String, SourceEntry)>) -> CommitRecord<Sources> {
         let mut record = CommitRecord::<Sources> { commit: self.commits + 1, ..CommitRecord::default() };
         let mut replaced = BTreeSet::new();
         for (name, entry) in entries {
@@ -346,14 +359,7 @@ impl Manifest {
         self.files.sources = self.sources.len() as u64;
         record.source_count = self.files.sources;
         self.commits = record.commit;
-        let mut line = serde_json::to_vec(&record).map_err(|e| io_error(&dir.join(LOG_FILE))(e.into()))?;
-        line.push(b'\n');
-        if self.checkpoint_bytes == 0 || self.log_bytes + line.len() as u64 > self.checkpoint_bytes {
-            self.write_checkpoint(dir)?;
-        } else {
-            self.append(dir, &line)?;
-        }
-        Ok(Committed { added: record.added_files.into_keys().collect(), dropped: record.dropped_files })
+        record
     }
 
     /// Appends a commit's line to the log (after its whole lines: a torn
