@@ -4,12 +4,15 @@
 //! for readers only once the manifest names it.
 //!
 //! A commit costs what it adds, not what the lake holds: it appends one line
-//! to the log (`_s3logq_manifest.log`) and syncs it. Once the log would
-//! outgrow the checkpoint (`_s3logq_manifest.json`), the commit writes the
-//! whole manifest as a new checkpoint instead (write, fsync, rename) and the
-//! log starts again. Commits are numbered: loading replays the log's lines
-//! after the checkpoint's, and ignores a last line cut short by a kill (never
-//! committed). Checkpoints of version 1, written before the log existed,
+//! to the checkpoint's log and syncs it. Once the log would outgrow the
+//! checkpoint (`_s3logq_manifest.json`), the commit writes the whole
+//! manifest as a new checkpoint instead (write, fsync, rename), which starts
+//! a log of its own, and the old log is deleted. Commits are numbered, and a
+//! checkpoint's log is named by its number (`_s3logq_manifest.<N>.log`), so
+//! that a reader which loaded a checkpoint just replaced never reads the
+//! next one's log: it sees the lake as of its checkpoint (the old log gone)
+//! or later (the old log still there). Loading ignores a last line cut
+//! short by a kill (never committed). Checkpoints of version 1, written before the log existed,
 //! still load; the next commit upgrades them. Readers load only the files
 //! ([`LakeFiles`]): the checkpoint and every commit say how many sources
 //! the lake holds, so the sources' entries are skipped, not built.
@@ -24,8 +27,15 @@ use serde::{Deserialize, Serialize};
 
 /// The checkpoint's file name inside the lake folder.
 pub const MANIFEST_FILE: &str = "_s3logq_manifest.json";
-/// The log of commits after the checkpoint, one JSON line each.
-const LOG_FILE: &str = "_s3logq_manifest.log";
+/// Logs of commits after a checkpoint, one JSON line each: `<prefix><N><suffix>`
+/// for the checkpoint of commit N.
+const LOG_PREFIX: &str = "_s3logq_manifest.";
+const LOG_SUFFIX: &str = ".log";
+
+/// The log of the checkpoint of commit `commits` in the lake `dir`.
+fn log_path(dir: &Path, commits: u64) -> PathBuf {
+    dir.join(format!("{LOG_PREFIX}{commits}{LOG_SUFFIX}"))
+}
 /// 1: one whole checkpoint, each source listing its files in full.
 /// 2: a checkpoint listing each file once, and the log.
 const VERSION: u32 = 2;
@@ -65,6 +75,8 @@ pub struct Manifest {
     files: LakeFiles,
     /// Commits made since the lake was created (0 for a version 1 one).
     commits: u64,
+    /// The commit the checkpoint was written at, which names its log.
+    checkpoint_commits: u64,
     /// Bytes of the checkpoint, 0 where there is none or it is version 1
     /// (the next commit writes a checkpoint then).
     checkpoint_bytes: u64,
@@ -221,15 +233,17 @@ fn newer_than_known(dir: &Path, version: u32) -> Result<(), ManifestError> {
     }
 }
 
-/// Hands `apply` each commit of the log of `dir` after number `*commits`,
-/// in order, up to a last line cut short (a commit that never finished),
-/// counting them in `*commits`. Returns the bytes of the log's whole lines.
+/// Hands `apply` each commit of the log of the checkpoint of commit
+/// `*commits` in `dir`, in order, up to a last line cut short (a commit
+/// that never finished), counting them in `*commits`. Returns the bytes of
+/// the log's whole lines; none when there is no log (no commit since, or
+/// a newer checkpoint replaced this one meanwhile).
 fn replay<S: DeserializeOwned>(
     dir: &Path,
     commits: &mut u64,
     mut apply: impl FnMut(CommitRecord<S>, &Path) -> Result<(), ManifestError>,
 ) -> Result<u64, ManifestError> {
-    let path = dir.join(LOG_FILE);
+    let path = log_path(dir, *commits);
     let Some(log) = read_if_exists(&path)? else { return Ok(0) };
     let mut whole_lines = 0;
     for (number, line) in log.split_inclusive(|&b| b == b'\n').enumerate() {
@@ -242,11 +256,6 @@ fn replay<S: DeserializeOwned>(
             line: number + 1,
             source,
         })?;
-        // Lines the checkpoint holds: it was written, the log not yet
-        // emptied, when the run ended.
-        if commit.commit <= *commits {
-            continue;
-        }
         if commit.commit != *commits + 1 {
             let detail = format!("commit {} follows commit {}", commit.commit, commits);
             return Err(ManifestError::Damaged { path: path.display().to_string(), detail });
@@ -255,6 +264,19 @@ fn replay<S: DeserializeOwned>(
         apply(commit, &path)?;
     }
     Ok(whole_lines as u64)
+}
+
+/// Deletes the logs in `dir` other than `current`.
+fn remove_logs_but(dir: &Path, current: &Path) -> Result<(), ManifestError> {
+    for entry in std::fs::read_dir(dir).map_err(io_error(dir))?.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_log = name.strip_prefix(LOG_PREFIX).and_then(|n| n.strip_suffix(LOG_SUFFIX));
+        if is_log.is_some_and(|n| n.parse::<u64>().is_ok()) && entry.path() != current {
+            std::fs::remove_file(entry.path()).map_err(io_error(&entry.path()))?;
+        }
+    }
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> Result<(), ManifestError> {
@@ -271,6 +293,7 @@ impl Manifest {
         newer_than_known(dir, checkpoint.version)?;
         let mut manifest = Manifest {
             commits: checkpoint.commits,
+            checkpoint_commits: checkpoint.commits,
             checkpoint_bytes: if checkpoint.version < VERSION { 0 } else { bytes as u64 },
             files: LakeFiles::listed(checkpoint.files, 0),
             ..Manifest::default()
@@ -324,7 +347,8 @@ impl Manifest {
     /// and which no source names any more.
     pub fn commit(&mut self, dir: &Path, entries: Vec<(String, SourceEntry)>) -> Result<Committed, ManifestError> {
         let record = self.enter(entries);
-        let mut line = serde_json::to_vec(&record).map_err(|e| io_error(&dir.join(LOG_FILE))(e.into()))?;
+        let mut line =
+            serde_json::to_vec(&record).map_err(|e| io_error(&log_path(dir, self.checkpoint_commits))(e.into()))?;
         line.push(b'\n');
         if self.checkpoint_bytes == 0 || self.log_bytes + line.len() as u64 > self.checkpoint_bytes {
             self.write_checkpoint(dir)?;
@@ -365,7 +389,7 @@ impl Manifest {
     /// Appends a commit's line to the log (after its whole lines: a torn
     /// one is cut off) and syncs it.
     fn append(&mut self, dir: &Path, line: &[u8]) -> Result<(), ManifestError> {
-        let path = dir.join(LOG_FILE);
+        let path = log_path(dir, self.checkpoint_commits);
         let io = io_error(&path);
         let mut log = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io)?;
         let written = log
@@ -382,7 +406,8 @@ impl Manifest {
     }
 
     /// Replaces the checkpoint of `dir` atomically with the whole manifest,
-    /// then empties the log.
+    /// then deletes the old checkpoint's log (and any other a run killed
+    /// here left).
     fn write_checkpoint(&mut self, dir: &Path) -> Result<(), ManifestError> {
         let path = dir.join(MANIFEST_FILE);
         let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
@@ -399,11 +424,8 @@ impl Manifest {
         file.write_all(&body).and_then(|()| file.sync_all()).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
         sync_dir(dir)?;
-        let log = dir.join(LOG_FILE);
-        match std::fs::remove_file(&log) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_error(&log)(e)),
-            _ => {}
-        }
+        self.checkpoint_commits = self.commits;
+        remove_logs_but(dir, &log_path(dir, self.commits))?;
         self.checkpoint_bytes = body.len() as u64;
         self.log_bytes = 0;
         Ok(())
@@ -489,8 +511,15 @@ mod tests {
         SourceEntry { size: 10, modified: 5, rows: 2, rejected: 0, files, source_file: None }
     }
 
+    /// The logs in `dir`, by name, with how many lines each holds.
+    fn logs(dir: &Path) -> BTreeMap<String, usize> {
+        let names = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned());
+        let logs = names.filter(|n| n.starts_with(LOG_PREFIX) && n.ends_with(LOG_SUFFIX));
+        logs.map(|n| (n.clone(), std::fs::read_to_string(dir.join(&n)).unwrap().lines().count())).collect()
+    }
+
     fn log_lines(dir: &Path) -> usize {
-        std::fs::read_to_string(dir.join(LOG_FILE)).map_or(0, |log| log.lines().count())
+        logs(dir).values().sum()
     }
 
     /// The loaded manifest's sources and files, to compare with the one
@@ -557,7 +586,7 @@ mod tests {
         // A commit as large as all the lake: a new checkpoint, and no log.
         let again = (0..200).map(|i| (format!("again-{i}.log"), source(&[&big[i % 50]]))).collect();
         m.commit(dir.path(), again).unwrap();
-        assert!(!dir.path().join(LOG_FILE).exists());
+        assert!(logs(dir.path()).is_empty());
         let loaded = load(dir.path());
         assert_eq!(committed(&loaded), committed(&m));
         assert_eq!((loaded.sources.len(), loaded.files().count(), loaded.commits), (253, 53, 5));
@@ -594,7 +623,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (m, files) = checkpoint_and_a_line(dir.path());
         let before = committed(&m);
-        let mut log = OpenOptions::new().append(true).open(dir.path().join(LOG_FILE)).unwrap();
+        let mut log = OpenOptions::new().append(true).open(log_path(dir.path(), 1)).unwrap();
         log.write_all(b"{\"commit\":3,\"sources\":{\"two\":{\"si").unwrap();
         let mut loaded = load(dir.path());
         assert_eq!(committed(&loaded), before, "the torn commit is not there");
@@ -606,26 +635,48 @@ mod tests {
     }
 
     #[test]
-    fn lines_the_checkpoint_holds_are_skipped_and_a_damaged_log_is_named() {
+    fn a_reader_of_a_checkpoint_just_replaced_sees_the_lake_as_of_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut m, _) = checkpoint_and_a_line(dir.path());
-        let log = std::fs::read(dir.path().join(LOG_FILE)).unwrap();
-        // Killed after a new checkpoint, before the log was emptied.
+        let (mut m, files) = checkpoint_and_a_line(dir.path());
+        let old = committed(&m);
+        let (old_checkpoint, old_log) =
+            (std::fs::read(dir.path().join(MANIFEST_FILE)).unwrap(), log_path(dir.path(), 1));
+        let old_lines = std::fs::read(&old_log).unwrap();
+        // A new checkpoint (commit 2), and one more commit in its log.
         m.write_checkpoint(dir.path()).unwrap();
-        std::fs::write(dir.path().join(LOG_FILE), &log).unwrap();
+        m.commit(dir.path(), vec![("two".into(), source(&[&files[1]]))]).unwrap();
+        assert_eq!(logs(dir.path()), BTreeMap::from([("_s3logq_manifest.2.log".to_string(), 1)]));
+        // Read by a reader that had loaded the old checkpoint: its log is
+        // gone, the new one is not its own.
+        std::fs::write(dir.path().join(MANIFEST_FILE), &old_checkpoint).unwrap();
+        let stale = load(dir.path());
+        assert_eq!((stale.sources.len(), stale.commits), (20, 1));
+        // With the old log still there (a writer killed before deleting it).
+        std::fs::write(&old_log, &old_lines).unwrap();
+        assert_eq!(committed(&load(dir.path())), old);
+        m.write_checkpoint(dir.path()).unwrap();
         assert_eq!(committed(&load(dir.path())), committed(&m));
+        m.commit(dir.path(), vec![("three".into(), source(&[&files[2]]))]).unwrap();
+        assert_eq!(logs(dir.path()), BTreeMap::from([("_s3logq_manifest.3.log".to_string(), 1)]), "the old log too");
+    }
+
+    #[test]
+    fn a_damaged_log_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, _) = checkpoint_and_a_line(dir.path());
+        let log = std::fs::read(log_path(dir.path(), 1)).unwrap();
         let gap = b"{\"commit\":7,\"source_count\":3,\"sources\":{}}\n";
-        std::fs::write(dir.path().join(LOG_FILE), [&log[..], gap].concat()).unwrap();
+        std::fs::write(log_path(dir.path(), 1), [&log[..], gap].concat()).unwrap();
         for error in [Manifest::load(dir.path()).unwrap_err(), LakeFiles::load(dir.path()).unwrap_err()] {
             let error = error.to_string();
             assert!(
-                error.ends_with("_s3logq_manifest.log: the lake's manifest is damaged: commit 7 follows commit 2"),
+                error.ends_with("_s3logq_manifest.1.log: the lake's manifest is damaged: commit 7 follows commit 2"),
                 "{error}"
             );
         }
-        std::fs::write(dir.path().join(LOG_FILE), [&log[..], b"not json\n"].concat()).unwrap();
+        std::fs::write(log_path(dir.path(), 1), [&log[..], b"not json\n"].concat()).unwrap();
         let error = Manifest::load(dir.path()).unwrap_err().to_string();
-        assert!(error.contains("_s3logq_manifest.log:2: not a commit of an s3logq lake manifest"), "{error}");
+        assert!(error.contains("_s3logq_manifest.1.log:2: not a commit of an s3logq lake manifest"), "{error}");
     }
 
     #[test]
@@ -651,7 +702,7 @@ mod tests {
             (1, Some("logs/b.log"))
         );
         m.commit(dir.path(), vec![("c".into(), source(&[&file("date=2026-11-21/p2.parquet", 30, 40)]))]).unwrap();
-        assert!(!dir.path().join(LOG_FILE).exists(), "the upgrade is a checkpoint");
+        assert!(logs(dir.path()).is_empty(), "the upgrade is a checkpoint");
         let text = std::fs::read_to_string(dir.path().join(MANIFEST_FILE)).unwrap();
         assert!(text.starts_with("{\"version\":2,\"commits\":1,"), "{text}");
         assert_eq!(committed(&load(dir.path())), committed(&m));
