@@ -12,10 +12,11 @@
 //! that a reader which loaded a checkpoint just replaced never reads the
 //! next one's log: it sees the lake as of its checkpoint (the old log gone)
 //! or later (the old log still there). Loading ignores a last line cut
-//! short by a kill (never committed). Checkpoints of version 1, written before the log existed,
-//! still load; the next commit upgrades them. Readers load only the files
-//! ([`LakeFiles`]): the checkpoint and every commit say how many sources
-//! the lake holds, so the sources' entries are skipped, not built.
+//! short by a kill (never committed). Checkpoints of version 1, written
+//! before the log existed, still load; the next commit upgrades them.
+//! Readers load only the files ([`LakeFiles`]): the checkpoint and every
+//! commit say how many sources the lake holds, so the sources' entries are
+//! skipped, not built.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{File, OpenOptions};
@@ -27,18 +28,18 @@ use serde::{Deserialize, Serialize};
 
 /// The checkpoint's file name inside the lake folder.
 pub const MANIFEST_FILE: &str = "_s3logq_manifest.json";
-/// Logs of commits after a checkpoint, one JSON line each: `<prefix><N><suffix>`
-/// for the checkpoint of commit N.
+/// Logs of commits after a checkpoint, one JSON line each:
+/// `<prefix><N><suffix>` for the checkpoint of commit N.
 const LOG_PREFIX: &str = "_s3logq_manifest.";
 const LOG_SUFFIX: &str = ".log";
+/// 1: one whole checkpoint, each source listing its files in full.
+/// 2: a checkpoint listing each file once, and the log.
+const VERSION: u32 = 2;
 
 /// The log of the checkpoint of commit `commits` in the lake `dir`.
 fn log_path(dir: &Path, commits: u64) -> PathBuf {
     dir.join(format!("{LOG_PREFIX}{commits}{LOG_SUFFIX}"))
 }
-/// 1: one whole checkpoint, each source listing its files in full.
-/// 2: a checkpoint listing each file once, and the log.
-const VERSION: u32 = 2;
 
 /// One Parquet data file of the lake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
