@@ -313,9 +313,9 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
     };
     let queries = &queries;
     with_scan(&opts.scan, |logs, scan| async move {
-        let previous_logs = logs.previous_window();
-        let (table, gather) = logs.provider()?;
-        let (results, timeline) = split_timeline(run_reports(queries, table, gather).await?, timeline)?;
+        let previous_logs = logs.previous_window().await?;
+        let (table, _) = logs.provider()?;
+        let (results, timeline) = split_timeline(run_reports(queries, table).await?, timeline)?;
         let reports = &queries[..results.len()];
         let doc = ReportDocument {
             results: &results,
@@ -370,8 +370,8 @@ async fn post_to_slack(
     // The previous window of the same length, when the input covers it.
     let previous = match previous_logs {
         Some((logs, seen)) => {
-            let (table, gather) = logs.provider()?;
-            let results = run_reports(reports, table, gather).await?;
+            let (table, _) = logs.provider()?;
+            let results = run_reports(reports, table).await?;
             (seen.totals().rows > 0).then_some(results)
         }
         None => None,

@@ -136,15 +136,19 @@ fn lake_answers_like_the_raw_logs() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     ingest(&[&sample_logs()], &lake, &[]);
-    let reports = |input: &Path, extra: &[&str]| -> Value {
+    // The reports, and the records counted in the window.
+    let reports = |input: &Path, extra: &[&str]| -> (Value, Value) {
         let mut args = vec!["report", "--format", "json"];
         args.extend_from_slice(extra);
         args.push(input.to_str().unwrap());
-        serde_json::from_str::<Value>(&ok(s3logq(&args)).0).unwrap()["reports"].clone()
+        let doc = serde_json::from_str::<Value>(&ok(s3logq(&args)).0).unwrap();
+        (doc["reports"].clone(), doc["records"].clone())
     };
     assert_eq!(reports(&lake, &[]), reports(&sample_logs(), &[]));
     let window = ["--since", "2026-11-21", "--until", "2026-11-21T03:00:00Z"];
-    assert_eq!(reports(&lake, &window), reports(&sample_logs(), &window));
+    let (windowed, records) = reports(&lake, &window);
+    assert_eq!((windowed, records.clone()), reports(&sample_logs(), &window));
+    assert_eq!(records.as_u64(), Some(15), "the records in the window, not all those of the files read");
     let sql = "SELECT source_file, source_line, time, request_uri FROM logs ORDER BY source_file, source_line";
     let names = |csv: String| csv.replace(&sample_logs().display().to_string(), "");
     let raw = names(query_csv(sql, &sample_logs(), &[]));

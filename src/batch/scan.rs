@@ -201,11 +201,13 @@ impl ScanReport {
         }
     }
 
-    /// Counts records read from storage (a lake) rather than parsed.
-    pub fn record_stored(&self, inputs: u64, rows: u64) {
+    /// Counts records read from storage (a lake) rather than parsed: those
+    /// `stored` in the files read, of which `in_window` lie in the window.
+    pub fn record_stored(&self, inputs: u64, stored: u64, in_window: u64) {
         self.inputs.fetch_add(inputs, Ordering::Relaxed);
-        self.lines.fetch_add(rows, Ordering::Relaxed);
-        self.rows.fetch_add(rows, Ordering::Relaxed);
+        self.lines.fetch_add(stored, Ordering::Relaxed);
+        self.rows.fetch_add(in_window, Ordering::Relaxed);
+        self.outside_window.fetch_add(stored.saturating_sub(in_window), Ordering::Relaxed);
     }
 
     fn record(&self, chunk: &Chunk, tally: &LineTally) -> io::Result<()> {

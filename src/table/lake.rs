@@ -13,12 +13,26 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::{SessionContext, col, lit};
 
+use super::LogsError;
 use crate::schema::logs_schema;
 use crate::source::manifest::LakeFiles;
 use crate::window::TimeWindow;
 
 fn timestamp(micros: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
+}
+
+/// How many records the lake's files that meet `window` hold, and how many
+/// of them lie in it: the files' own counts, and for a bounded window a
+/// count of the records it keeps (their times only are read).
+pub async fn records_in(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Result<(u64, u64), LogsError> {
+    let stored = lake.files_meeting(window.since, window.until).map(|f| f.rows).sum();
+    if window.is_open() {
+        return Ok((stored, stored));
+    }
+    let count = async { SessionContext::new().read_table(lake_table(dir, lake, window)?)?.count().await };
+    let in_window = count.await.map_err(|source| LogsError::LakeCount { dir: dir.display().to_string(), source })?;
+    Ok((stored, in_window as u64))
 }
 
 /// The lake at `dir` limited to `window`.

@@ -182,8 +182,8 @@ impl Logs {
             ([lake], 1) => {
                 let dir = PathBuf::from(lake.strip_prefix("file://").unwrap_or(lake));
                 let files = Arc::new(LakeFiles::load(&dir)?);
-                let rows = files.files_meeting(window.since, window.until).map(|f| f.rows).sum();
-                report.record_stored(files.sources(), rows);
+                let (stored, in_window) = lake::records_in(&dir, &files, window).await?;
+                report.record_stored(files.sources(), stored, in_window);
                 Ok(Logs::Lake { dir, files, window })
             }
             _ => Err(LogsError::MixedLake),
@@ -210,15 +210,15 @@ impl Logs {
 
     /// The same inputs over the window of the same length that ends where
     /// this one starts (none for an unbounded window), with its own counts.
-    pub fn previous_window(&self) -> Option<(Logs, Arc<ScanReport>)> {
+    pub async fn previous_window(&self) -> Result<Option<(Logs, Arc<ScanReport>)>, LogsError> {
         match self {
-            Logs::Raw(table) => table.previous_window().map(|(t, r)| (Logs::Raw(t), r)),
+            Logs::Raw(table) => Ok(table.previous_window().map(|(t, r)| (Logs::Raw(t), r))),
             Logs::Lake { dir, files, window } => {
-                let previous = window.previous()?;
+                let Some(previous) = window.previous() else { return Ok(None) };
                 let report = Arc::new(ScanReport::default());
-                let rows = files.files_meeting(previous.since, previous.until).map(|f| f.rows).sum();
-                report.record_stored(0, rows);
-                Some((Logs::Lake { dir: dir.clone(), files: files.clone(), window: previous }, report))
+                let (stored, in_window) = lake::records_in(dir, files, previous).await?;
+                report.record_stored(0, stored, in_window);
+                Ok(Some((Logs::Lake { dir: dir.clone(), files: files.clone(), window: previous }, report)))
             }
         }
     }
@@ -232,6 +232,8 @@ pub enum LogsError {
     Manifest(#[from] ManifestError),
     #[error("a lake written by `s3logq ingest` must be the only input")]
     MixedLake,
+    #[error("{dir}: counting the lake's records in the window failed: {source}")]
+    LakeCount { dir: String, source: DataFusionError },
 }
 
 /// A session with s3logq's UDFs and `table` as `logs`.
