@@ -313,7 +313,6 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
     };
     let queries = &queries;
     with_scan(&opts.scan, |logs, scan| async move {
-        let previous_logs = logs.previous_window().await?;
         let (table, _) = logs.provider()?;
         let (results, timeline) = split_timeline(run_reports(queries, table).await?, timeline)?;
         let reports = &queries[..results.len()];
@@ -329,7 +328,10 @@ pub async fn report(opts: &ReportOptions) -> (ScanSummary, Result<(), CommandErr
                 render(opts.format, &doc, &mut out)?;
                 out.finish()?;
             }
-            Destination::Slack(slack) => post_to_slack(slack, &doc, &opts.scan.inputs, reports, previous_logs).await?,
+            Destination::Slack(slack) => {
+                let previous_logs = logs.previous_window().await?;
+                post_to_slack(slack, &doc, &opts.scan.inputs, reports, previous_logs).await?
+            }
         }
         check_findings(&results, opts.fail_on)
     })
