@@ -69,10 +69,14 @@ fn sample_logs() -> String {
 }
 
 fn report_to_slack(url: &str, extra: &[&str]) -> Output {
+    report_to_slack_from(&sample_logs(), url, extra)
+}
+
+fn report_to_slack_from(input: &str, url: &str, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_s3logq"))
         .args(["report", "--slack"])
         .args(extra)
-        .arg(sample_logs())
+        .arg(input)
         .env("S3LOGQ_SLACK_WEBHOOK_URL", url)
         .output()
         .unwrap()
@@ -112,9 +116,20 @@ fn posts_a_block_kit_message() {
 
 #[test]
 fn all_clear_reports_share_one_quiet_line_and_changes_are_shown() {
+    // The same from the raw logs and from a lake of them.
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake").display().to_string();
+    let ingest = Command::new(env!("CARGO_BIN_EXE_s3logq")).args(["ingest", "--to", &lake, &sample_logs()]).output();
+    assert!(ingest.unwrap().status.success());
+    for input in [sample_logs(), lake] {
+        changes_against_the_previous_window_are_shown(&input);
+    }
+}
+
+fn changes_against_the_previous_window_are_shown(input: &str) {
     let (url, seen) = serve(vec![(200, &[], "ok")]);
     // The window holds the 2026-11-21 traffic; the previous day is the one before.
-    let out = report_to_slack(&url, &["--since", "2026-11-21", "--until", "2026-11-22"]);
+    let out = report_to_slack_from(input, &url, &["--since", "2026-11-21", "--until", "2026-11-22"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let payload: Value = serde_json::from_str(&seen.lock().unwrap()[0].body).unwrap();
     let blocks = payload["blocks"].as_array().unwrap();
