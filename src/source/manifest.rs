@@ -73,7 +73,7 @@ pub struct SourceEntry {
 pub struct Manifest {
     pub sources: BTreeMap<String, SourceEntry>,
     /// Every committed data file.
-    files: LakeFiles,
+    files: FileMap,
     /// Commits made since the lake was created (0 for a version 1 one).
     commits: u64,
     /// The commit the checkpoint was written at, which names its log.
@@ -89,8 +89,22 @@ pub struct Manifest {
 /// by path, and how many sources they hold.
 #[derive(Debug, Clone, Default)]
 pub struct LakeFiles {
-    files: BTreeMap<String, LakeFile>,
+    files: FileMap,
     sources: u64,
+}
+
+/// Committed data files, by path.
+type FileMap = BTreeMap<String, LakeFile>;
+
+/// Lists `added` files, as listed on disk, in `files`.
+fn add_files(files: &mut FileMap, added: BTreeMap<String, FileStats>) {
+    files.extend(added.into_iter().map(|(path, stats)| (path.clone(), stats.at(path))));
+}
+
+fn drop_files(files: &mut FileMap, dropped: &[String]) {
+    for path in dropped {
+        files.remove(path);
+    }
 }
 
 /// What a commit changed on disk: the files it names for the first time,
@@ -296,9 +310,9 @@ impl Manifest {
             commits: checkpoint.commits,
             checkpoint_commits: checkpoint.commits,
             checkpoint_bytes: if checkpoint.version < VERSION { 0 } else { bytes as u64 },
-            files: LakeFiles::listed(checkpoint.files, 0),
             ..Manifest::default()
         };
+        add_files(&mut manifest.files, checkpoint.files);
         let path = dir.join(MANIFEST_FILE);
         for (name, stored) in checkpoint.sources {
             let entry = manifest.resolve(stored, &path)?;
@@ -306,16 +320,15 @@ impl Manifest {
         }
         let mut commits = manifest.commits;
         manifest.log_bytes = replay(dir, &mut commits, |record: CommitRecord<Sources>, path| {
-            manifest.files.add(record.added_files);
+            add_files(&mut manifest.files, record.added_files);
             for (name, stored) in record.sources {
                 let entry = manifest.resolve(stored, path)?;
                 manifest.sources.insert(name, entry);
             }
-            manifest.files.drop(&record.dropped_files);
+            drop_files(&mut manifest.files, &record.dropped_files);
             Ok(())
         })?;
         manifest.commits = commits;
-        manifest.files.sources = manifest.sources.len() as u64;
         Ok(manifest)
     }
 
@@ -325,7 +338,7 @@ impl Manifest {
         let mut files = Vec::with_capacity(stored.files.len());
         for file in stored.files {
             match file {
-                FileRef::Path(name) => match self.files.files.get(&name) {
+                FileRef::Path(name) => match self.files.get(&name) {
                     Some(file) => files.push(file.clone()),
                     None => {
                         let detail = format!("a source names the file {name}, which it does not list");
@@ -333,7 +346,7 @@ impl Manifest {
                     }
                 },
                 FileRef::Whole(file) => {
-                    self.files.files.insert(file.path.clone(), file.clone());
+                    self.files.insert(file.path.clone(), file.clone());
                     files.push(file);
                 }
             }
@@ -365,9 +378,9 @@ impl Manifest {
         let mut replaced = BTreeSet::new();
         for (name, entry) in entries {
             for file in &entry.files {
-                if !self.files.files.contains_key(&file.path) {
+                if !self.files.contains_key(&file.path) {
                     record.added_files.insert(file.path.clone(), FileStats::of(file));
-                    self.files.files.insert(file.path.clone(), file.clone());
+                    self.files.insert(file.path.clone(), file.clone());
                 }
             }
             record.sources.insert(name.clone(), StoredSource::of(&entry));
@@ -380,9 +393,8 @@ impl Manifest {
                 self.sources.values().flat_map(|s| s.files.iter().map(|f| f.path.as_str())).collect();
             record.dropped_files = replaced.into_iter().filter(|f| !named.contains(f.as_str())).collect();
         }
-        self.files.drop(&record.dropped_files);
-        self.files.sources = self.sources.len() as u64;
-        record.source_count = self.files.sources;
+        drop_files(&mut self.files, &record.dropped_files);
+        record.source_count = self.sources.len() as u64;
         self.commits = record.commit;
         record
     }
@@ -416,8 +428,8 @@ impl Manifest {
         let checkpoint = Checkpoint::<Sources> {
             version: VERSION,
             commits: self.commits,
-            source_count: self.files.sources,
-            files: self.files.files.iter().map(|(p, f)| (p.clone(), FileStats::of(f))).collect(),
+            source_count: self.sources.len() as u64,
+            files: self.files.iter().map(|(p, f)| (p.clone(), FileStats::of(f))).collect(),
             sources: self.sources.iter().map(|(name, entry)| (name.clone(), StoredSource::of(entry))).collect(),
         };
         let body = serde_json::to_vec(&checkpoint).map_err(|e| io(e.into()))?;
@@ -434,7 +446,7 @@ impl Manifest {
 
     /// Every committed data file.
     pub fn files(&self) -> impl Iterator<Item = &LakeFile> {
-        self.files.files()
+        self.files.values()
     }
 
     pub fn rows(&self) -> u64 {
@@ -452,31 +464,19 @@ impl LakeFiles {
         newer_than_known(dir, checkpoint.version)?;
         if checkpoint.version < VERSION {
             // Files listed only inside the sources' entries.
-            return Ok(Manifest::load(dir)?.files);
+            let manifest = Manifest::load(dir)?;
+            return Ok(LakeFiles { sources: manifest.sources.len() as u64, files: manifest.files });
         }
-        let mut files = LakeFiles::listed(checkpoint.files, checkpoint.source_count);
+        let mut lake = LakeFiles { files: FileMap::new(), sources: checkpoint.source_count };
+        add_files(&mut lake.files, checkpoint.files);
         let mut commits = checkpoint.commits;
         replay(dir, &mut commits, |commit: CommitRecord<IgnoredAny>, _| {
-            files.add(commit.added_files);
-            files.drop(&commit.dropped_files);
-            files.sources = commit.source_count;
+            add_files(&mut lake.files, commit.added_files);
+            drop_files(&mut lake.files, &commit.dropped_files);
+            lake.sources = commit.source_count;
             Ok(())
         })?;
-        Ok(files)
-    }
-
-    fn listed(files: BTreeMap<String, FileStats>, sources: u64) -> LakeFiles {
-        LakeFiles { files: files.into_iter().map(|(path, stats)| (path.clone(), stats.at(path))).collect(), sources }
-    }
-
-    fn add(&mut self, files: BTreeMap<String, FileStats>) {
-        self.files.extend(files.into_iter().map(|(path, stats)| (path.clone(), stats.at(path))));
-    }
-
-    fn drop(&mut self, paths: &[String]) {
-        for path in paths {
-            self.files.remove(path);
-        }
+        Ok(lake)
     }
 
     /// How many sources the files hold records of.
