@@ -158,6 +158,36 @@ fn lake_answers_like_the_raw_logs() {
 }
 
 #[test]
+fn a_committed_file_not_yet_renamed_is_read_and_a_missing_one_stops_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    ingest(&[&sample_logs()], &lake, &[]);
+    let count = "SELECT count(*) AS n FROM logs";
+    assert_eq!(query_csv(count, &lake, &[]), "n\n51\n");
+    // As an ingest leaves it when killed between its commit and the rename
+    // that carries it out (the next ingest finishes the rename).
+    let parquet: Vec<PathBuf> =
+        walk(&lake).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).collect();
+    assert_eq!(parquet.len(), 3, "{parquet:?}");
+    let pending = PathBuf::from(format!("{}.tmp", parquet[0].display()));
+    std::fs::rename(&parquet[0], &pending).unwrap();
+    assert_eq!(query_csv(count, &lake, &[]), "n\n51\n");
+    // Deleted: queries and reports name the file rather than answer without
+    // it, and an ingest rather than skip its sources as ingested.
+    std::fs::remove_file(&pending).unwrap();
+    let (lake, logs) = (lake.to_str().unwrap(), sample_logs());
+    let ingest = ["ingest", "--to", lake, logs.to_str().unwrap()];
+    for args in [&["query", count, lake][..], &["report", "--since", "2026-11-01", lake][..], &ingest[..]] {
+        let out = s3logq(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let named = format!("{}: the lake's manifest commits this data file but it is missing", parquet[0].display());
+        assert!(stderr.contains(&named), "{stderr}");
+        assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+#[test]
 fn a_lake_plan_runs_as_one_partition_per_core() {
     // A lake's Parquet files are read by the plan's own partitions, so it
     // keeps one per core, where a plan over raw logs gets half of them.

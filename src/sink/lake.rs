@@ -41,15 +41,10 @@ use rayon::prelude::*;
 
 use crate::parse::time::MICROS_PER_DAY;
 use crate::schema::{Column, logs_schema};
-use crate::source::manifest::{LakeFile, Manifest, ManifestError, SourceEntry};
+use crate::source::manifest::{LakeFile, Manifest, ManifestError, SourceEntry, locate, pending_path};
 
 /// Rows buffered per date before they are sorted into one row group.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
-const TMP_SUFFIX: &str = ".tmp";
-/// Where the lake file `rel` of the lake `dir` is written until committed.
-fn tmp_path(dir: &Path, rel: &str) -> PathBuf {
-    dir.join(format!("{rel}{TMP_SUFFIX}"))
-}
 
 /// The file a writer locks, inside the lake; it holds the writer's pid.
 const LOCK_FILE: &str = "_s3logq_ingest.lock";
@@ -349,7 +344,7 @@ impl LakeWriter {
         if file.rows > 0 {
             return Ok(Some(file));
         }
-        let tmp = tmp_path(&self.dir, &file.path);
+        let tmp = pending_path(&self.dir, &file.path);
         std::fs::remove_file(&tmp).map_err(io_error(&tmp))?;
         Ok(None)
     }
@@ -357,7 +352,7 @@ impl LakeWriter {
     fn new_part(&mut self, date: &str) -> Result<DatePart, LakeError> {
         let rel = format!("date={date}/part-{}-{:05}.parquet", self.run, self.next_file);
         self.next_file += 1;
-        let tmp = tmp_path(&self.dir, &rel);
+        let tmp = pending_path(&self.dir, &rel);
         if let Some(parent) = tmp.parent() {
             std::fs::create_dir_all(parent).map_err(io_error(parent))?;
         }
@@ -378,7 +373,7 @@ impl LakeWriter {
         }
         let committed = self.manifest.commit(&self.dir, std::mem::take(&mut self.pending))?;
         for rel in &committed.added {
-            let tmp = tmp_path(&self.dir, rel);
+            let tmp = pending_path(&self.dir, rel);
             std::fs::rename(&tmp, self.dir.join(rel)).map_err(io_error(&tmp))?;
         }
         for rel in &committed.dropped {
@@ -499,14 +494,15 @@ fn lock_lake(dir: &Path) -> Result<File, LakeError> {
     Ok(file)
 }
 
-/// Finishes renames of committed files and deletes files no manifest names.
+/// Finishes renames of committed files and deletes files no manifest names;
+/// a committed file that is missing stops the ingest, which would otherwise
+/// skip its sources as ingested.
 fn recover(dir: &Path, manifest: &Manifest) -> Result<(), LakeError> {
     let committed: HashSet<&str> = manifest.files().map(|f| f.path.as_str()).collect();
     for rel in &committed {
-        let path = dir.join(rel);
-        let tmp = tmp_path(dir, rel);
-        if !path.exists() && tmp.exists() {
-            std::fs::rename(&tmp, &path).map_err(io_error(&tmp))?;
+        let (found, path) = (locate(dir, rel)?, dir.join(rel));
+        if found != path {
+            std::fs::rename(&found, &path).map_err(io_error(&found))?;
         }
     }
     let Ok(dates) = std::fs::read_dir(dir) else { return Ok(()) };

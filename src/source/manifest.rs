@@ -36,6 +36,16 @@ const LOG_SUFFIX: &str = ".log";
 /// 2: a checkpoint listing each file once, and the log.
 const VERSION: u32 = 2;
 
+/// Appended to a data file's path while it is written: the writer renames
+/// it to its path once the commit naming it is in the manifest.
+const PENDING_SUFFIX: &str = ".tmp";
+
+/// Where the data file `rel` of the lake `dir` lies until its commit is
+/// carried out.
+pub fn pending_path(dir: &Path, rel: &str) -> PathBuf {
+    dir.join(format!("{rel}{PENDING_SUFFIX}"))
+}
+
 /// The log of the checkpoint of commit `commits` in the lake `dir`.
 fn log_path(dir: &Path, commits: u64) -> PathBuf {
     dir.join(format!("{LOG_PREFIX}{commits}{LOG_SUFFIX}"))
@@ -127,6 +137,11 @@ pub enum ManifestError {
     Damaged { path: String, detail: String },
     #[error("{path}: manifest version {found} is newer than this s3logq understands ({VERSION})")]
     Version { path: String, found: u32 },
+    #[error(
+        "{path}: the lake's manifest commits this data file but it is missing, so its records cannot be read; \
+         restore it, or delete the lake and ingest its sources again"
+    )]
+    MissingFile { path: String },
 }
 
 /// True when `dir` holds a lake.
@@ -493,10 +508,26 @@ impl LakeFiles {
         self.files().filter(move |f| since.is_none_or(|s| f.max_time >= s) && until.is_none_or(|u| f.min_time < u))
     }
 
-    /// Paths of [`LakeFiles::files_meeting`] inside the lake `dir`.
-    pub fn files_in(&self, dir: &Path, since: Option<i64>, until: Option<i64>) -> Vec<PathBuf> {
-        self.files_meeting(since, until).map(|f| dir.join(&f.path)).collect()
+    /// Where [`LakeFiles::files_meeting`] lie in the lake `dir`. A file whose
+    /// commit a writer has not yet carried out (it is between the two, or was
+    /// killed there) is read under its pending name; one under neither name
+    /// is an error, rather than records silently left out of answers.
+    pub fn files_in(&self, dir: &Path, since: Option<i64>, until: Option<i64>) -> Result<Vec<PathBuf>, ManifestError> {
+        self.files_meeting(since, until).map(|f| locate(dir, &f.path)).collect()
     }
+}
+
+/// Where the committed data file `rel` lies in the lake `dir`: at its path,
+/// or still at its pending one. The path is looked at again last, in case
+/// the writer renamed the file between the first two looks.
+pub fn locate(dir: &Path, rel: &str) -> Result<PathBuf, ManifestError> {
+    let path = dir.join(rel);
+    let pending = pending_path(dir, rel);
+    [&path, &pending, &path]
+        .into_iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| ManifestError::MissingFile { path: path.display().to_string() })
 }
 
 #[cfg(test)]
@@ -540,6 +571,28 @@ mod tests {
     }
 
     #[test]
+    fn committed_files_are_read_under_their_pending_names_until_renamed_and_missing_ones_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p1, p2) = (file("date=2026-11-20/p1.parquet", 10, 20), file("date=2026-11-21/p2.parquet", 30, 40));
+        Manifest::default().commit(dir.path(), vec![("a.log".into(), source(&[&p1, &p2]))]).unwrap();
+        for f in [&p1, &p2] {
+            std::fs::create_dir_all(dir.path().join(&f.path).parent().unwrap()).unwrap();
+        }
+        // The writer was stopped after the commit, before its renames.
+        std::fs::write(dir.path().join(&p1.path), "").unwrap();
+        std::fs::write(pending_path(dir.path(), &p2.path), "").unwrap();
+        let files = LakeFiles::load(dir.path()).unwrap();
+        let found = files.files_in(dir.path(), None, None).unwrap();
+        assert_eq!(found, [dir.path().join(&p1.path), dir.path().join("date=2026-11-21/p2.parquet.tmp")]);
+        std::fs::remove_file(pending_path(dir.path(), &p2.path)).unwrap();
+        assert_eq!(files.files_in(dir.path(), None, Some(25)).unwrap(), [dir.path().join(&p1.path)]);
+        let missing = files.files_in(dir.path(), None, None).unwrap_err();
+        let expected = dir.path().join(&p2.path).display().to_string();
+        assert!(matches!(&missing, ManifestError::MissingFile { path } if *path == expected), "{missing}");
+        assert!(missing.to_string().contains("delete the lake and ingest its sources again"), "{missing}");
+    }
+
+    #[test]
     fn commits_load_and_prune_by_time() {
         let dir = tempfile::tempdir().unwrap();
         assert!(Manifest::load(dir.path()).unwrap().sources.is_empty());
@@ -559,9 +612,13 @@ mod tests {
         assert_eq!(committed(&loaded), committed(&m));
         assert_eq!(loaded.rows(), 4);
         let files = LakeFiles::load(dir.path()).unwrap();
-        assert_eq!(files.files_in(dir.path(), Some(25), None), [dir.path().join(&p2.path)]);
-        assert_eq!(files.files_in(dir.path(), None, Some(10)), Vec::<PathBuf>::new());
-        assert_eq!(files.files_in(dir.path(), None, None).len(), 2, "each file once");
+        for f in [&p1, &p2] {
+            std::fs::create_dir_all(dir.path().join(&f.path).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(&f.path), "").unwrap();
+        }
+        assert_eq!(files.files_in(dir.path(), Some(25), None).unwrap(), [dir.path().join(&p2.path)]);
+        assert_eq!(files.files_in(dir.path(), None, Some(10)).unwrap(), Vec::<PathBuf>::new());
+        assert_eq!(files.files_in(dir.path(), None, None).unwrap().len(), 2, "each file once");
         assert_eq!(files.sources(), 2);
         std::fs::write(dir.path().join(MANIFEST_FILE), "{\"version\": 9, \"sources\": {}}").unwrap();
         assert!(matches!(Manifest::load(dir.path()), Err(ManifestError::Version { found: 9, .. })));

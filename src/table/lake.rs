@@ -3,7 +3,7 @@
 //! read, and records outside the window are filtered out, so queries and
 //! reports give the same answers as on the raw logs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::catalog::{MemTable, TableProvider};
@@ -30,14 +30,20 @@ pub async fn records_in(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Res
     if window.is_open() {
         return Ok((stored, stored));
     }
-    let count = async { SessionContext::new().read_table(lake_table(dir, lake, window)?)?.count().await };
+    let table = lake_table(dir, lake, window)?;
+    let count = async { SessionContext::new().read_table(table)?.count().await };
     let in_window = count.await.map_err(|source| LogsError::LakeCount { dir: dir.display().to_string(), source })?;
     Ok((stored, in_window as u64))
 }
 
 /// The lake at `dir` limited to `window`.
-pub fn lake_table(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Result<Arc<dyn TableProvider>> {
-    let files = lake.files_in(dir, window.since, window.until);
+pub fn lake_table(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Result<Arc<dyn TableProvider>, LogsError> {
+    let files = lake.files_in(dir, window.since, window.until)?;
+    files_table(files, window).map_err(|source| LogsError::LakeTable { dir: dir.display().to_string(), source })
+}
+
+/// The Parquet `files` of a lake as one table, limited to `window`.
+fn files_table(files: Vec<PathBuf>, window: TimeWindow) -> Result<Arc<dyn TableProvider>> {
     if files.is_empty() {
         return Ok(Arc::new(MemTable::try_new(logs_schema(), vec![vec![]])?));
     }
@@ -48,7 +54,8 @@ pub fn lake_table(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Result<Ar
             ListingTableUrl::parse(path.display().to_string())
         })
         .collect::<Result<Vec<_>>>()?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    // Files are named one by one, some by their pending names (`.tmp`).
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension("");
     let config =
         ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(logs_schema());
     let table: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);

@@ -201,7 +201,7 @@ impl Logs {
     /// The table provider, and whether it parses raw logs: reports then
     /// scan it once for all of them, and plans over it get a session of
     /// their own ([`session_config`]).
-    pub fn provider(&self) -> Result<(Arc<dyn TableProvider>, bool)> {
+    pub fn provider(&self) -> Result<(Arc<dyn TableProvider>, bool), LogsError> {
         match self {
             Logs::Raw(table) => Ok((Arc::new(table.clone()), true)),
             Logs::Lake { dir, files, window } => Ok((lake::lake_table(dir, files, *window)?, false)),
@@ -234,6 +234,8 @@ pub enum LogsError {
     MixedLake,
     #[error("{dir}: counting the lake's records in the window failed: {source}")]
     LakeCount { dir: String, source: DataFusionError },
+    #[error("{dir}: reading the lake's data files failed: {source}")]
+    LakeTable { dir: String, source: DataFusionError },
 }
 
 /// A session with s3logq's UDFs and `table` as `logs`.
