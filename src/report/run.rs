@@ -357,7 +357,7 @@ const SPLIT_FROM_PARTITIONS: usize = 4;
 /// parallelism. From 8 cores on, the dearest reports' grouping, one thread
 /// each, would hold the others back, so each gets the partitions of a single
 /// plan. All ten over the 1 GiB file, cores limited by affinity on a 16-core
-/// machine, medians (README, Performance): on 4 cores 0.95–1.12 s with one
+/// machine, medians (benches/README.md): on 4 cores 0.95–1.12 s with one
 /// partition each against 1.11–1.24 s with two; on 8, 0.70–0.73 s with four
 /// against 0.77–0.81 s with one; on 16, 0.49–0.58 s with eight against
 /// 0.72–0.80 s with one.
