@@ -121,7 +121,9 @@ async fn main() -> ExitCode {
         Ok(result) => result,
         Err(code) => {
             let _ = writeln!(io::stderr(), "s3logq: interrupted; an output file (-o) is left as it was");
-            // Work still running on other threads is not waited for.
+            // Work still running on other threads is not waited for, but a
+            // lake commit in flight is finished (milliseconds).
+            let _commits = s3logq::sink::lake::hold_commits();
             std::process::exit(code.into());
         }
     };

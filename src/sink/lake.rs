@@ -11,7 +11,9 @@
 //!    sources are deleted.
 //!
 //! Opening a lake finishes step 3 for committed files whose rename was cut
-//! short and deletes every other file the manifest does not name. One
+//! short and deletes every other file the manifest does not name; a process
+//! stopped by a signal first lets the commit in flight finish step 3
+//! ([`hold_commits`]). One
 //! writer at a time: the writer holds a lock on `_s3logq_ingest.lock` for
 //! as long as it lives (the system lets go of it when the process ends,
 //! however it ends), and a second one is refused rather than left to delete
@@ -23,6 +25,7 @@ use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::{
@@ -45,6 +48,19 @@ use crate::source::manifest::{LakeFile, Manifest, ManifestError, SourceEntry, lo
 
 /// Rows buffered per date before they are sorted into one row group.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// Held while a commit is carried out, from the manifest to the last
+/// deletion.
+static CARRYING_OUT: Mutex<()> = Mutex::new(());
+
+/// Waits for a commit this process is carrying out to be done, and keeps
+/// any other from starting while the guard lives: for a process about to
+/// end on a signal, so that Ctrl-C or SIGTERM never leaves a commit half
+/// carried out (its files still `.tmp`, invisible to engines that list the
+/// folder, or replaced files still there for them).
+pub fn hold_commits() -> MutexGuard<'static, ()> {
+    CARRYING_OUT.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The file a writer locks, inside the lake; it holds the writer's pid.
 const LOCK_FILE: &str = "_s3logq_ingest.lock";
@@ -371,6 +387,7 @@ impl LakeWriter {
         if self.pending.is_empty() {
             return Ok(());
         }
+        let _carrying_out = hold_commits();
         let committed = self.manifest.commit(&self.dir, std::mem::take(&mut self.pending))?;
         for rel in &committed.added {
             let tmp = pending_path(&self.dir, rel);
@@ -588,5 +605,34 @@ pub fn ddl(engine: Engine, location: &str) -> String {
         Engine::Duckdb => format!(
             "CREATE VIEW s3_access_logs AS\nSELECT * FROM read_parquet('{location}/date=*/*.parquet', hive_partitioning = true);\n"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_commit_waits_while_commits_are_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lake = LakeWriter::open(dir.path(), false).unwrap();
+        let entry = SourceEntry { size: 1, modified: 1, rows: 0, rejected: 0, files: vec![], source_file: None };
+        lake.pending.push(("a.log".into(), entry));
+        let held = hold_commits();
+        let (done, committed) = mpsc::channel();
+        let writer = std::thread::spawn(move || {
+            let result = lake.commit().map(|()| lake.manifest().sources.len());
+            done.send(()).unwrap();
+            result
+        });
+        assert!(committed.recv_timeout(Duration::from_millis(300)).is_err(), "committed while held");
+        assert!(!dir.path().join(crate::source::manifest::MANIFEST_FILE).exists());
+        drop(held);
+        committed.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(writer.join().unwrap().unwrap(), 1);
+        assert!(dir.path().join(crate::source::manifest::MANIFEST_FILE).exists());
     }
 }
