@@ -232,20 +232,20 @@ fn collect_folder(
     walking: &mut Vec<PathBuf>,
 ) -> Result<(), SourceError> {
     let mut entries = std::fs::read_dir(path)
-        .and_then(|dir| dir.map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?)))).collect::<io::Result<Vec<_>>>())
+        .and_then(|dir| {
+            dir.map(|e| e.and_then(|e| Ok((e.file_name(), e.file_type()?)))).collect::<io::Result<Vec<_>>>()
+        })
         .map_err(|e| io_error(path, e))?;
-    entries.sort_by(|(a, _), (b, _)| a.cmp(b));
-    for (entry, kind) in entries {
-        let hidden = entry.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
-        match kind {
-            _ if hidden => {}
-            // The listing tells files from folders without a stat of each;
-            // a link is followed to learn which it is.
-            kind if kind.is_file() => {
-                let identity = entry.file_name().map(|name| canonical.join(name));
-                inputs.push(Found { input: Input::File(entry), identity });
-            }
-            _ => collect_path(&entry, inputs, walking)?,
+    // By name, as whole paths would sort: they differ only there.
+    entries.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    for (name, kind) in entries.into_iter().filter(|(name, _)| !name.as_encoded_bytes().starts_with(b".")) {
+        let entry = path.join(&name);
+        // The listing tells files from folders without a stat of each; a
+        // link is followed to learn which it is.
+        if kind.is_file() {
+            inputs.push(Found { input: Input::File(entry), identity: Some(canonical.join(&name)) });
+        } else {
+            collect_path(&entry, inputs, walking)?;
         }
     }
     Ok(())
@@ -300,13 +300,14 @@ pub fn open(input: &Input, read_whole_up_to: u64) -> Result<LogText, SourceError
     Ok(LogText::PlainFile { file, len })
 }
 
-/// The first `len` bytes of `file`, in one read where the system allows.
+/// The first `len` bytes of `file`, in one read where the system allows,
+/// into memory not zeroed first.
 fn read_exactly(file: &mut File, len: u64) -> io::Result<Vec<u8>> {
-    let mut whole = vec![0; usize::try_from(len).map_err(io::Error::other)?];
-    file.read_exact(&mut whole).map_err(|e| match e.kind() {
-        io::ErrorKind::UnexpectedEof => cut_shorter(),
-        _ => e,
-    })?;
+    let mut whole = Vec::with_capacity(usize::try_from(len).map_err(io::Error::other)?);
+    file.take(len).read_to_end(&mut whole)?;
+    if (whole.len() as u64) < len {
+        return Err(cut_shorter());
+    }
     Ok(whole)
 }
 
@@ -398,6 +399,19 @@ mod tests {
             }
         };
         (s, opened)
+    }
+
+    #[test]
+    fn a_file_read_whole_gives_the_length_it_had_when_opened_or_an_error_if_cut_shorter() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, "0123456789").unwrap();
+        // Grown since its length was taken: the length taken is read.
+        assert_eq!(read_exactly(&mut File::open(&path).unwrap(), 4).unwrap(), b"0123");
+        assert_eq!(read_exactly(&mut File::open(&path).unwrap(), 10).unwrap(), b"0123456789");
+        let cut = read_exactly(&mut File::open(&path).unwrap(), 16).unwrap_err();
+        assert_eq!(cut.kind(), io::ErrorKind::UnexpectedEof);
+        assert_eq!(cut.to_string(), "the file was cut shorter while being read");
     }
 
     #[test]
