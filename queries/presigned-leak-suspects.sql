@@ -9,45 +9,24 @@
 -- remedy: {"Sid": "DenyPresignedURLs", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
 --   "Resource": ["arn:aws:s3:::BUCKET", "arn:aws:s3:::BUCKET/*"],
 --   "Condition": {"StringEquals": {"s3:authType": "REST-QUERY-STRING"}}}
-WITH by_address AS (
-    -- One row per URL and client address; aggregating in steps keeps every
-    -- count a plain hash aggregate, even with a signature per request.
-    SELECT
-        -- CASE: the hash is computed for presigned requests only.
-        CASE WHEN authentication_type = 'QueryString' THEN signature_id(request_uri) END AS url_id,
-        presign_access_key_id AS access_key,
-        bucket,
-        key,
-        ip_network(remote_ip) AS network,
-        remote_ip,
-        count(*) AS requests,
-        sum(CASE WHEN request_method = 'PUT' AND http_status = 200 THEN 1 ELSE 0 END) AS uploads,
-        min(time) AS first_seen,
-        max(time) AS last_seen
-    FROM logs
-    WHERE authentication_type = 'QueryString'
-    GROUP BY 1, 2, 3, 4, 5, 6
-),
-by_network AS (
-    SELECT url_id, access_key, bucket, key, network, count(*) AS addresses, sum(requests) AS requests,
-           sum(uploads) AS uploads, min(first_seen) AS first_seen, max(last_seen) AS last_seen
-    FROM by_address
-    GROUP BY url_id, access_key, bucket, key, network
-)
 SELECT
-    url_id,
-    access_key,
+    -- CASE: the hash is computed for presigned requests only.
+    CASE WHEN authentication_type = 'QueryString' THEN signature_id(request_uri) END AS url_id,
+    presign_access_key_id AS access_key,
     bucket,
     key,
-    sum(requests) AS requests,
-    sum(addresses) AS client_ips,
-    count(*) AS client_networks,
-    sum(uploads) AS successful_uploads,
-    min(first_seen) AS first_seen,
-    max(last_seen) AS last_seen
-FROM by_network
-GROUP BY url_id, access_key, bucket, key
+    count(*) AS requests,
+    count(DISTINCT remote_ip) AS client_ips,
+    count(DISTINCT ip_network(remote_ip)) AS client_networks,
+    sum(CASE WHEN request_method = 'PUT' AND http_status = 200 THEN 1 ELSE 0 END) AS successful_uploads,
+    min(time) AS first_seen,
+    max(time) AS last_seen
+FROM logs
+WHERE authentication_type = 'QueryString'
+GROUP BY 1, 2, 3, 4
 -- URLs without a signature are left out here, after the aggregates: a filter
 -- on `url_id` would be pushed down to the scan and hash every URL twice.
-HAVING count(url_id) > 0 AND (sum(addresses) > 1 OR (sum(uploads) > 0 AND sum(requests) > 1))
+HAVING count(url_id) > 0
+    AND (count(DISTINCT remote_ip) > 1
+         OR (sum(CASE WHEN request_method = 'PUT' AND http_status = 200 THEN 1 ELSE 0 END) > 0 AND count(*) > 1))
 ORDER BY client_networks DESC, requests DESC, url_id

@@ -289,14 +289,24 @@ fn leak_suspects_need_several_addresses_or_reuse_after_upload() {
         put("198.51.100.2", "sig0upload"),
         put("198.51.100.2", "sig0upload"),
         put("198.51.100.3", "sig0single"),
+        // Two addresses of one /24 network: two client IPs.
+        get("192.0.2.4", "sig0samenet"),
+        get("192.0.2.5", "sig0samenet"),
+        // An address S3 did not log is not a second address.
+        get("198.51.100.6", "sig0unknown"),
+        get("-", "sig0unknown"),
     ]);
     let suspects = rows(&doc, "presigned-leak-suspects");
     let ids: Vec<&str> = suspects.iter().map(|r| r["url_id"].as_str().unwrap()).collect();
-    assert_eq!(suspects.len(), 2, "{suspects:?}");
-    assert_eq!(suspects[0]["client_networks"], 2);
-    assert_eq!(suspects[1]["successful_uploads"], 2);
+    assert_eq!(suspects.len(), 3, "{suspects:?}");
+    let counts = |r: &Value| (r["requests"].clone(), r["client_ips"].clone(), r["client_networks"].clone());
+    assert_eq!(counts(&suspects[0]), (2.into(), 2.into(), 2.into()), "two networks first");
+    let upload = suspects.iter().find(|r| r["successful_uploads"] == 2).unwrap();
+    assert_eq!(counts(upload), (2.into(), 1.into(), 1.into()));
+    let same_network = suspects.iter().find(|r| r["successful_uploads"] == 0 && r["client_networks"] == 1).unwrap();
+    assert_eq!(counts(same_network), (2.into(), 2.into(), 1.into()));
     let text = doc.to_string();
-    for secret in ["sig0sameip", "sig0twoips", "sig0upload", "sig0single"] {
+    for secret in ["sig0sameip", "sig0twoips", "sig0upload", "sig0single", "sig0samenet", "sig0unknown"] {
         assert!(!text.contains(secret), "signature {secret} leaked");
     }
     assert!(ids.iter().all(|id| id.len() == 16));
