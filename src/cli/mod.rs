@@ -106,8 +106,9 @@ pub struct ScanArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Log files, folders (read recursively), glob patterns, `-` for stdin,
-    /// or bucket URLs: s3://bucket/prefix, gs://…, az://…, file://…
+    /// Log files, folders (read recursively), glob patterns, bucket URLs
+    /// (s3://bucket/prefix, gs://…, az://…, file://…), `-` for stdin (not
+    /// for ingest), or a lake written by ingest (for query and report).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 }
