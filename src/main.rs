@@ -100,9 +100,18 @@ fn stop_asked() -> io::Result<impl Future<Output = u8>> {
     })
 }
 
+/// What a run of `command` stopped by a signal leaves, in words.
+fn left_when_stopped(command: &Command) -> &'static str {
+    match command {
+        Command::Ingest(_) => "the lake holds what was committed, and the same ingest run again goes on from there",
+        _ => "an output file (-o) is left as it was",
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let left = left_when_stopped(&cli.command);
     let stop = match stop_asked() {
         Ok(stop) => stop,
         Err(e) => {
@@ -120,7 +129,7 @@ async fn main() -> ExitCode {
     let result = match outcome {
         Ok(result) => result,
         Err(code) => {
-            let _ = writeln!(io::stderr(), "s3logq: interrupted; an output file (-o) is left as it was");
+            let _ = writeln!(io::stderr(), "s3logq: interrupted; {left}");
             // Work still running on other threads is not waited for, but a
             // lake commit in flight is finished (milliseconds).
             let _commits = s3logq::sink::lake::hold_commits();

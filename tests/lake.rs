@@ -232,7 +232,7 @@ fn many_sources(dir: &Path, count: usize) -> PathBuf {
 }
 
 #[test]
-fn killed_ingests_end_exactly_once() {
+fn killed_and_interrupted_ingests_end_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let logs = many_sources(dir.path(), 150);
     let one_shot = dir.path().join("one-shot");
@@ -241,43 +241,54 @@ fn killed_ingests_end_exactly_once() {
     ingest(&[&logs], &one_shot, &["--commit-every", "10"]);
     let full_run = started.elapsed().as_millis() as u64;
     let lake = dir.path().join("crashed");
-    // Kill at pseudo-random moments (a fixed sequence) around a delay that
-    // follows this machine's speed rather than the one-shot run's: a kill
-    // that came after the run had finished throws that lake away and
-    // shortens the delay, one before the first commit lengthens it. Stop
-    // once a few kills landed mid-run, or once a run resumed after such a
-    // kill went through to the end (bounded either way).
+    // Stop at pseudo-random moments (a fixed sequence) around a delay that
+    // follows this machine's speed rather than the one-shot run's, by
+    // SIGKILL and, every other round, Ctrl-C (SIGINT), which ends the run
+    // once a commit in flight is carried out. A signal that came after the
+    // run had finished throws that lake away and shortens the delay, one
+    // before the first commit lengthens it. Stop once each signal landed
+    // mid-run twice, or once a run resumed after both did went through to
+    // the end (bounded either way).
     let mut seed: u64 = 0x5eed;
     let mut delay_ms = (full_run / 2).max(1);
     let mut committed = Vec::new();
-    let mut mid_run_kills = 0;
-    for _ in 0..40 {
+    let mut mid_run = [0; 2]; // kills, interrupts
+    for round in 0..40 {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let delay = Duration::from_millis(delay_ms / 2 + (seed >> 33) % (delay_ms + 1));
         let mut child = Command::new(env!("CARGO_BIN_EXE_s3logq"))
             .args(["ingest", "--commit-every", "10", "--to", lake.to_str().unwrap(), logs.to_str().unwrap()])
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         std::thread::sleep(delay);
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
+        let (signal, interrupt) = if round % 2 == 0 { ("-KILL", 0) } else { ("-INT", 1) };
+        // The run may have ended already, and kill then fails.
+        let _ = Command::new("kill").args([signal, &child.id().to_string()]).status();
+        let status = child.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        if interrupt == 1 && !status.success() {
+            assert_eq!(status.code(), Some(130), "{stderr}");
+            let left = "s3logq: interrupted; the lake holds what was committed, and the same ingest run again goes on";
+            assert!(stderr.ends_with(&format!("{left} from there\n")), "{stderr}");
+        }
         let now = committed_sources(&lake);
         committed.push(now);
         match now {
             0 => delay_ms = delay_ms * 3 / 2 + 1,
-            150 if mid_run_kills > 0 => break,
+            150 if mid_run.iter().all(|&n| n > 0) => break,
             150 => {
                 std::fs::remove_dir_all(&lake).unwrap();
                 delay_ms = (delay_ms / 2).max(1);
             }
-            _ => mid_run_kills += 1,
+            _ => mid_run[interrupt] += 1,
         }
-        if mid_run_kills == 4 {
+        if mid_run.iter().all(|&n| n >= 2) {
             break;
         }
     }
-    assert!(mid_run_kills > 0, "no kill landed mid-run: {committed:?}");
+    assert!(mid_run.iter().all(|&n| n > 0), "kills and interrupts mid-run {mid_run:?}: {committed:?}");
     ingest(&[&logs], &lake, &[]);
     let sql = "SELECT source_file, source_line FROM logs ORDER BY source_file, source_line";
     let expected = query_csv(sql, &one_shot, &[]);
