@@ -4,7 +4,8 @@
 //! group sorted by time), so that a bucket of many small log objects makes
 //! a few large files. Exactly once, even when killed at any moment:
 //!
-//! 1. data is written to `….parquet.tmp` files, invisible to every engine;
+//! 1. data is written to hidden `.part-….parquet.tmp` files, which no
+//!    engine reads ([`pending_path`]);
 //! 2. the manifest naming the new files is committed (a line appended to
 //!    its log and synced, or a new checkpoint renamed into place);
 //! 3. the `.tmp` files are renamed to `.parquet`, and files of replaced

@@ -36,13 +36,23 @@ const LOG_SUFFIX: &str = ".log";
 /// 2: a checkpoint listing each file once, and the log.
 const VERSION: u32 = 2;
 
-/// Appended to a data file's path while it is written: the writer renames
+/// Appended to a data file's name while it is written: the writer renames
 /// it to its path once the commit naming it is in the manifest.
 const PENDING_SUFFIX: &str = ".tmp";
 
 /// Where the data file `rel` of the lake `dir` lies until its commit is
-/// carried out.
+/// carried out: `date=…/.part-….parquet.tmp`. The leading dot hides it from
+/// the engines `s3logq ddl` writes for (Athena, Trino and Spark read every
+/// file of a partition's folder but hidden ones; DuckDB reads `*.parquet`).
 pub fn pending_path(dir: &Path, rel: &str) -> PathBuf {
+    let (folder, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    dir.join(folder).join(format!(".{name}{PENDING_SUFFIX}"))
+}
+
+/// Where earlier writers, which did not hide pending files, wrote `rel`
+/// until its commit was carried out (`date=…/part-….parquet.tmp`): a lake
+/// such a writer was stopped in still opens.
+fn unhidden_pending_path(dir: &Path, rel: &str) -> PathBuf {
     dir.join(format!("{rel}{PENDING_SUFFIX}"))
 }
 
@@ -518,15 +528,13 @@ impl LakeFiles {
 }
 
 /// Where the committed data file `rel` lies in the lake `dir`: at its path,
-/// or still at its pending one. The path is looked at again last, in case
-/// the writer renamed the file between the first two looks.
+/// or still at a pending one. The path is looked at again last, in case the
+/// writer renamed the file between the looks.
 pub fn locate(dir: &Path, rel: &str) -> Result<PathBuf, ManifestError> {
     let path = dir.join(rel);
-    let pending = pending_path(dir, rel);
-    [&path, &pending, &path]
+    [path.clone(), pending_path(dir, rel), unhidden_pending_path(dir, rel), path.clone()]
         .into_iter()
         .find(|p| p.is_file())
-        .cloned()
         .ok_or_else(|| ManifestError::MissingFile { path: path.display().to_string() })
 }
 
@@ -583,8 +591,12 @@ mod tests {
         std::fs::write(pending_path(dir.path(), &p2.path), "").unwrap();
         let files = LakeFiles::load(dir.path()).unwrap();
         let found = files.files_in(dir.path(), None, None).unwrap();
-        assert_eq!(found, [dir.path().join(&p1.path), dir.path().join("date=2026-11-21/p2.parquet.tmp")]);
-        std::fs::remove_file(pending_path(dir.path(), &p2.path)).unwrap();
+        assert_eq!(found, [dir.path().join(&p1.path), dir.path().join("date=2026-11-21/.p2.parquet.tmp")]);
+        // Or by a writer that did not hide its pending files yet.
+        std::fs::rename(pending_path(dir.path(), &p2.path), dir.path().join("date=2026-11-21/p2.parquet.tmp")).unwrap();
+        let found = files.files_in(dir.path(), None, None).unwrap();
+        assert_eq!(found[1], dir.path().join("date=2026-11-21/p2.parquet.tmp"));
+        std::fs::remove_file(&found[1]).unwrap();
         assert_eq!(files.files_in(dir.path(), None, Some(25)).unwrap(), [dir.path().join(&p1.path)]);
         let missing = files.files_in(dir.path(), None, None).unwrap_err();
         let expected = dir.path().join(&p2.path).display().to_string();
