@@ -6,11 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::catalog::{MemTable, TableProvider};
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{MemTable, Session, TableProvider};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionContext, col, lit};
 
 use super::LogsError;
@@ -58,7 +62,8 @@ fn files_table(files: Vec<PathBuf>, window: TimeWindow) -> Result<Arc<dyn TableP
     let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension("");
     let config =
         ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(logs_schema());
-    let table: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+    let listing = Arc::new(ListingTable::try_new(config)?);
+    let table: Arc<dyn TableProvider> = Arc::new(StillThere { files, listing });
     if window.is_open() {
         return Ok(table);
     }
@@ -70,4 +75,79 @@ fn files_table(files: Vec<PathBuf>, window: TimeWindow) -> Result<Arc<dyn TableP
         df = df.filter(col("time").lt(lit(timestamp(until))))?;
     }
     Ok(df.into_view())
+}
+
+/// A lake's files as one table whose scans make sure, once DataFusion has
+/// listed the files, that each is still there. A file an ingest deleted
+/// before the listing (a changed source's file, replaced, or a pending one,
+/// renamed) would otherwise be left out of the answer without a word: the
+/// listing takes a missing file for an empty folder. A file is never
+/// written again under a name once gone, so one still there after the
+/// listing was there during it; one deleted later fails the read itself.
+#[derive(Debug)]
+struct StillThere {
+    files: Vec<PathBuf>,
+    listing: Arc<ListingTable>,
+}
+
+#[async_trait]
+impl TableProvider for StillThere {
+    fn schema(&self) -> SchemaRef {
+        self.listing.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.listing.table_type()
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        self.listing.supports_filters_pushdown(filters)
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let plan = self.listing.scan(state, projection, filters, limit).await?;
+        match self.files.iter().find(|f| !f.is_file()) {
+            Some(gone) => {
+                Err(DataFusionError::External(Box::new(LogsError::LakeChanged { path: gone.display().to_string() })))
+            }
+            None => Ok(plan),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::RecordBatch;
+    use datafusion::parquet::arrow::ArrowWriter;
+
+    use super::*;
+
+    /// An empty Parquet file of the `logs` columns at `path`.
+    fn empty_file(path: &Path) -> PathBuf {
+        let mut writer = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), logs_schema(), None).unwrap();
+        writer.write(&RecordBatch::new_empty(logs_schema())).unwrap();
+        writer.close().unwrap();
+        path.to_path_buf()
+    }
+
+    #[tokio::test]
+    async fn a_file_deleted_before_the_listing_fails_the_scan_rather_than_leave_it_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = vec![empty_file(&dir.path().join("a.parquet")), empty_file(&dir.path().join("b.parquet"))];
+        for window in [TimeWindow::default(), TimeWindow { since: Some(0), until: None }] {
+            let table = files_table(files.clone(), window).unwrap();
+            assert_eq!(SessionContext::new().read_table(table).unwrap().count().await.unwrap(), 0);
+        }
+        let table = files_table(files.clone(), TimeWindow::default()).unwrap();
+        std::fs::remove_file(&files[1]).unwrap();
+        let error = SessionContext::new().read_table(table).unwrap().count().await.unwrap_err();
+        let expected = format!("{}: an ingest replaced this data file", files[1].display());
+        assert!(error.to_string().contains(&expected), "{error}");
+    }
 }

@@ -236,6 +236,11 @@ pub enum LogsError {
     LakeCount { dir: String, source: DataFusionError },
     #[error("{dir}: reading the lake's data files failed: {source}")]
     LakeTable { dir: String, source: DataFusionError },
+    #[error(
+        "{path}: an ingest replaced this data file of the lake while it was being read, \
+         so the answer would lack its records; run again"
+    )]
+    LakeChanged { path: String },
 }
 
 /// A session with s3logq's UDFs and `table` as `logs`.
