@@ -4,6 +4,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -269,7 +270,10 @@ fn killed_and_interrupted_ingests_end_exactly_once() {
         let status = child.wait().unwrap();
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-        if interrupt == 1 && !status.success() {
+        // A SIGINT in the first moments of the process, before it watches
+        // for one, ends it as the system does; that round proves nothing.
+        let before_watching = status.signal() == Some(2);
+        if interrupt == 1 && !status.success() && !before_watching {
             assert_eq!(status.code(), Some(130), "{stderr}");
             let left = "s3logq: interrupted; the lake holds what was committed, and the same ingest run again goes on";
             assert!(stderr.ends_with(&format!("{left} from there\n")), "{stderr}");
@@ -289,7 +293,8 @@ fn killed_and_interrupted_ingests_end_exactly_once() {
                 std::fs::remove_dir_all(&lake).unwrap();
                 delay_ms = (delay_ms / 2).max(1);
             }
-            _ => mid_run[interrupt] += 1,
+            _ if !before_watching => mid_run[interrupt] += 1,
+            _ => {}
         }
         if mid_run.iter().all(|&n| n >= 2) {
             break;
