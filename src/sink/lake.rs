@@ -518,9 +518,9 @@ fn lock_lake(dir: &Path) -> Result<File, LakeError> {
 fn recover(dir: &Path, manifest: &Manifest) -> Result<(), LakeError> {
     let committed: HashSet<&str> = manifest.files().map(|f| f.path.as_str()).collect();
     for rel in &committed {
-        let (found, path) = (locate(dir, rel)?, dir.join(rel));
-        if found != path {
-            std::fs::rename(&found, &path).map_err(io_error(&found))?;
+        let found = locate(dir, rel)?;
+        if !found.ends_with(rel) {
+            std::fs::rename(&found, dir.join(rel)).map_err(io_error(&found))?;
         }
     }
     let Ok(dates) = std::fs::read_dir(dir) else { return Ok(()) };

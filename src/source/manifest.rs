@@ -532,7 +532,10 @@ impl LakeFiles {
 /// writer renamed the file between the looks.
 pub fn locate(dir: &Path, rel: &str) -> Result<PathBuf, ManifestError> {
     let path = dir.join(rel);
-    [path.clone(), pending_path(dir, rel), unhidden_pending_path(dir, rel), path.clone()]
+    if path.is_file() {
+        return Ok(path);
+    }
+    [pending_path(dir, rel), unhidden_pending_path(dir, rel), path.clone()]
         .into_iter()
         .find(|p| p.is_file())
         .ok_or_else(|| ManifestError::MissingFile { path: path.display().to_string() })
