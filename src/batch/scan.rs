@@ -15,7 +15,7 @@ use datafusion::arrow::error::ArrowError;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use tokio::sync::mpsc;
 
-use super::builder::{BatchBuilder, LineTally};
+use super::builder::{BatchBuilder, LineTally, Rejected};
 use super::gather::{Parcel, SmallBatches};
 use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker, WindowChunker};
 use crate::source::{Body, BodyReader, Input, LogText, RemoteObject, SourceError, StoreOptions, fetched, open};
@@ -149,7 +149,8 @@ impl ScanReport {
         }
     }
 
-    /// The first few rejected lines, in the order they were met.
+    /// The first few rejected lines by input name and line number, whatever
+    /// order the threads met them in.
     pub fn samples(&self) -> Vec<RejectSample> {
         self.samples.lock().map(|s| s.clone()).unwrap_or_default()
     }
@@ -230,12 +231,7 @@ impl ScanReport {
             *by_input.entry(chunk.source.clone()).or_default() += tally.rejected.len() as u64;
         }
         if let Ok(mut samples) = self.samples.lock() {
-            let room = REJECT_SAMPLES.saturating_sub(samples.len());
-            samples.extend(tally.rejected.iter().take(room).map(|r| RejectSample {
-                source: chunk.source.clone(),
-                line: r.line,
-                reason: r.error.to_string(),
-            }));
+            keep_first_samples(&mut samples, &chunk.source, &tally.rejected);
         }
         let Some(sink) = &self.reject_sink else {
             return Ok(());
@@ -341,6 +337,17 @@ fn spawn_readers(texts: Arc<Texts>, readers: usize, pool: BufferPool, chunks: Ch
             }
         });
     }
+}
+
+/// Adds the lines of `source` in `rejected` (in line order) to `samples`,
+/// keeping the first [`REJECT_SAMPLES`] by input name and line number, so
+/// that the same run shows the same examples however its chunks were shared
+/// out between threads.
+fn keep_first_samples(samples: &mut Vec<RejectSample>, source: &Arc<str>, rejected: &[Rejected]) {
+    let sample = |r: &Rejected| RejectSample { source: source.clone(), line: r.line, reason: r.error.to_string() };
+    samples.extend(rejected.iter().take(REJECT_SAMPLES).map(sample));
+    samples.sort_by(|a, b| (&a.source, a.line).cmp(&(&b.source, b.line)));
+    samples.truncate(REJECT_SAMPLES);
 }
 
 /// Parses the parcels of `chunks` on `threads` rayon workers into batches
@@ -507,6 +514,7 @@ mod tests {
     use std::path::Path;
 
     use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::buffer::Buffer;
     use datafusion::arrow::datatypes::Int64Type;
     use object_store::ObjectStore;
     use object_store::local::LocalFileSystem;
@@ -531,6 +539,26 @@ mod tests {
             }
         }
         by_object.into_iter().map(|(file, (rows, sum, last))| (file, rows, sum, last)).collect()
+    }
+
+    #[test]
+    fn the_rejected_lines_shown_are_the_first_by_input_and_line_whatever_order_chunks_finish_in() {
+        let bad_lines = |count: usize| Buffer::from_vec("not a log line\n".repeat(count).into_bytes());
+        let chunks = [
+            Chunk::new("b.log".into(), 1, bad_lines(3)),
+            Chunk::new("a.log".into(), 20, bad_lines(2)),
+            Chunk::new("a.log".into(), 7, bad_lines(2)),
+        ];
+        let columns: Arc<[Column]> = [Column::SourceLine].into();
+        let parsed = BatchBuilder::new(columns.clone(), projected_schema(&columns)).build(&chunks).expect("parse");
+        let report = ScanReport::default();
+        for (chunk, tally) in chunks.iter().zip(&parsed.tallies) {
+            report.record(chunk, tally).expect("record");
+        }
+        let shown: Vec<_> = report.samples().iter().map(|s| format!("{}:{}", s.source, s.line)).collect();
+        assert_eq!(shown, ["a.log:7", "a.log:8", "a.log:20", "a.log:21", "b.log:1"]);
+        assert_eq!(report.totals().rejected, 7);
+        assert!(report.samples()[0].reason.contains("field `"), "{:?}", report.samples()[0].reason);
     }
 
     #[tokio::test(flavor = "multi_thread")]
