@@ -163,10 +163,11 @@ impl ScanReport {
         }
     }
 
-    /// The objects given up on, each as `url: error`.
+    /// The objects given up on, each as `url: error`, by URL.
     pub fn failures(&self) -> Vec<String> {
-        let each = |f: &Vec<(String, String)>| f.iter().map(|(url, message)| format!("{url}: {message}")).collect();
-        self.failures.lock().map(|f| each(&f)).unwrap_or_default()
+        let mut failures = self.failures.lock().map(|f| f.clone()).unwrap_or_default();
+        failures.sort();
+        failures.into_iter().map(|(url, message)| format!("{url}: {message}")).collect()
     }
 
     /// Counts what the arguments name: the inputs to read, and the objects
@@ -559,6 +560,15 @@ mod tests {
         assert_eq!(shown, ["a.log:7", "a.log:8", "a.log:20", "a.log:21", "b.log:1"]);
         assert_eq!(report.totals().rejected, 7);
         assert!(report.samples()[0].reason.contains("field `"), "{:?}", report.samples()[0].reason);
+    }
+
+    #[test]
+    fn objects_given_up_on_are_listed_by_url_whatever_order_they_failed_in() {
+        let report = ScanReport::default();
+        report.record_failed("s3://logs/b", "timed out");
+        report.record_failed("s3://logs/a", "broken body");
+        assert_eq!(report.failures(), ["s3://logs/a: broken body", "s3://logs/b: timed out"]);
+        assert_eq!(report.totals().failed_objects, 2);
     }
 
     #[tokio::test(flavor = "multi_thread")]
