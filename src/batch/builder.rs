@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 
 use super::record_test::RecordTest;
-use super::text::{TextColumn, TextSource};
+use super::text::{SourceNames, TextColumn, TextSource};
 use crate::chunk::Chunk;
 use crate::parse::derive::DerivedParts;
 use crate::parse::{DayCache, Derived, KNOWN_FIELDS, LogRecord, ParseError, parse_line_into};
@@ -214,17 +214,18 @@ impl BatchBuilder {
             computed: self.computed.iter().map(|c| ColumnBuilder::new(c.kind(), rows_hint)).collect(),
             days: DayCache::default(),
         };
-        let mut blocks = Vec::with_capacity(2 * chunks.len());
+        let mut names = SourceNames::default();
         let mut tallies = Vec::with_capacity(chunks.len());
         let mut rows = 0usize;
         for (index, chunk) in chunks.iter().enumerate() {
-            let text = TextSource::new(&chunk.data, &chunk.source, index as u32);
+            let text = TextSource::new(&chunk.data, &chunk.source, index as u32, &mut names);
             let tally = self.parse_chunk(chunk, &mut builders, &text);
             self.number_lines(&mut builders, tally.first_line - 1, rows);
             rows += tally.rows as usize;
-            blocks.extend(text.blocks());
             tallies.push(tally);
         }
+        let blocks: Vec<Buffer> =
+            std::iter::once(names.finish()).chain(chunks.iter().map(|c| c.data.clone())).collect();
         let arrays = self.finish(builders, &blocks);
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
@@ -277,10 +278,14 @@ impl BatchBuilder {
     }
 
     /// The arrays of the projection, in its order: both builder lists keep
-    /// that order, so each column takes the next array of its list.
+    /// that order, so each column takes the next array of its list. Text
+    /// columns point into `blocks` (the names, then the chunks); the column
+    /// of file names into the names alone.
     fn finish(&self, builders: Builders, blocks: &[Buffer]) -> Vec<ArrayRef> {
         let mut raw_text = builders.raw_text.into_iter().map(|b| b.finish(blocks));
-        let mut computed = builders.computed.into_iter().map(|b| b.finish(blocks));
+        let names = &blocks[..1];
+        let mut computed = (self.computed.iter().zip(builders.computed))
+            .map(|(c, b)| b.finish(if *c == Column::SourceFile { names } else { blocks }));
         self.columns.iter().filter_map(|c| if is_raw_text(*c) { raw_text.next() } else { computed.next() }).collect()
     }
 

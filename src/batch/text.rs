@@ -5,16 +5,22 @@
 //! the record came from, the file name, or a small buffer of copied values.
 //! One column holds the records of several chunks (small files are parsed
 //! a parcel at a time into one batch), each chunk's values pointing into
-//! its own buffers.
+//! its own buffer and the file names into one buffer for the batch: a
+//! parcel of small files has hundreds of chunks, and every operator that
+//! handles a column clones and drops its list of buffers.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, StringViewArray};
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 
-/// The buffer of a column's copied values; the chunks' buffers follow it,
-/// two per chunk (see [`TextSource::new`]).
+/// The buffer of a column's copied values; the batch's file names follow
+/// it, then one buffer per chunk (see [`TextSource::new`]).
 const COPIES_BLOCK: u32 = 0;
+/// The file names of a batch's chunks ([`SourceNames`]).
+const NAMES_BLOCK: u32 = 1;
+/// The first chunk's buffer.
+const FIRST_CHUNK_BLOCK: u32 = 2;
 
 /// Values up to this long live in the view itself.
 const MAX_INLINE: usize = 12;
@@ -73,30 +79,57 @@ fn inline_bytes(v: &[u8]) -> u128 {
     }
 }
 
+/// The file names of a batch's chunks, one after another in one buffer:
+/// block [`NAMES_BLOCK`] of its text columns.
+#[derive(Default)]
+pub struct SourceNames {
+    bytes: Vec<u8>,
+    /// Where the name added last starts (it runs to the end).
+    last: Option<usize>,
+}
+
+impl SourceNames {
+    /// The view of `name`, added unless it is the name added last (the
+    /// chunks of one file).
+    fn view(&mut self, name: &str) -> u128 {
+        let start = match self.last {
+            Some(start) if &self.bytes[start..] == name.as_bytes() => start,
+            _ => {
+                let start = self.bytes.len();
+                self.bytes.extend_from_slice(name.as_bytes());
+                self.last = Some(start);
+                start
+            }
+        };
+        view(name.as_bytes(), NAMES_BLOCK, start as u32)
+    }
+
+    /// The buffer of the names, to come first in the blocks given to
+    /// [`TextColumn::finish`].
+    pub fn finish(self) -> Buffer {
+        Buffer::from_vec(self.bytes)
+    }
+}
+
 /// Where the text values of one chunk's records live: the chunk (each line
-/// checked for UTF-8 before any view points into it) and the file name.
+/// checked for UTF-8 before any view points into it), and the file name in
+/// the batch's [`SourceNames`].
 pub struct TextSource {
     chunk: Buffer,
-    source: Buffer,
-    /// The chunk's block in the batch's columns; the file name's follows.
+    /// The chunk's block in the batch's columns.
     chunk_block: u32,
     /// The file name's view, the same on every row.
     source_view: u128,
 }
 
 impl TextSource {
-    /// The text of the `index`th chunk of a batch, whose views point at
-    /// blocks `1 + 2 * index` (the chunk) and `2 + 2 * index` (the file
-    /// name): its [`TextSource::blocks`] are to be the batch's blocks there.
-    pub fn new(chunk: &Buffer, source: &str, index: u32) -> Self {
-        let chunk_block = 1 + 2 * index;
-        let source_view = view(source.as_bytes(), chunk_block + 1, 0);
-        TextSource { chunk: chunk.clone(), source: Buffer::from(source.as_bytes()), chunk_block, source_view }
-    }
-
-    /// The chunk's and the file name's buffers, in block order.
-    pub fn blocks(&self) -> [Buffer; 2] {
-        [self.chunk.clone(), self.source.clone()]
+    /// The text of the `index`th chunk of a batch, named `source`, whose
+    /// views point at block `2 + index`: the blocks given to
+    /// [`TextColumn::finish`] are to be the batch's names, then its chunks
+    /// in order.
+    pub fn new(chunk: &Buffer, source: &str, index: u32, names: &mut SourceNames) -> Self {
+        let source_view = names.view(source);
+        TextSource { chunk: chunk.clone(), chunk_block: FIRST_CHUNK_BLOCK + index, source_view }
     }
 
     /// The view of `value` when it is a slice of the chunk with 12 bytes of
@@ -230,8 +263,9 @@ impl TextColumn {
         self.extend(std::iter::once(value), text);
     }
 
-    /// The column, pointing into `blocks`: the [`TextSource::blocks`] of
-    /// each chunk it was filled from, in order.
+    /// The column, pointing into `blocks`: the batch's [`SourceNames`],
+    /// then the buffer of each chunk it was filled from, in order (the
+    /// names alone for a column that holds no value of a chunk).
     pub fn finish(mut self, blocks: &[Buffer]) -> ArrayRef {
         let nulls = take_nulls(&mut self.views);
         let copies = Buffer::from_vec(self.copies);
@@ -258,10 +292,18 @@ mod tests {
 
     use super::*;
 
+    /// The text source of `chunk`, named `name`, and the blocks of a batch
+    /// of it alone.
+    fn alone(chunk: &Buffer, name: &str) -> (TextSource, [Buffer; 2]) {
+        let mut names = SourceNames::default();
+        let text = TextSource::new(chunk, name, 0, &mut names);
+        (text, [names.finish(), chunk.clone()])
+    }
+
     #[test]
     fn views_point_at_chunk_source_copies_or_inline_bytes() {
         let chunk = Buffer::from("short a value longer than twelve bytes".as_bytes());
-        let text = TextSource::new(&chunk, "s3://bucket/a/long/object/key", 0);
+        let (text, blocks) = alone(&chunk, "s3://bucket/a/long/object/key");
         let mut column = TextColumn::with_capacity(4);
         let bytes = chunk.as_slice();
         column.append(Some(&bytes[..5]), &text);
@@ -270,7 +312,7 @@ mod tests {
         column.extend_source(1, &text);
         column.append(Some("canonical_user".as_bytes()), &text);
         column.append(Some("iam_user".as_bytes()), &text);
-        let array = column.finish(&text.blocks());
+        let array = column.finish(&blocks);
         let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
         let values: Vec<Option<&str>> = strings.iter().collect();
         assert_eq!(
@@ -292,42 +334,76 @@ mod tests {
     }
 
     #[test]
-    fn the_values_of_several_chunks_point_into_their_own_chunk_and_file_name() {
-        let names = ["s3://bucket/first/object/key", "s3://bucket/second/object/key"];
-        let chunks = ["first chunk, a value longer than twelve bytes", "second chunk, another long value"];
+    fn the_values_of_several_chunks_point_into_their_own_chunk_and_one_buffer_of_names() {
+        let names = ["s3://bucket/first/object/key", "s3://bucket/second/object/key", "s3://bucket/second/object/key"];
+        let chunks =
+            ["first chunk, a value longer than twelve bytes", "second chunk, another long value", "third chunk"];
+        let chunks: Vec<Buffer> = chunks.iter().map(|c| Buffer::from(c.as_bytes())).collect();
+        let mut source_names = SourceNames::default();
         let sources: Vec<TextSource> =
-            (0..2).map(|i| TextSource::new(&Buffer::from(chunks[i].as_bytes()), names[i], i as u32)).collect();
-        let mut column = TextColumn::with_capacity(6);
+            (0..3).map(|i| TextSource::new(&chunks[i], names[i], i as u32, &mut source_names)).collect();
+        let mut column = TextColumn::with_capacity(9);
         for text in &sources {
             let bytes = text.chunk.as_slice();
             let first_word = bytes.iter().position(|&b| b == b' ').unwrap();
-            column.append(Some(&bytes[first_word + 8..]), text);
+            column.append(Some(&bytes[(first_word + 8).min(bytes.len())..]), text);
             column.append(Some(&bytes[..first_word]), text);
             column.extend_source(1, text);
         }
-        let blocks: Vec<Buffer> = sources.iter().flat_map(TextSource::blocks).collect();
+        let names_buffer = source_names.finish();
+        assert_eq!(
+            names_buffer.as_slice(),
+            (names[0].to_owned() + names[1]).as_bytes(),
+            "a file's chunks share its name"
+        );
+        let blocks: Vec<Buffer> = std::iter::once(names_buffer).chain(chunks).collect();
         let array = column.finish(&blocks);
         let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
         let values: Vec<&str> = strings.iter().flatten().collect();
         assert_eq!(
             values,
-            ["a value longer than twelve bytes", "first", names[0], "another long value", "second", names[1]]
+            [
+                "a value longer than twelve bytes",
+                "first",
+                names[0],
+                "another long value",
+                "second",
+                names[1],
+                "",
+                "third",
+                names[2]
+            ]
         );
         let block_of = |row: usize| (strings.views()[row] >> 64) as u32;
-        assert_eq!([0, 2, 3, 5].map(block_of), [1, 2, 3, 4], "each chunk's blocks, after the copies");
-        assert_eq!(strings.data_buffers().len(), 5);
+        assert_eq!([0, 2, 3, 5, 8].map(block_of), [2, 1, 3, 1, 1], "each chunk's own block, every name in the names'");
+        assert_eq!(strings.data_buffers().len(), 5, "the copies, the names and three chunks");
+    }
+
+    #[test]
+    fn a_column_of_file_names_needs_only_the_names() {
+        let chunks = ["a chunk of one file", "a chunk of another"].map(|c| Buffer::from(c.as_bytes()));
+        let names = ["s3://bucket/one/long/object/key", "s3://bucket/another/long/object/key"];
+        let mut source_names = SourceNames::default();
+        let mut column = TextColumn::with_capacity(3);
+        for (i, chunk) in chunks.iter().enumerate() {
+            column.extend_source(i + 1, &TextSource::new(chunk, names[i], i as u32, &mut source_names));
+        }
+        let array = column.finish(&[source_names.finish()]);
+        let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
+        assert_eq!(strings.iter().flatten().collect::<Vec<_>>(), [names[0], names[1], names[1]]);
+        assert_eq!(strings.data_buffers().len(), 2);
     }
 
     #[test]
     fn nulls_land_on_their_rows_across_mask_words() {
         let chunk = Buffer::from("a value longer than twelve bytes, then more".as_bytes());
-        let text = TextSource::new(&chunk, "f", 0);
+        let (text, blocks) = alone(&chunk, "f");
         let null_rows = [0, 63, 64, 129];
         let mut column = TextColumn::with_capacity(130);
         for row in 0..130 {
             column.append((!null_rows.contains(&row)).then_some(&chunk.as_slice()[2..30]), &text);
         }
-        let array = column.finish(&text.blocks());
+        let array = column.finish(&blocks);
         assert_eq!(array.null_count(), null_rows.len());
         let nulls: Vec<usize> = (0..130).filter(|r| array.is_null(*r)).collect();
         assert_eq!(nulls, null_rows);
@@ -338,7 +414,7 @@ mod tests {
         let mut all_valid = TextColumn::with_capacity(64);
         (0..64).for_each(|_| all_valid.append(Some(&chunk.as_slice()[..1]), &text));
         all_valid.append(Some(&chunk.as_slice()[..0]), &text);
-        let all_valid = all_valid.finish(&text.blocks());
+        let all_valid = all_valid.finish(&blocks);
         assert!(all_valid.nulls().is_none(), "no mask without nulls");
         let strings = all_valid.as_any().downcast_ref::<StringViewArray>().unwrap();
         assert_eq!((strings.value(64), strings.views()[64]), ("", 0), "an empty value is not a null");
@@ -347,16 +423,16 @@ mod tests {
     #[test]
     fn views_near_the_chunk_end_match_views_elsewhere() {
         let chunk = Buffer::from("0123456789abcdefghij".as_bytes());
-        let text = TextSource::new(&chunk, "f", 0);
+        let (text, blocks) = alone(&chunk, "f");
         let bytes = chunk.as_slice();
         for start in 0..bytes.len() {
             for end in start..=bytes.len() {
                 let mut column = TextColumn::with_capacity(1);
                 column.append(Some(&bytes[start..end]), &text);
-                let array = column.finish(&text.blocks());
+                let array = column.finish(&blocks);
                 let strings = array.as_any().downcast_ref::<StringViewArray>().unwrap();
                 assert_eq!(strings.value(0).as_bytes(), &bytes[start..end], "{start}..{end}");
-                assert_eq!(strings.views()[0], view(&bytes[start..end], 1, start as u32));
+                assert_eq!(strings.views()[0], view(&bytes[start..end], FIRST_CHUNK_BLOCK, start as u32));
             }
         }
     }
