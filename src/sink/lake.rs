@@ -310,26 +310,23 @@ impl LakeWriter {
     /// again without their records, and names the new file in those
     /// sources' entries (pending until the commit, which drops the old one).
     fn drop_replaced(&mut self, group: &[GroupSource]) -> Result<(), LakeError> {
-        let mut dropped: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+        // For each file of the group's old entries: the `source_file` of
+        // their records, and how many of the group's sources name it.
+        let mut dropped: BTreeMap<String, (HashSet<String>, usize)> = BTreeMap::new();
         for source in group {
             if let Some(old) = self.manifest.sources.get(&source.name) {
                 let records_name = old.source_file.clone().unwrap_or_else(|| source.name.clone());
                 for file in &old.files {
-                    dropped.entry(file.path.clone()).or_default().insert(records_name.clone());
+                    let (records_names, in_group) = dropped.entry(file.path.clone()).or_default();
+                    records_names.insert(records_name.clone());
+                    *in_group += 1;
                 }
             }
         }
-        let in_group: HashSet<&str> = group.iter().map(|s| s.name.as_str()).collect();
+        dropped.retain(|path, (_, in_group)| self.manifest.sources_naming(path) > *in_group);
         let mut updated: BTreeMap<String, SourceEntry> = BTreeMap::new();
-        for (path, records_names) in dropped {
-            let holders: Vec<String> = (self.manifest.sources.iter())
-                .filter(|(name, entry)| !in_group.contains(name.as_str()) && entry.files.iter().any(|f| f.path == path))
-                .map(|(name, _)| name.clone())
-                .collect();
-            if holders.is_empty() {
-                continue;
-            }
-            let kept = self.rewrite_without(&path, &records_names)?;
+        for (path, holders) in self.holders_outside(group, &dropped) {
+            let kept = self.rewrite_without(&path, &dropped[&path].0)?;
             for name in holders {
                 let entry = updated.entry(name.clone()).or_insert_with(|| self.manifest.sources[&name].clone());
                 entry.files.retain(|f| f.path != path);
@@ -338,6 +335,25 @@ impl LakeWriter {
         }
         self.pending.extend(updated);
         Ok(())
+    }
+
+    /// The sources outside `group` that name a file of `files`, by file:
+    /// one pass over the lake's sources, made only when some file of a
+    /// changed source is shared with sources outside its group.
+    fn holders_outside<V>(&self, group: &[GroupSource], files: &BTreeMap<String, V>) -> BTreeMap<String, Vec<String>> {
+        let mut holders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        if files.is_empty() {
+            return holders;
+        }
+        let in_group: HashSet<&str> = group.iter().map(|s| s.name.as_str()).collect();
+        for (name, entry) in &self.manifest.sources {
+            for file in entry.files.iter().filter(|f| files.contains_key(&f.path)) {
+                if !in_group.contains(name.as_str()) {
+                    holders.entry(file.path.clone()).or_default().push(name.clone());
+                }
+            }
+        }
+        holders
     }
 
     /// Writes the lake file `path` again, to a new `.tmp` file, without the

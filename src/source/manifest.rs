@@ -18,7 +18,7 @@
 //! commit say how many sources the lake holds, so the sources' entries are
 //! skipped, not built.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -91,9 +91,14 @@ pub struct SourceEntry {
 /// The committed state of a lake, and where its log stands.
 #[derive(Debug, Clone, Default)]
 pub struct Manifest {
+    /// Read here; entered only by a commit, which keeps `naming` in step.
     pub sources: BTreeMap<String, SourceEntry>,
     /// Every committed data file.
     files: FileMap,
+    /// How many sources name each committed file: so that a commit finds
+    /// the files no source names any more, and a writer whether a changed
+    /// source shares a file with others, without a pass over every source.
+    naming: HashMap<String, usize>,
     /// Commits made since the lake was created (0 for a version 1 one).
     commits: u64,
     /// The commit the checkpoint was written at, which names its log.
@@ -341,14 +346,14 @@ impl Manifest {
         let path = dir.join(MANIFEST_FILE);
         for (name, stored) in checkpoint.sources {
             let entry = manifest.resolve(stored, &path)?;
-            manifest.sources.insert(name, entry);
+            manifest.put(name, entry);
         }
         let mut commits = manifest.commits;
         manifest.log_bytes = replay(dir, &mut commits, |record: CommitRecord<Sources>, path| {
             add_files(&mut manifest.files, record.added_files);
             for (name, stored) in record.sources {
                 let entry = manifest.resolve(stored, path)?;
-                manifest.sources.insert(name, entry);
+                manifest.put(name, entry);
             }
             drop_files(&mut manifest.files, &record.dropped_files);
             Ok(())
@@ -409,19 +414,38 @@ impl Manifest {
                 }
             }
             record.sources.insert(name.clone(), StoredSource::of(&entry));
-            if let Some(old) = self.sources.insert(name, entry) {
+            if let Some(old) = self.put(name, entry) {
                 replaced.extend(old.files.into_iter().map(|f| f.path));
             }
         }
-        if !replaced.is_empty() {
-            let named: HashSet<&str> =
-                self.sources.values().flat_map(|s| s.files.iter().map(|f| f.path.as_str())).collect();
-            record.dropped_files = replaced.into_iter().filter(|f| !named.contains(f.as_str())).collect();
-        }
+        record.dropped_files = replaced.into_iter().filter(|f| self.sources_naming(f) == 0).collect();
         drop_files(&mut self.files, &record.dropped_files);
         record.source_count = self.sources.len() as u64;
         self.commits = record.commit;
         record
+    }
+
+    /// Enters `entry` as `name`'s, counting the files it names in place of
+    /// those of the entry it replaces, which it returns.
+    fn put(&mut self, name: String, entry: SourceEntry) -> Option<SourceEntry> {
+        for file in &entry.files {
+            *self.naming.entry(file.path.clone()).or_default() += 1;
+        }
+        let old = self.sources.insert(name, entry)?;
+        for file in &old.files {
+            if let Some(count) = self.naming.get_mut(&file.path) {
+                *count -= 1;
+                if *count == 0 {
+                    self.naming.remove(&file.path);
+                }
+            }
+        }
+        Some(old)
+    }
+
+    /// How many sources name the committed file `path`.
+    pub fn sources_naming(&self, path: &str) -> usize {
+        self.naming.get(path).copied().unwrap_or(0)
     }
 
     /// Appends a commit's line to the log (after its whole lines: a torn
@@ -673,11 +697,18 @@ mod tests {
             (file("d/old.parquet", 1, 1), file("d/shared.parquet", 1, 1), file("d/new.parquet", 2, 2));
         let entries = vec![("a".into(), source(&[&old, &shared])), ("b".into(), source(&[&shared]))];
         m.commit(dir.path(), entries).unwrap();
+        let naming = |m: &Manifest| [&old, &shared, &new].map(|f| m.sources_naming(&f.path));
+        assert_eq!(naming(&m), [1, 2, 0]);
         let done = m.commit(dir.path(), vec![("a".into(), source(&[&new]))]).unwrap();
         assert_eq!(done, Committed { added: vec![new.path.clone()], dropped: vec![old.path.clone()] });
+        assert_eq!(naming(&m), [0, 1, 1]);
         let loaded = load(dir.path());
         assert_eq!(loaded.files().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["d/new.parquet", "d/shared.parquet"]);
         assert_eq!(committed(&loaded), committed(&m));
+        assert_eq!(naming(&loaded), [0, 1, 1], "counted again from the checkpoint and its log");
+        let done = m.commit(dir.path(), vec![("b".into(), source(&[&new]))]).unwrap();
+        assert_eq!(done.dropped, vec![shared.path.clone()]);
+        assert_eq!(naming(&m), [0, 0, 2]);
     }
 
     /// A lake of 20 sources in `dir`, one file each, in its checkpoint; and
