@@ -8,32 +8,58 @@
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-/// A free port on 127.0.0.1.
+/// Ports handed out by [`free_port`] in this test process, so that two
+/// tests starting servers side by side never get the same one.
+static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+
+/// A free port on 127.0.0.1, not handed out before in this process.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(PoisonError::into_inner);
+    for _ in 0..100 {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
+    panic!("no new free port in 100 tries");
 }
 
-/// True once something listens on `port`. A connection from that same
-/// port is to itself (TCP's simultaneous open, when the system picks the
-/// port being waited for as the connection's own), not to a server.
-fn listening(port: u16) -> bool {
-    TcpStream::connect(("127.0.0.1", port)).is_ok_and(|s| s.local_addr().is_ok_and(|a| a.port() != port))
+/// True once an HTTP server answers on `port`: an accepted connection is
+/// not enough, as the system accepts one on a listener that serves nothing
+/// yet (a starting server that opens the port only to check it is free). A
+/// connection from that same port is to itself (TCP's simultaneous open,
+/// when the system picks the port being waited for as the connection's
+/// own), not to a server.
+fn answering(port: u16) -> bool {
+    let address = (Ipv4Addr::LOCALHOST, port).into();
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(1)) else {
+        return false;
+    };
+    if stream.local_addr().is_ok_and(|a| a.port() == port) {
+        return false;
+    }
+    let mut head = [0u8; 5];
+    stream.set_read_timeout(Some(Duration::from_secs(2))).is_ok()
+        && stream.write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_ok()
+        && stream.read_exact(&mut head).is_ok()
+        && &head == b"HTTP/"
 }
 
 fn wait_for_port(port: u16, child: &mut Child, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !listening(port) {
+    while !answering(port) {
         assert!(child.try_wait().unwrap().is_none(), "{name} exited at start");
         assert!(Instant::now() < deadline, "{name} did not start in 60 s");
         std::thread::sleep(Duration::from_millis(100));
