@@ -429,7 +429,14 @@ impl Manifest {
     /// those of the entry it replaces, which it returns.
     fn put(&mut self, name: String, entry: SourceEntry) -> Option<SourceEntry> {
         for file in &entry.files {
-            *self.naming.entry(file.path.clone()).or_default() += 1;
+            // Looked up before it is entered: most files are named already,
+            // and their paths need no copy.
+            match self.naming.get_mut(&file.path) {
+                Some(count) => *count += 1,
+                None => {
+                    self.naming.insert(file.path.clone(), 1);
+                }
+            }
         }
         let old = self.sources.insert(name, entry)?;
         for file in &old.files {
