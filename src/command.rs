@@ -27,6 +27,7 @@ use crate::sink::file::AtomicFile;
 use crate::sink::lake::{Engine, GroupSource, LakeError, LakeWriter, SourceOutcome, SourceVersion, ddl as lake_ddl};
 use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::Input;
+use crate::source::manifest::names_a_lake;
 use crate::source::{Identified, SourceError, StoreOptions, is_remote, resolve_all};
 use crate::table::{Logs, LogsError, session_config, session_with};
 use crate::window::TimeWindow;
@@ -55,6 +56,8 @@ pub enum CommandError {
     Lake(#[from] LakeError),
     #[error("ingest reads files (stdin has no name to remember in the lake's manifest)")]
     StdinIngest,
+    #[error("{0}: a lake written by `s3logq ingest`; ingest reads raw logs (query and report read the lake)")]
+    LakeIngest(String),
     #[error("{} rejected and --strict is set (see them with --rejects FILE)", counted(*.0, "line"))]
     Strict(u64),
 }
@@ -456,6 +459,9 @@ pub fn ingest(opts: &IngestOptions) -> (ScanSummary, Result<IngestOutcome, Comma
 
 fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOutcome, CommandError> {
     let scan = &opts.scan;
+    if let Some(lake) = scan.inputs.iter().find(|a| names_a_lake(a)) {
+        return Err(CommandError::LakeIngest(lake.clone()));
+    }
     let runtime = tokio::runtime::Handle::current();
     let listing = listing_progress(scan);
     let (inputs, pruned) = runtime.block_on(resolve_all(&scan.inputs, &scan.store, &scan.window))?;

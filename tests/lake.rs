@@ -109,6 +109,29 @@ fn sources_read_together_share_files_and_a_changed_one_leaves_the_others_whole()
 }
 
 #[test]
+fn a_lake_kept_inside_the_folder_it_is_fed_from_is_not_read_as_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = copies_of_a_day(dir.path(), &["a", "b"]);
+    let lake = logs.join("lake");
+    assert!(ingest(&[&logs], &lake, &[]).contains("ingested 2 sources (44 records)"));
+    let again = ingest(&[&logs], &lake, &[]);
+    assert!(again.contains("ingested 0 sources (0 records), 2 unchanged skipped; "), "{again}");
+    assert!(!again.contains("rejected"), "{again}");
+    let (counted, stderr) =
+        ok(s3logq(&["query", "--format", "csv", "SELECT count(*) AS n FROM logs", logs.to_str().unwrap()]));
+    assert_eq!((counted.as_str(), stderr.as_str()), ("n\n44\n", ""));
+    // The lake itself is no input of an ingest.
+    let refused = s3logq(&["ingest", "--to", dir.path().join("other").to_str().unwrap(), lake.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: a lake written by `s3logq ingest`; ingest reads raw logs", lake.display())),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("other").exists(), "nothing written");
+}
+
+#[test]
 fn a_second_ingest_into_a_lake_being_written_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let logs = copies_of_a_day(dir.path(), &["a", "b"]);

@@ -164,6 +164,12 @@ pub fn is_lake(dir: &Path) -> bool {
     dir.join(MANIFEST_FILE).is_file()
 }
 
+/// True when the command-line input `arg` (a path, or a `file://` URL) is
+/// a lake.
+pub fn names_a_lake(arg: &str) -> bool {
+    is_lake(Path::new(arg.strip_prefix("file://").unwrap_or(arg)))
+}
+
 /// A file's entry on disk: its path is the key it is listed under.
 #[derive(Debug, Serialize, Deserialize)]
 struct FileStats {

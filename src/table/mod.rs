@@ -9,7 +9,7 @@ mod pushdown;
 pub mod udf;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -25,7 +25,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::batch::{BatchBuilder, FetchPolicy, RecordTest, ScanReport, spawn_scan};
 use crate::schema::{Column, logs_schema, projected_schema};
-use crate::source::manifest::{LakeFiles, ManifestError, is_lake};
+use crate::source::manifest::{LakeFiles, ManifestError, names_a_lake};
 use crate::source::{Input, SourceError, StoreOptions, resolve_all};
 use crate::window::TimeWindow;
 
@@ -169,8 +169,7 @@ impl Logs {
         store: &StoreOptions,
         report: Arc<ScanReport>,
     ) -> Result<Logs, LogsError> {
-        let lakes: Vec<&String> =
-            args.iter().filter(|a| is_lake(Path::new(a.strip_prefix("file://").unwrap_or(a)))).collect();
+        let lakes: Vec<&String> = args.iter().filter(|a| names_a_lake(a)).collect();
         match (lakes.as_slice(), args.len()) {
             ([], _) => {
                 let (found, pruned) = resolve_all(args, store, &window).await?;
