@@ -45,7 +45,7 @@ use rayon::prelude::*;
 
 use crate::parse::time::MICROS_PER_DAY;
 use crate::schema::{Column, logs_schema};
-use crate::source::manifest::{LakeFile, Manifest, ManifestError, SourceEntry, locate, pending_path};
+use crate::source::manifest::{LOCK_FILE, LakeFile, Manifest, ManifestError, SourceEntry, locate, pending_path};
 
 /// Rows buffered per date before they are sorted into one row group.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -62,9 +62,6 @@ static CARRYING_OUT: Mutex<()> = Mutex::new(());
 pub fn hold_commits() -> MutexGuard<'static, ()> {
     CARRYING_OUT.lock().unwrap_or_else(PoisonError::into_inner)
 }
-
-/// The file a writer locks, inside the lake; it holds the writer's pid.
-const LOCK_FILE: &str = "_s3logq_ingest.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {

@@ -28,6 +28,8 @@ use serde::{Deserialize, Serialize};
 
 /// The checkpoint's file name inside the lake folder.
 pub const MANIFEST_FILE: &str = "_s3logq_manifest.json";
+/// The file a writer locks, inside the lake; it holds the writer's pid.
+pub const LOCK_FILE: &str = "_s3logq_ingest.lock";
 /// Logs of commits after a checkpoint, one JSON line each:
 /// `<prefix><N><suffix>` for the checkpoint of commit N.
 const LOG_PREFIX: &str = "_s3logq_manifest.";
@@ -162,6 +164,12 @@ pub enum ManifestError {
 /// True when `dir` holds a lake.
 pub fn is_lake(dir: &Path) -> bool {
     dir.join(MANIFEST_FILE).is_file()
+}
+
+/// True when `dir` holds a lake or one being started: a writer's lock is
+/// there before its first commit writes the manifest.
+pub fn holds_lake(dir: &Path) -> bool {
+    is_lake(dir) || dir.join(LOCK_FILE).is_file()
 }
 
 /// True when the command-line input `arg` (a path, or a `file://` URL) is

@@ -225,9 +225,10 @@ fn collect_path(path: &Path, inputs: &mut Vec<Found>, walking: &mut Vec<PathBuf>
 
 /// Adds the files of the folder at `path` (`canonical` once links, `.` and
 /// `..` are resolved), recursively, in name order, hidden ones left out, and
-/// folders that hold a lake written by `ingest` too: its Parquet files and
-/// manifest are not log text (a lake kept inside the folder it is fed from
-/// would otherwise be read as logs, all of it rejected, by every run).
+/// folders that hold a lake written by `ingest` (or its first ingest's lock)
+/// too: its Parquet files and manifest are not log text (a lake kept inside
+/// the folder it is fed from would otherwise be read as logs, all of it
+/// rejected, by every run).
 fn collect_folder(
     path: &Path,
     canonical: &Path,
@@ -247,7 +248,7 @@ fn collect_folder(
         // link is followed to learn which it is.
         if kind.is_file() {
             inputs.push(Found { input: Input::File(entry), identity: Some(canonical.join(&name)) });
-        } else if !manifest::is_lake(&entry) {
+        } else if !manifest::holds_lake(&entry) {
             collect_path(&entry, inputs, walking)?;
         }
     }
@@ -509,10 +510,13 @@ mod tests {
         let names: Vec<_> = inputs.iter().map(|i| i.name()).collect();
         let root = dir.path().display().to_string();
         assert_eq!(names, [format!("{root}/a.log"), format!("{root}/b/c/d.log"), format!("{root}/b/e.log")]);
-        // A lake inside the folder is not log text.
+        // A lake inside the folder is not log text, nor one whose first
+        // ingest is under way (its lock there, its manifest not yet).
         std::fs::create_dir_all(dir.path().join("b/lake/date=2026-11-20")).unwrap();
         std::fs::write(dir.path().join("b/lake").join(manifest::MANIFEST_FILE), "{}").unwrap();
         std::fs::write(dir.path().join("b/lake/date=2026-11-20/part-1.parquet"), "PAR1").unwrap();
+        std::fs::create_dir(dir.path().join("started")).unwrap();
+        std::fs::write(dir.path().join("started").join(manifest::LOCK_FILE), "42").unwrap();
         let inputs = resolve_inputs(&[dir.path().display().to_string()]).unwrap();
         assert_eq!(inputs.len(), 3, "{inputs:?}");
         let globbed = resolve_inputs(&[format!("{root}/b/*.log")]).unwrap();
