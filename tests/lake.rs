@@ -120,6 +120,10 @@ fn a_lake_kept_inside_the_folder_it_is_fed_from_is_not_read_as_logs() {
     let (counted, stderr) =
         ok(s3logq(&["query", "--format", "csv", "SELECT count(*) AS n FROM logs", logs.to_str().unwrap()]));
     assert_eq!((counted.as_str(), stderr.as_str()), ("n\n44\n", ""));
+    // Nor by a glob pattern that matches it.
+    let pattern = format!("{}/*", logs.display());
+    let (counted, stderr) = ok(s3logq(&["query", "--format", "csv", "SELECT count(*) AS n FROM logs", &pattern]));
+    assert_eq!((counted.as_str(), stderr.as_str()), ("n\n44\n", ""));
     // The lake itself is no input of an ingest.
     let refused = s3logq(&["ingest", "--to", dir.path().join("other").to_str().unwrap(), lake.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&refused.stderr);

@@ -75,6 +75,10 @@ pub enum SourceError {
     BadGlob { pattern: String, source: glob::PatternError },
     #[error("glob pattern `{pattern}` matches no file")]
     NoMatch { pattern: String },
+    #[error(
+        "glob pattern `{pattern}` matches only the lake {lake} or its files (give the lake's folder alone to query it)"
+    )]
+    OnlyLake { pattern: String, lake: String },
     #[error("{url}: {message}")]
     Store { url: String, message: String },
     #[error("AWS profile `{name}` is not in ~/.aws/credentials or ~/.aws/config")]
@@ -188,29 +192,85 @@ fn resolve_local(arg: &str, found: &mut Vec<Found>) -> Result<(), SourceError> {
     Ok(())
 }
 
+/// Adds the files and folders that `pattern` matches, leaving out those of
+/// a lake, as a folder's walk does (`logs/*` would otherwise read the
+/// Parquet files and manifest of `logs/lake` as logs).
 fn collect_glob(pattern: &str, inputs: &mut Vec<Found>) -> Result<(), SourceError> {
-    let paths = glob::glob(pattern).map_err(|source| SourceError::BadGlob { pattern: pattern.to_string(), source })?;
     let before = inputs.len();
-    for entry in paths {
-        let path = entry.map_err(|e| {
-            let path = e.path().to_path_buf();
-            io_error(&path, e.into())
-        })?;
-        collect_path(&path, inputs, &mut Vec::new())?;
+    let mut lakes = LakeFolders::default();
+    for path in glob_matches(pattern)? {
+        let path = path?;
+        if lakes.around(&path).is_none() {
+            collect_path(&path, inputs, &mut Vec::new())?;
+        }
     }
     if inputs.len() == before {
-        return Err(SourceError::NoMatch { pattern: pattern.to_string() });
+        return Err(no_match(pattern));
     }
     Ok(())
 }
 
-/// Adds the file at `path`, or the files of the folder there; `walking`
-/// holds the canonical paths of the folders it lies in, so that a link
-/// back to one of them (whose files are read already) ends the walk there
-/// rather than going round until the system refuses the path.
+fn glob_matches(pattern: &str) -> Result<impl Iterator<Item = Result<PathBuf, SourceError>>, SourceError> {
+    let paths = glob::glob(pattern).map_err(|source| SourceError::BadGlob { pattern: pattern.to_string(), source })?;
+    Ok(paths.map(|entry| {
+        entry.map_err(|e| {
+            let path = e.path().to_path_buf();
+            io_error(&path, e.into())
+        })
+    }))
+}
+
+/// Why `pattern` added no input: it matches nothing, or only a lake.
+fn no_match(pattern: &str) -> SourceError {
+    let mut lakes = LakeFolders::default();
+    let lake = glob_matches(pattern).ok().and_then(|mut paths| {
+        paths.find_map(|path| {
+            let path = path.ok()?;
+            if manifest::holds_lake(&path) { Some(path) } else { lakes.around(&path) }
+        })
+    });
+    let pattern = pattern.to_string();
+    match lake {
+        Some(lake) => SourceError::OnlyLake { pattern, lake: lake.display().to_string() },
+        None => SourceError::NoMatch { pattern },
+    }
+}
+
+/// Which folders lie in a lake, each looked up once however many of a
+/// glob's matches it holds.
+#[derive(Default)]
+struct LakeFolders(HashMap<PathBuf, Option<PathBuf>>);
+
+impl LakeFolders {
+    /// The lake that a folder above `path` is, if any.
+    fn around(&mut self, path: &Path) -> Option<PathBuf> {
+        let folder = path.parent().filter(|folder| !folder.as_os_str().is_empty())?;
+        if let Some(lake) = self.0.get(folder) {
+            return lake.clone();
+        }
+        let lake = match manifest::holds_lake(folder) {
+            true => Some(folder.to_path_buf()),
+            false => self.around(folder),
+        };
+        self.0.insert(folder.to_path_buf(), lake.clone());
+        lake
+    }
+}
+
+/// Adds the file at `path`, or the files of the folder there, unless the
+/// folder holds a lake written by `ingest` (or its first ingest's lock):
+/// its Parquet files and manifest are not log text (a lake kept inside the
+/// folder it is fed from would otherwise be read as logs, all of it
+/// rejected, by every run). `walking` holds the canonical paths of the
+/// folders it lies in, so that a link back to one of them (whose files are
+/// read already) ends the walk there rather than going round until the
+/// system refuses the path.
 fn collect_path(path: &Path, inputs: &mut Vec<Found>, walking: &mut Vec<PathBuf>) -> Result<(), SourceError> {
     if !path.is_dir() {
         inputs.push(Found::named(Input::File(path.to_path_buf())));
+        return Ok(());
+    }
+    if manifest::holds_lake(path) {
         return Ok(());
     }
     let folder = std::fs::canonicalize(path).map_err(|e| io_error(path, e))?;
@@ -224,11 +284,7 @@ fn collect_path(path: &Path, inputs: &mut Vec<Found>, walking: &mut Vec<PathBuf>
 }
 
 /// Adds the files of the folder at `path` (`canonical` once links, `.` and
-/// `..` are resolved), recursively, in name order, hidden ones left out, and
-/// folders that hold a lake written by `ingest` (or its first ingest's lock)
-/// too: its Parquet files and manifest are not log text (a lake kept inside
-/// the folder it is fed from would otherwise be read as logs, all of it
-/// rejected, by every run).
+/// `..` are resolved), recursively, in name order, hidden ones left out.
 fn collect_folder(
     path: &Path,
     canonical: &Path,
@@ -248,7 +304,7 @@ fn collect_folder(
         // link is followed to learn which it is.
         if kind.is_file() {
             inputs.push(Found { input: Input::File(entry), identity: Some(canonical.join(&name)) });
-        } else if !manifest::holds_lake(&entry) {
+        } else {
             collect_path(&entry, inputs, walking)?;
         }
     }
@@ -521,6 +577,22 @@ mod tests {
         assert_eq!(inputs.len(), 3, "{inputs:?}");
         let globbed = resolve_inputs(&[format!("{root}/b/*.log")]).unwrap();
         assert_eq!(globbed, [Input::File(dir.path().join("b/e.log"))]);
+        // Nor is a lake that a glob matches, or a file inside one.
+        let globbed = resolve_inputs(&[format!("{root}/b/*")]).unwrap();
+        assert_eq!(globbed, [Input::File(dir.path().join("b/c/d.log")), Input::File(dir.path().join("b/e.log"))]);
+        let globbed = resolve_inputs(&[format!("{root}/*/*/*")]).unwrap();
+        assert_eq!(globbed, [Input::File(dir.path().join("b/c/d.log"))]);
+        let only_lake = resolve_inputs(&[format!("{root}/b/lake/date=*/*.parquet")]).unwrap_err();
+        let lake = dir.path().join("b/lake").display().to_string();
+        assert_eq!(
+            only_lake.to_string(),
+            format!(
+                "glob pattern `{root}/b/lake/date=*/*.parquet` matches only the lake {lake} or its files \
+                 (give the lake's folder alone to query it)"
+            )
+        );
+        let lake_itself = resolve_inputs(&[format!("{root}/b/la*")]);
+        assert!(matches!(&lake_itself, Err(SourceError::OnlyLake { lake: l, .. }) if *l == lake), "{lake_itself:?}");
         assert!(matches!(resolve_inputs(&[format!("{root}/zz*")]), Err(SourceError::NoMatch { .. })));
         assert!(matches!(resolve_inputs(&[format!("{root}/missing")]), Err(SourceError::NotFound { .. })));
     }
