@@ -136,6 +136,44 @@ fn rejects_file_keeps_every_rejected_line_and_strict_fails() {
 }
 
 #[test]
+fn rejects_file_lists_lines_by_file_and_line_whatever_order_they_are_parsed_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let sample = std::fs::read_to_string(sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978")).unwrap();
+    let good = sample.lines().next().unwrap();
+    // Three chunks of one file, a bad line every 2,000, parsed side by side
+    // with twenty small files, each with a bad second line.
+    let mut big = String::new();
+    let mut expected = Vec::new();
+    for line in 1.. {
+        if big.len() > 9 << 20 {
+            break;
+        }
+        if line % 2_000 == 1 {
+            big.push_str("not a log line\n");
+            expected.push(format!("{}:{line}", logs.join("big.log").display()));
+        } else {
+            big.push_str(good);
+            big.push('\n');
+        }
+    }
+    std::fs::write(logs.join("big.log"), big).unwrap();
+    for n in 0..20 {
+        let small = logs.join(format!("f-{n:02}.log"));
+        std::fs::write(&small, format!("{good}\nbad line {n}\n{good}\n")).unwrap();
+        expected.push(format!("{}:2", small.display()));
+    }
+    let rejects = dir.path().join("rejects.tsv");
+    let sql = "SELECT count(*) FROM logs";
+    let out = s3logq(&["query", "--rejects", rejects.to_str().unwrap(), sql, logs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let written = std::fs::read_to_string(&rejects).unwrap();
+    let listed: Vec<&str> = written.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(listed, expected);
+}
+
+#[test]
 fn a_query_reading_logs_twice_counts_each_line_and_reject_once() {
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.tsv");

@@ -7,6 +7,7 @@
 pub mod builder;
 mod gather;
 pub mod record_test;
+mod rejects;
 pub mod scan;
 mod text;
 

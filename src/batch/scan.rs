@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use super::builder::{BatchBuilder, LineTally, Rejected};
 use super::gather::{Parcel, SmallBatches};
+use super::rejects::RejectsFile;
 use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker, WindowChunker};
 use crate::source::{Body, BodyReader, Input, LogText, RemoteObject, SourceError, StoreOptions, fetched, open};
 use futures::StreamExt;
@@ -117,7 +118,7 @@ pub struct ScanReport {
     /// The objects given up on: URL and error.
     failures: Mutex<Vec<(String, String)>>,
     samples: Mutex<Vec<RejectSample>>,
-    reject_sink: Option<Mutex<Box<dyn Write + Send>>>,
+    rejects_file: Option<Mutex<RejectsFile>>,
     /// The inputs counted so far, by name.
     counted_inputs: Mutex<HashSet<Arc<str>>>,
     /// The chunks counted so far, by input and first line.
@@ -128,9 +129,10 @@ pub struct ScanReport {
 
 impl ScanReport {
     /// `reject_sink` receives every rejected line as
-    /// `file:line<TAB>reason<TAB>raw line`.
+    /// `file:line<TAB>reason<TAB>raw line`, by input name and line number
+    /// (see [`RejectsFile`]) once [`ScanReport::flush`] is called.
     pub fn new(reject_sink: Option<Box<dyn Write + Send>>) -> Self {
-        ScanReport { reject_sink: reject_sink.map(Mutex::new), ..Default::default() }
+        ScanReport { rejects_file: reject_sink.map(|sink| Mutex::new(RejectsFile::new(sink))), ..Default::default() }
     }
 
     pub fn totals(&self) -> ScanTotals {
@@ -155,10 +157,10 @@ impl ScanReport {
         self.samples.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Flushes the rejected-lines file.
+    /// Writes out and flushes the rejected-lines file.
     pub fn flush(&self) -> io::Result<()> {
-        match &self.reject_sink {
-            Some(sink) => sink.lock().map_err(|_| io::Error::other("reject sink poisoned"))?.flush(),
+        match &self.rejects_file {
+            Some(file) => file.lock().map_err(|_| io::Error::other("reject sink poisoned"))?.flush(),
             None => Ok(()),
         }
     }
@@ -234,16 +236,12 @@ impl ScanReport {
         if let Ok(mut samples) = self.samples.lock() {
             keep_first_samples(&mut samples, &chunk.source, &tally.rejected);
         }
-        let Some(sink) = &self.reject_sink else {
-            return Ok(());
-        };
-        let mut sink = sink.lock().map_err(|_| io::Error::other("reject sink poisoned"))?;
-        for r in &tally.rejected {
-            write!(sink, "{}:{}\t{}\t", chunk.source, r.line, r.error)?;
-            sink.write_all(&r.raw)?;
-            sink.write_all(b"\n")?;
+        match &self.rejects_file {
+            Some(file) => {
+                file.lock().map_err(|_| io::Error::other("reject sink poisoned"))?.add(&chunk.source, &tally.rejected)
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
