@@ -130,7 +130,7 @@ pub struct ScanReport {
 impl ScanReport {
     /// `reject_sink` receives every rejected line as
     /// `file:line<TAB>reason<TAB>raw line`, by input name and line number
-    /// (see [`RejectsFile`]) once [`ScanReport::flush`] is called.
+    /// (up to 64 MiB of them), once [`ScanReport::flush`] is called.
     pub fn new(reject_sink: Option<Box<dyn Write + Send>>) -> Self {
         ScanReport { rejects_file: reject_sink.map(|sink| Mutex::new(RejectsFile::new(sink))), ..Default::default() }
     }
