@@ -200,7 +200,12 @@ fn collect_glob(pattern: &str, inputs: &mut Vec<Found>) -> Result<(), SourceErro
     let mut lakes = LakeFolders::default();
     for path in glob_matches(pattern)? {
         let path = path?;
-        if lakes.around(&path).is_none() {
+        if lakes.around(&path).is_some() {
+            continue;
+        }
+        if !path.is_dir() {
+            inputs.push(Found::named(Input::File(path)));
+        } else if !manifest::holds_lake(&path) {
             collect_path(&path, inputs, &mut Vec::new())?;
         }
     }
@@ -257,20 +262,13 @@ impl LakeFolders {
     }
 }
 
-/// Adds the file at `path`, or the files of the folder there, unless the
-/// folder holds a lake written by `ingest` (or its first ingest's lock):
-/// its Parquet files and manifest are not log text (a lake kept inside the
-/// folder it is fed from would otherwise be read as logs, all of it
-/// rejected, by every run). `walking` holds the canonical paths of the
-/// folders it lies in, so that a link back to one of them (whose files are
-/// read already) ends the walk there rather than going round until the
-/// system refuses the path.
+/// Adds the file at `path`, or the files of the folder there; `walking`
+/// holds the canonical paths of the folders it lies in, so that a link
+/// back to one of them (whose files are read already) ends the walk there
+/// rather than going round until the system refuses the path.
 fn collect_path(path: &Path, inputs: &mut Vec<Found>, walking: &mut Vec<PathBuf>) -> Result<(), SourceError> {
     if !path.is_dir() {
         inputs.push(Found::named(Input::File(path.to_path_buf())));
-        return Ok(());
-    }
-    if manifest::holds_lake(path) {
         return Ok(());
     }
     let folder = std::fs::canonicalize(path).map_err(|e| io_error(path, e))?;
@@ -284,7 +282,11 @@ fn collect_path(path: &Path, inputs: &mut Vec<Found>, walking: &mut Vec<PathBuf>
 }
 
 /// Adds the files of the folder at `path` (`canonical` once links, `.` and
-/// `..` are resolved), recursively, in name order, hidden ones left out.
+/// `..` are resolved), recursively, in name order, hidden ones left out, and
+/// folders that hold a lake written by `ingest` (or its first ingest's lock)
+/// too: its Parquet files and manifest are not log text (a lake kept inside
+/// the folder it is fed from would otherwise be read as logs, all of it
+/// rejected, by every run).
 fn collect_folder(
     path: &Path,
     canonical: &Path,
@@ -304,7 +306,7 @@ fn collect_folder(
         // link is followed to learn which it is.
         if kind.is_file() {
             inputs.push(Found { input: Input::File(entry), identity: Some(canonical.join(&name)) });
-        } else {
+        } else if !manifest::holds_lake(&entry) {
             collect_path(&entry, inputs, walking)?;
         }
     }
