@@ -95,7 +95,7 @@ pub struct ScanArgs {
     /// Only records of the last DURATION before --until or now (90m, 24h, 7d).
     #[arg(long, value_name = "DURATION")]
     pub last: Option<String>,
-    /// Write every rejected line (with file and line number) to FILE.
+    /// Write every rejected line (with file and line number) to FILE, by file and line.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
     /// Exit with code 2 when any line is rejected.
