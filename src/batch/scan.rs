@@ -159,8 +159,13 @@ impl ScanReport {
 
     /// Writes out and flushes the rejected-lines file.
     pub fn flush(&self) -> io::Result<()> {
+        self.with_rejects_file(RejectsFile::flush)
+    }
+
+    /// Runs `write` on the rejected-lines file, if there is one.
+    fn with_rejects_file(&self, write: impl FnOnce(&mut RejectsFile) -> io::Result<()>) -> io::Result<()> {
         match &self.rejects_file {
-            Some(file) => file.lock().map_err(|_| io::Error::other("reject sink poisoned"))?.flush(),
+            Some(file) => write(&mut *file.lock().map_err(|_| io::Error::other("reject sink poisoned"))?),
             None => Ok(()),
         }
     }
@@ -236,12 +241,7 @@ impl ScanReport {
         if let Ok(mut samples) = self.samples.lock() {
             keep_first_samples(&mut samples, &chunk.source, &tally.rejected);
         }
-        match &self.rejects_file {
-            Some(file) => {
-                file.lock().map_err(|_| io::Error::other("reject sink poisoned"))?.add(&chunk.source, &tally.rejected)
-            }
-            None => Ok(()),
-        }
+        self.with_rejects_file(|file| file.add(&chunk.source, &tally.rejected))
     }
 }
 

@@ -196,49 +196,33 @@ fn resolve_local(arg: &str, found: &mut Vec<Found>) -> Result<(), SourceError> {
 /// a lake, as a folder's walk does (`logs/*` would otherwise read the
 /// Parquet files and manifest of `logs/lake` as logs).
 fn collect_glob(pattern: &str, inputs: &mut Vec<Found>) -> Result<(), SourceError> {
+    let paths = glob::glob(pattern).map_err(|source| SourceError::BadGlob { pattern: pattern.to_string(), source })?;
     let before = inputs.len();
     let mut lakes = LakeFolders::default();
-    for path in glob_matches(pattern)? {
-        let path = path?;
-        if lakes.around(&path).is_some() {
-            continue;
-        }
-        if !path.is_dir() {
+    let mut lake_left_out = None;
+    for entry in paths {
+        let path = entry.map_err(|e| {
+            let path = e.path().to_path_buf();
+            io_error(&path, e.into())
+        })?;
+        if let Some(lake) = lakes.around(&path) {
+            lake_left_out.get_or_insert(lake);
+        } else if !path.is_dir() {
             inputs.push(Found::named(Input::File(path)));
-        } else if !manifest::holds_lake(&path) {
+        } else if manifest::holds_lake(&path) {
+            lake_left_out.get_or_insert(path);
+        } else {
             collect_path(&path, inputs, &mut Vec::new())?;
         }
     }
     if inputs.len() == before {
-        return Err(no_match(pattern));
+        let pattern = pattern.to_string();
+        return Err(match lake_left_out {
+            Some(lake) => SourceError::OnlyLake { pattern, lake: lake.display().to_string() },
+            None => SourceError::NoMatch { pattern },
+        });
     }
     Ok(())
-}
-
-fn glob_matches(pattern: &str) -> Result<impl Iterator<Item = Result<PathBuf, SourceError>>, SourceError> {
-    let paths = glob::glob(pattern).map_err(|source| SourceError::BadGlob { pattern: pattern.to_string(), source })?;
-    Ok(paths.map(|entry| {
-        entry.map_err(|e| {
-            let path = e.path().to_path_buf();
-            io_error(&path, e.into())
-        })
-    }))
-}
-
-/// Why `pattern` added no input: it matches nothing, or only a lake.
-fn no_match(pattern: &str) -> SourceError {
-    let mut lakes = LakeFolders::default();
-    let lake = glob_matches(pattern).ok().and_then(|mut paths| {
-        paths.find_map(|path| {
-            let path = path.ok()?;
-            if manifest::holds_lake(&path) { Some(path) } else { lakes.around(&path) }
-        })
-    });
-    let pattern = pattern.to_string();
-    match lake {
-        Some(lake) => SourceError::OnlyLake { pattern, lake: lake.display().to_string() },
-        None => SourceError::NoMatch { pattern },
-    }
 }
 
 /// Which folders lie in a lake, each looked up once however many of a
