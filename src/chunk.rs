@@ -38,12 +38,34 @@ pub struct Chunk {
     /// comes from.
     pub first_line: FirstLine,
     pub data: Buffer,
+    /// Set on the last chunk of a stream whose reading broke off after its
+    /// lines (a compressed file cut short, a body that stopped arriving).
+    pub broke_off: Option<Arc<BreakOff>>,
 }
 
 impl Chunk {
     /// A chunk whose first line number is known.
     pub fn new(source: Arc<str>, first_line: u64, data: Buffer) -> Self {
-        Chunk { source, first_line: FirstLine::Known(first_line), data }
+        Chunk { source, first_line: FirstLine::Known(first_line), data, broke_off: None }
+    }
+}
+
+/// Why and where reading a stream broke off.
+#[derive(Debug)]
+pub struct BreakOff {
+    pub error: io::Error,
+    /// The bytes of a torn line read after the last whole line, left out.
+    pub torn_bytes: usize,
+}
+
+impl BreakOff {
+    /// What happened, given the number of the last whole line read.
+    pub fn describe(&self, last_line: u64) -> String {
+        let torn = match self.torn_bytes {
+            0 => String::new(),
+            bytes => format!(" ({bytes} bytes of line {} left out)", last_line + 1),
+        };
+        format!("reading broke off after line {last_line}{torn}: {}", self.error)
     }
 }
 
@@ -239,7 +261,10 @@ impl<R: Read> LineChunker<R> {
         buf.reserve(self.target + self.target / 8);
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
-        let ended = self.fill(&mut buf)?;
+        let ended = match self.fill(&mut buf) {
+            Ok(ended) => ended,
+            Err(error) => return Ok(Some(self.broken_off(buf, error))),
+        };
         if !ended && let Some(nl) = memrchr(b'\n', &buf) {
             self.carry.extend_from_slice(&buf[nl + 1..]);
             buf.truncate(nl + 1);
@@ -248,7 +273,22 @@ impl<R: Read> LineChunker<R> {
         if buf.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Chunk { source: self.source.clone(), first_line: self.numbers.next(), data: self.keep(buf) }))
+        Ok(Some(self.chunk(buf, None)))
+    }
+
+    /// The whole lines of `buf`, read before `error` broke the stream off,
+    /// as its last chunk, which tells how; the torn line after them is left
+    /// out.
+    fn broken_off(&mut self, mut buf: Vec<u8>, error: io::Error) -> Chunk {
+        self.done = true;
+        let whole = memrchr(b'\n', &buf).map_or(0, |newline| newline + 1);
+        let torn_bytes = buf.len() - whole;
+        buf.truncate(whole);
+        self.chunk(buf, Some(Arc::new(BreakOff { error, torn_bytes })))
+    }
+
+    fn chunk(&mut self, buf: Vec<u8>, broke_off: Option<Arc<BreakOff>>) -> Chunk {
+        Chunk { source: self.source.clone(), first_line: self.numbers.next(), data: self.keep(buf), broke_off }
     }
 
     /// The chunk's bytes as a buffer. A short chunk (a small file's, or
@@ -378,7 +418,7 @@ impl<W: Windows> WindowChunker<W> {
             want = want.saturating_mul(2); // one line longer than a chunk
         };
         self.next_offset += data.len() as u64;
-        Ok(Some(Chunk { source: self.source.clone(), first_line: self.numbers.next(), data }))
+        Ok(Some(Chunk { source: self.source.clone(), first_line: self.numbers.next(), data, broke_off: None }))
     }
 }
 
@@ -494,6 +534,45 @@ mod tests {
         assert_eq!(mapped_chunks(&text, 16).iter().filter(|(_, c)| c.contains(&long)).count(), 1);
         assert_eq!(mapped_chunks(&text, 1 << 20), [(1, text.clone())]);
         assert_eq!(mapped_chunks("", 10), []);
+    }
+
+    /// Gives `text` a few bytes at a time, then fails.
+    struct CutShort<'a>(&'a [u8]);
+
+    impl Read for CutShort<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("stream cut short"));
+            }
+            let n = buf.len().min(self.0.len()).min(3);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_stream_that_breaks_off_ends_with_its_whole_lines_and_says_how_it_broke() {
+        for (text, whole, torn) in [("a\nbb\nccc\ndd", "a\nbb\nccc\n", 2), ("a\nbb\n", "a\nbb\n", 0), ("abc", "", 3)] {
+            for target in [1, 4, 1 << 20] {
+                let mut chunker = LineChunker::new(CutShort(text.as_bytes()), "t".into(), target, BufferPool::new(2));
+                let got: Vec<Chunk> = chunker.by_ref().map(Result::unwrap).collect();
+                let read: Vec<u8> = got.iter().flat_map(|c| c.data.to_vec()).collect();
+                assert_eq!(String::from_utf8(read).unwrap(), whole, "{text:?}, target {target}");
+                let (last, before) = got.split_last().unwrap();
+                assert!(before.iter().all(|c| c.broke_off.is_none()), "{text:?}, target {target}");
+                let break_off = last.broke_off.as_ref().expect("the last chunk tells of the break");
+                assert_eq!(break_off.torn_bytes, torn, "{text:?}, target {target}");
+                assert!(chunker.next().is_none());
+            }
+        }
+        let break_off = BreakOff { error: io::Error::other("incomplete deflate stream"), torn_bytes: 12 };
+        assert_eq!(
+            break_off.describe(3),
+            "reading broke off after line 3 (12 bytes of line 4 left out): incomplete deflate stream"
+        );
+        let clean = BreakOff { torn_bytes: 0, ..break_off };
+        assert_eq!(clean.describe(0), "reading broke off after line 0: incomplete deflate stream");
     }
 
     #[test]

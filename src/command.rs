@@ -570,12 +570,16 @@ pub fn schema(out: &mut dyn Write) -> io::Result<()> {
 pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> {
     let t = &summary.totals;
     for failure in &summary.failures {
-        writeln!(out, "s3logq: skipped object {failure}")?;
+        writeln!(out, "s3logq: {failure}")?;
     }
-    if t.failed_objects > 0 || t.pruned_objects > 0 {
+    if t.failed_objects > 0 || t.pruned_objects > 0 || t.partly_read > 0 {
+        let partly = match t.partly_read {
+            0 => String::new(),
+            n => format!(", {n} of them only in part"),
+        };
         writeln!(
             out,
-            "s3logq: {} objects read ({} bytes of log text), {} skipped by their key's time, {} failed",
+            "s3logq: {} objects read ({} bytes of log text){partly}, {} skipped by their key's time, {} failed",
             t.inputs - t.failed_objects,
             t.bytes,
             t.pruned_objects,

@@ -496,3 +496,31 @@ fn compressed_and_plain_files_read_side_by_side_keep_their_own_line_numbers() {
     rejected.sort();
     assert_eq!(rejected, ["b.zst:7", "big.gz:27001", "c.log:2", "d.gz:50", "e.zst:11", "f.gz:3"]);
 }
+
+#[test]
+fn a_file_whose_reading_breaks_off_fails_the_run_or_keeps_its_lines_before_the_break() {
+    // A gzip file of two members, the second cut inside its header: its
+    // first 66 lines (the first member) decode, then the stream breaks off.
+    let dir = tempfile::tempdir().unwrap();
+    let day = std::fs::read(sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650")).unwrap();
+    let mut cut = support::gzip(&day.repeat(3));
+    cut.extend_from_slice(&support::gzip(&day)[..5]);
+    std::fs::write(dir.path().join("cut.gz"), cut).unwrap();
+    std::fs::write(dir.path().join("whole.log"), &day).unwrap();
+    let sql = "SELECT regexp_replace(source_file, '.*/', '') AS file, count(*) AS n, min(source_line) AS first, \
+               max(source_line) AS last FROM logs GROUP BY 1 ORDER BY 1";
+    let folder = dir.path().to_str().unwrap();
+    let failed = s3logq(&["query", "--format", "csv", sql, folder]);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cut.gz: reading broke off after line 66: "), "{stderr}");
+    assert!(stderr.contains("(--skip-failed-objects keeps the lines before it and goes on)"), "{stderr}");
+    let skipped = s3logq(&["query", "--skip-failed-objects", "--format", "csv", sql, folder]);
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
+    assert!(skipped.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&skipped.stdout), "file,n,first,last\ncut.gz,66,1,66\nwhole.log,22,1,22\n");
+    assert!(stderr.contains("cut.gz: reading broke off after line 66: "), "{stderr}");
+    assert!(stderr.contains("; the lines before it are read"), "{stderr}");
+    assert!(stderr.contains("2 objects read (") && stderr.contains("1 of them only in part"), "{stderr}");
+    assert!(stderr.contains(" 0 failed"), "{stderr}");
+}

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod support;
+
 fn sample_logs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
 }
@@ -106,6 +108,48 @@ fn sources_read_together_share_files_and_a_changed_one_leaves_the_others_whole()
     // Nothing changed: nothing is written.
     assert!(ingest(&[&given], &lake, &[]).contains("ingested 0 sources (0 records), 3 unchanged skipped"));
     assert_eq!(parquet(&lake), files);
+}
+
+/// Runs `s3logq ingest --skip-failed-objects` of `logs` into `lake`.
+fn ingest_skipping(logs: &Path, lake: &Path) -> String {
+    ingest(&[logs], lake, &["--skip-failed-objects"])
+}
+
+#[test]
+fn a_source_whose_reading_broke_off_holds_its_lines_before_the_break_until_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = copies_of_a_day(dir.path(), &["a", "b"]);
+    let lake = dir.path().join("lake");
+    let day = std::fs::read(logs.join("a")).unwrap();
+    // Two gzip members, the second cut inside its header: 66 lines decode,
+    // then reading breaks off.
+    let whole = [support::gzip(&day.repeat(3)), support::gzip(&day)].concat();
+    let first_member = support::gzip(&day.repeat(3)).len();
+    std::fs::write(logs.join("c.gz"), &whole[..first_member + 5]).unwrap();
+    let count = || query_csv("SELECT count(*) AS n FROM logs", &lake, &[]);
+    let failed = s3logq(&["ingest", "--to", lake.to_str().unwrap(), logs.to_str().unwrap()]);
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("c.gz: reading broke off after line 66: "));
+    let partly = ingest_skipping(&logs, &lake);
+    assert!(partly.contains("c.gz: reading broke off after line 66: "), "{partly}");
+    assert!(partly.contains("ingested 3 sources (110 records)"), "{partly}");
+    // Changed, and now broken off before its first line: nothing of it is
+    // entered, and its old records stay (the file they share with a's and
+    // b's is not written again without them, nor a's and b's doubled).
+    std::fs::write(logs.join("c.gz"), &whole[..20]).unwrap();
+    let nothing = ingest_skipping(&logs, &lake);
+    assert!(nothing.contains("c.gz: reading broke off after line 0 ("), "{nothing}");
+    assert!(nothing.contains("ingested 0 sources (0 records), 2 unchanged skipped"), "{nothing}");
+    assert_eq!(count(), "n\n110\n");
+    // Read again every run while it is incomplete, its records replaced.
+    std::fs::write(logs.join("c.gz"), &whole[..first_member + 5]).unwrap();
+    let again = ingest_skipping(&logs, &lake);
+    assert!(again.contains("ingested 1 sources (66 records), 2 unchanged skipped"), "{again}");
+    assert_eq!(count(), "n\n110\n");
+    std::fs::write(logs.join("c.gz"), &whole).unwrap();
+    assert!(ingest_skipping(&logs, &lake).contains("ingested 1 sources (88 records), 2 unchanged skipped"));
+    assert_eq!(count(), "n\n132\n");
+    assert!(ingest_skipping(&logs, &lake).contains("ingested 0 sources (0 records), 3 unchanged skipped"));
 }
 
 #[test]

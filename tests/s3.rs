@@ -295,21 +295,33 @@ async fn an_object_that_keeps_failing_fails_the_run_or_is_skipped() {
         "{}",
         stderr(&out)
     );
+    // And a gzip object cut short: three whole lines, then the next
+    // member's header breaks off.
+    let cut_lines: String = (100..103).map(|n| record("20/Nov/2026:12:00:00", n, "SigV4")).collect();
+    let mut cut = support::gzip(cut_lines.as_bytes());
+    cut.extend_from_slice(&support::gzip(record("20/Nov/2026:12:00:00", 103, "SigV4").as_bytes())[..5]);
+    upload(&store, vec![("s/2026-11-20-12-00-00-CUT".into(), cut)]).await;
     let (out, csv) = count(&proxy.endpoint(), &["--skip-failed-objects"], &url);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(csv, "n\n19\n");
+    assert_eq!(csv, "n\n22\n");
     assert!(stderr(&out).contains("skipped object s3://logs-bucket/s/2026-11-20-12-00-00-BROKEN7"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("19 objects read") && stderr(&out).contains("1 failed"), "{}", stderr(&out));
-    // An ingest leaves the object out of the lake, and the next run tries
-    // it again.
+    assert!(
+        stderr(&out).contains("s3://logs-bucket/s/2026-11-20-12-00-00-CUT: reading broke off after line 3: "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("20 objects read") && stderr(&out).contains("1 failed"), "{}", stderr(&out));
+    // An ingest leaves the object out of the lake, enters the one cut short
+    // as far as it goes, and the next run tries both again.
     let lake = tempfile::tempdir().unwrap();
     let lake = lake.path().join("lake");
     let ingest =
         || s3logq(&proxy.endpoint(), &["ingest", "--skip-failed-objects", "--to", lake.to_str().unwrap(), &url]);
     let first = ingest();
-    assert!(stderr(&first).contains("ingested 19 sources (19 records), 0 unchanged skipped"), "{}", stderr(&first));
+    assert!(stderr(&first).contains("ingested 20 sources (22 records), 0 unchanged skipped"), "{}", stderr(&first));
     let again = ingest();
-    assert!(stderr(&again).contains("ingested 0 sources (0 records), 19 unchanged skipped"), "{}", stderr(&again));
+    assert!(stderr(&again).contains("ingested 1 sources (3 records), 19 unchanged skipped"), "{}", stderr(&again));
+    assert!(stderr(&again).contains("holds 22 records"), "{}", stderr(&again));
     assert!(
         stderr(&again).contains("skipped object s3://logs-bucket/s/2026-11-20-12-00-00-BROKEN7"),
         "{}",

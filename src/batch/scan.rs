@@ -40,6 +40,8 @@ pub enum ScanError {
     Threads(rayon::ThreadPoolBuildError),
     #[error("{url}: fetch failed after retries: {message} (--skip-failed-objects goes on without it)")]
     Object { url: String, message: String },
+    #[error("{path}: {what} (--skip-failed-objects keeps the lines before it and goes on)")]
+    BrokeOff { path: String, what: String },
 }
 
 /// How remote objects are fetched.
@@ -47,7 +49,8 @@ pub enum ScanError {
 pub struct FetchPolicy {
     /// Objects fetched at once.
     pub concurrency: usize,
-    /// Count an object that still fails and go on.
+    /// Count an object that still fails, or a text whose reading breaks off
+    /// (keeping the lines before), and go on.
     pub skip_failed: bool,
     /// Objects of more bytes than this are read as they arrive rather than
     /// fetched whole, so that `concurrency` large objects are not all held
@@ -92,6 +95,9 @@ pub struct ScanTotals {
     pub outside_window: u64,
     /// Remote objects given up on (with `--skip-failed-objects`).
     pub failed_objects: u64,
+    /// Texts read only up to where reading broke off (with
+    /// `--skip-failed-objects`).
+    pub partly_read: u64,
     /// Remote objects left unread because their key is outside the window.
     pub pruned_objects: u64,
     /// Files and objects the arguments name, whether or not a scan read
@@ -113,9 +119,11 @@ pub struct ScanReport {
     lossy_lines: AtomicU64,
     outside_window: AtomicU64,
     failed_objects: AtomicU64,
+    partly_read: AtomicU64,
     pruned_objects: AtomicU64,
     named_inputs: AtomicU64,
-    /// The objects given up on: URL and error.
+    /// The objects given up on, and the texts whose reading broke off: URL
+    /// and what to tell the user.
     failures: Mutex<Vec<(String, String)>>,
     samples: Mutex<Vec<RejectSample>>,
     rejects_file: Option<Mutex<RejectsFile>>,
@@ -146,6 +154,7 @@ impl ScanReport {
             lossy_lines: get(&self.lossy_lines),
             outside_window: get(&self.outside_window),
             failed_objects: get(&self.failed_objects),
+            partly_read: get(&self.partly_read),
             pruned_objects: get(&self.pruned_objects),
             named_inputs: get(&self.named_inputs),
         }
@@ -170,11 +179,12 @@ impl ScanReport {
         }
     }
 
-    /// The objects given up on, each as `url: error`, by URL.
+    /// What became of the objects given up on and the texts whose reading
+    /// broke off, one sentence each, by URL.
     pub fn failures(&self) -> Vec<String> {
         let mut failures = self.failures.lock().map(|f| f.clone()).unwrap_or_default();
         failures.sort();
-        failures.into_iter().map(|(url, message)| format!("{url}: {message}")).collect()
+        failures.into_iter().map(|(_, told)| told).collect()
     }
 
     /// Counts what the arguments name: the inputs to read, and the objects
@@ -184,13 +194,11 @@ impl ScanReport {
         self.pruned_objects.fetch_add(pruned_objects, Ordering::Relaxed);
     }
 
-    /// Counts an input the first time a scan starts on it; true then.
-    fn record_input(&self, name: &Arc<str>) -> bool {
-        let first = self.counted_inputs.lock().is_ok_and(|mut seen| seen.insert(name.clone()));
-        if first {
+    /// Counts an input the first time a scan starts on it.
+    fn record_input(&self, name: &Arc<str>) {
+        if self.counted_inputs.lock().is_ok_and(|mut seen| seen.insert(name.clone())) {
             self.inputs.fetch_add(1, Ordering::Relaxed);
         }
-        first
     }
 
     /// The lines of `input` rejected so far.
@@ -198,16 +206,38 @@ impl ScanReport {
         self.rejected_by_input.lock().ok().and_then(|by_input| by_input.get(input).copied()).unwrap_or(0)
     }
 
-    /// True when the object `url` was given up on (`--skip-failed-objects`).
+    /// True when the object `url` was given up on, or its reading broke off
+    /// (`--skip-failed-objects`).
     pub fn gave_up_on(&self, url: &str) -> bool {
         self.failures.lock().is_ok_and(|failures| failures.iter().any(|(failed, _)| failed == url))
     }
 
     fn record_failed(&self, url: &str, message: &str) {
-        self.failed_objects.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut f) = self.failures.lock() {
-            f.push((url.to_string(), message.to_string()));
+        self.record_failure(url, format!("skipped object {url}: {message}"), &self.failed_objects);
+    }
+
+    /// Notes what became of the text `url`, and counts it in `count`, once
+    /// however many scans read it.
+    fn record_failure(&self, url: &str, told: String, count: &AtomicU64) {
+        let Ok(mut failures) = self.failures.lock() else { return };
+        if failures.iter().all(|(failed, _)| failed != url) {
+            count.fetch_add(1, Ordering::Relaxed);
+            failures.push((url.to_string(), told));
         }
+    }
+
+    /// Deals with a chunk after whose lines reading broke off: ends the scan
+    /// with the error, or, when `skip_failed` is set, counts the text as
+    /// read in part and goes on, its lines before the break read.
+    fn broke_off(&self, chunk: &Chunk, tally: &LineTally, skip_failed: bool) -> Result<(), ScanError> {
+        let Some(break_off) = &chunk.broke_off else { return Ok(()) };
+        let what = break_off.describe(tally.first_line + tally.lines - 1);
+        if !skip_failed {
+            return Err(ScanError::BrokeOff { path: chunk.source.to_string(), what });
+        }
+        let told = format!("{}: {what}; the lines before it are read", chunk.source);
+        self.record_failure(&chunk.source, told, &self.partly_read);
+        Ok(())
     }
 
     /// Counts records read from storage (a lake) rather than parsed: those
@@ -278,7 +308,7 @@ pub fn spawn_scan(
     });
     let texts = Arc::new(Texts::new(local, fetched, report.clone()));
     spawn_readers(texts, readers, pool, chunk_tx, tx.clone());
-    spawn_parsers(threads, chunk_rx, builder, report, tx);
+    spawn_parsers(threads, chunk_rx, builder, report, fetch.skip_failed, tx);
     rx
 }
 
@@ -351,12 +381,14 @@ fn keep_first_samples(samples: &mut Vec<RejectSample>, source: &Arc<str>, reject
 
 /// Parses the parcels of `chunks` on `threads` rayon workers into batches
 /// on `batches`, until the chunks end, a chunk fails or no one reads the
-/// batches.
+/// batches. A text whose reading broke off fails the scan unless
+/// `skip_failed`.
 fn spawn_parsers(
     threads: usize,
     mut chunks: mpsc::Receiver<Vec<Chunk>>,
     builder: Arc<BatchBuilder>,
     report: Arc<ScanReport>,
+    skip_failed: bool,
     batches: BatchSender,
 ) {
     std::thread::spawn(move || {
@@ -379,6 +411,7 @@ fn spawn_parsers(
                 let result = builder.build(&parcel).map_err(ScanError::from).and_then(|parsed| {
                     for (chunk, tally) in parcel.iter().zip(&parsed.tallies) {
                         report.record(chunk, tally).map_err(ScanError::Rejects)?;
+                        report.broke_off(chunk, tally, skip_failed)?;
                     }
                     small.add(parsed.batch, &parcel).map_err(ScanError::from)
                 });
@@ -479,13 +512,11 @@ async fn hand_over(
     texts: &mpsc::Sender<Fetched>,
 ) -> Result<bool, ScanError> {
     let name: Arc<str> = object.url.clone().into();
-    let first_sight = report.record_input(&name);
+    report.record_input(&name);
     match body {
         Ok(body) => Ok(texts.send((name, body)).await.is_ok()),
         Err(e) if skip_failed => {
-            if first_sight {
-                report.record_failed(&object.url, &e.to_string());
-            }
+            report.record_failed(&object.url, &e.to_string());
             Ok(true)
         }
         Err(e) => Err(ScanError::Object { url: object.url, message: e.to_string() }),
@@ -565,7 +596,11 @@ mod tests {
         let report = ScanReport::default();
         report.record_failed("s3://logs/b", "timed out");
         report.record_failed("s3://logs/a", "broken body");
-        assert_eq!(report.failures(), ["s3://logs/a: broken body", "s3://logs/b: timed out"]);
+        report.record_failed("s3://logs/a", "broken body");
+        assert_eq!(
+            report.failures(),
+            ["skipped object s3://logs/a: broken body", "skipped object s3://logs/b: timed out"]
+        );
         assert_eq!(report.totals().failed_objects, 2);
     }
 

@@ -135,7 +135,7 @@ pub struct GroupSource {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SourceOutcome {
     pub rejected: u64,
-    /// Given up on (`--skip-failed-objects`).
+    /// Given up on, or its reading broke off (`--skip-failed-objects`).
     pub gave_up: bool,
 }
 
@@ -214,20 +214,25 @@ impl LakeWriter {
         })
     }
 
-    /// True when `source` is new or changed since it was ingested.
+    /// True when `source` is new, changed since it was ingested, or only
+    /// partly read then.
     pub fn needs(&self, source: &str, version: SourceVersion) -> bool {
-        self.manifest.sources.get(source).is_none_or(|e| e.size != version.size || e.modified != version.modified)
+        self.manifest
+            .sources
+            .get(source)
+            .is_none_or(|e| e.incomplete || e.size != version.size || e.modified != version.modified)
     }
 
     /// Writes the batches of a group of sources (full `logs` schema), read
     /// together, to `.tmp` files: one per date, shared by the group. A
     /// source's entry names the files holding its records; `outcome` tells,
     /// once the batches are read, how many of its lines were rejected and
-    /// whether it was given up on (a source given up on with no records is
-    /// left out, to be read again by the next run). Files that a changed
-    /// source of the group shares with other sources are written again
-    /// without its old records. Returns how many sources were entered, and
-    /// their records.
+    /// whether it was given up on: a source given up on with no records is
+    /// left out (what the lake holds of it stays), one whose reading broke
+    /// off is entered with the records before the break, and both are read
+    /// again by the next run. Files that a changed source entered shares
+    /// with other sources are written again without its old records.
+    /// Returns how many sources were entered, and their records.
     pub fn write_group<E: std::error::Error + Send + Sync + 'static>(
         &mut self,
         group: &[GroupSource],
@@ -252,16 +257,18 @@ impl LakeWriter {
             }
         }
         let files = self.finish_parts(parts)?;
-        self.drop_replaced(group)?;
-        let (mut entered, mut written) = (0, 0);
-        for source in group {
-            let outcome = outcome(&source.source_file);
-            let found = found.remove(&source.source_file).unwrap_or_default();
-            if outcome.gave_up && found.rows == 0 {
-                continue;
-            }
-            entered += 1;
-            written += found.rows;
+        let entered: Vec<(&GroupSource, SourceOutcome, Found)> = group
+            .iter()
+            .filter_map(|source| {
+                let outcome = outcome(&source.source_file);
+                let found = found.remove(&source.source_file).unwrap_or_default();
+                (!outcome.gave_up || found.rows > 0).then_some((source, outcome, found))
+            })
+            .collect();
+        let sources: Vec<GroupSource> = entered.iter().map(|(source, ..)| (*source).clone()).collect();
+        self.drop_replaced(&sources)?;
+        let written = entered.iter().map(|(_, _, found)| found.rows).sum();
+        for (source, outcome, found) in &entered {
             let entry = SourceEntry {
                 size: source.version.size,
                 modified: source.version.modified,
@@ -269,10 +276,11 @@ impl LakeWriter {
                 rejected: outcome.rejected,
                 files: found.dates.iter().filter_map(|date| files.get(date).cloned()).collect(),
                 source_file: (source.source_file != source.name).then(|| source.source_file.clone()),
+                incomplete: outcome.gave_up,
             };
             self.pending.push((source.name.clone(), entry));
         }
-        Ok((entered, written))
+        Ok((entered.len(), written))
     }
 
     /// Adds rows of `date` to its part, started if need be, writing a row
@@ -633,7 +641,15 @@ mod tests {
     fn a_commit_waits_while_commits_are_held() {
         let dir = tempfile::tempdir().unwrap();
         let mut lake = LakeWriter::open(dir.path(), false).unwrap();
-        let entry = SourceEntry { size: 1, modified: 1, rows: 0, rejected: 0, files: vec![], source_file: None };
+        let entry = SourceEntry {
+            size: 1,
+            modified: 1,
+            rows: 0,
+            rejected: 0,
+            files: vec![],
+            source_file: None,
+            incomplete: false,
+        };
         lake.pending.push(("a.log".into(), entry));
         let held = hold_commits();
         let (done, committed) = mpsc::channel();

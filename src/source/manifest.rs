@@ -88,6 +88,9 @@ pub struct SourceEntry {
     /// local file is named by its canonical path, its records by the path
     /// it was given as).
     pub source_file: Option<String>,
+    /// Only its lines before a break in reading it are held
+    /// (`--skip-failed-objects`): the next run reads it again.
+    pub incomplete: bool,
 }
 
 /// The committed state of a lake, and where its log stands.
@@ -215,6 +218,8 @@ struct StoredSource {
     files: Vec<FileRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     source_file: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    incomplete: bool,
 }
 
 impl StoredSource {
@@ -226,6 +231,7 @@ impl StoredSource {
             rejected: entry.rejected,
             files: entry.files.iter().map(|f| FileRef::Path(f.path.clone())).collect(),
             source_file: entry.source_file.clone(),
+            incomplete: entry.incomplete,
         }
     }
 }
@@ -395,8 +401,8 @@ impl Manifest {
                 }
             }
         }
-        let StoredSource { size, modified, rows, rejected, source_file, .. } = stored;
-        Ok(SourceEntry { size, modified, rows, rejected, files, source_file })
+        let StoredSource { size, modified, rows, rejected, source_file, incomplete, .. } = stored;
+        Ok(SourceEntry { size, modified, rows, rejected, files, source_file, incomplete })
     }
 
     /// Commits `entries`, new sources and new entries of changed ones, in
@@ -596,7 +602,7 @@ mod tests {
 
     fn source(files: &[&LakeFile]) -> SourceEntry {
         let files = files.iter().map(|f| (*f).clone()).collect();
-        SourceEntry { size: 10, modified: 5, rows: 2, rejected: 0, files, source_file: None }
+        SourceEntry { size: 10, modified: 5, rows: 2, rejected: 0, files, source_file: None, incomplete: false }
     }
 
     /// The logs in `dir`, by name, with how many lines each holds.
