@@ -523,4 +523,10 @@ fn a_file_whose_reading_breaks_off_fails_the_run_or_keeps_its_lines_before_the_b
     assert!(stderr.contains("; the lines before it are read"), "{stderr}");
     assert!(stderr.contains("2 objects read (") && stderr.contains("1 of them only in part"), "{stderr}");
     assert!(stderr.contains(" 0 failed"), "{stderr}");
+    // A report says so too, for those who read only the report.
+    let report = s3logq(&["report", "--skip-failed-objects", "--only", "top-talkers", "--format", "json", folder]);
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let told = ["lines_read", "inputs", "inputs_failed", "inputs_read_in_part"].map(|key| json[key].clone());
+    assert_eq!(told, [88, 2, 0, 1].map(serde_json::Value::from));
 }

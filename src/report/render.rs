@@ -121,12 +121,21 @@ pub fn counted(n: u64, noun: &str) -> String {
 }
 
 /// What was read and what became of it; every line is a record in the
-/// window, a record outside it, or a rejected line.
+/// window, a record outside it, or a rejected line. Inputs given up on or
+/// read only in part (`--skip-failed-objects`) are named, so that a report
+/// says what it lacks.
 pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     let t = &doc.totals;
     let outside = if t.outside_window > 0 { format!(", {} outside it", t.outside_window) } else { String::new() };
+    let mut gaps = String::new();
+    if t.failed_objects > 0 {
+        gaps += &format!(", {} failed and left out", counted(t.failed_objects, "input"));
+    }
+    if t.partly_read > 0 {
+        gaps += &format!(", {} read only up to a break", counted(t.partly_read, "input"));
+    }
     format!(
-        "{} read from {}, {} in window ({}){outside}, {} rejected",
+        "{} read from {}{gaps}, {} in window ({}){outside}, {} rejected",
         counted(t.lines, "line"),
         counted(t.inputs, "input"),
         counted(t.rows, "record"),
@@ -256,7 +265,8 @@ fn json_rows(batches: &[RecordBatch], indent: &str, out: &mut dyn Write) -> Resu
 
 /// `{"reports": [{"name", "title", "severity", "description", "remedy",
 /// "total_rows", "rows"}, ...], "rejected_lines", "lines_read", "records",
-/// "records_outside_window", "inputs", "window"}`, written as it goes: a run
+/// "records_outside_window", "inputs", "inputs_failed",
+/// "inputs_read_in_part", "window"}`, written as it goes: a run
 /// over a big input can have tens of thousands of rows.
 fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
     write!(out, "{{\n  \"reports\": [")?;
@@ -282,6 +292,8 @@ fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Re
     writeln!(out, "  \"records\": {},", t.rows)?;
     writeln!(out, "  \"records_outside_window\": {},", t.outside_window)?;
     writeln!(out, "  \"inputs\": {},", t.inputs)?;
+    writeln!(out, "  \"inputs_failed\": {},", t.failed_objects)?;
+    writeln!(out, "  \"inputs_read_in_part\": {},", t.partly_read)?;
     writeln!(out, "  \"window\": {window}\n}}")?;
     Ok(())
 }
@@ -582,5 +594,26 @@ mod tests {
             (json!(1), json!(3), json!(2))
         );
         assert_eq!(json_of(&[])["reports"], json!([]));
+    }
+
+    #[test]
+    fn inputs_left_out_or_read_in_part_are_told_in_every_format() {
+        let totals =
+            ScanTotals { inputs: 5, lines: 9, rows: 9, failed_objects: 1, partly_read: 2, ..Default::default() };
+        let doc = ReportDocument { results: &[], totals, window: TimeWindow::default(), max_rows: 10, timeline: None };
+        let told =
+            "9 lines read from 5 inputs, 1 input failed and left out, 2 inputs read only up to a break, 9 records";
+        assert!(summary_line(&doc).starts_with(told), "{}", summary_line(&doc));
+        for format in [ReportFormat::Text, ReportFormat::Markdown, ReportFormat::Html] {
+            let mut out = Vec::new();
+            render(format, &doc, &mut out).unwrap();
+            assert!(String::from_utf8(out).unwrap().contains(told), "{format:?}");
+        }
+        let mut out = Vec::new();
+        render(ReportFormat::Json, &doc, &mut out).unwrap();
+        let json: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!((json["inputs_failed"].clone(), json["inputs_read_in_part"].clone()), (json!(1), json!(2)));
+        let whole = ReportDocument { totals: ScanTotals { inputs: 5, lines: 9, rows: 9, ..Default::default() }, ..doc };
+        assert!(summary_line(&whole).starts_with("9 lines read from 5 inputs, 9 records"), "{}", summary_line(&whole));
     }
 }
