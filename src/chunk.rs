@@ -575,6 +575,23 @@ mod tests {
         assert_eq!(clean.describe(0), "reading broke off after line 0: incomplete deflate stream");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_stream_broken_off_anywhere_gives_exactly_its_whole_lines(
+            text in proptest::collection::vec(proptest::prop_oneof![4 => proptest::prelude::Just(b'a'), 1 => proptest::prelude::Just(b'\n')], 0..200),
+            target in 1usize..40,
+        ) {
+            let chunker = LineChunker::new(CutShort(&text), "t".into(), target, BufferPool::new(2));
+            let got: Vec<Chunk> = chunker.map(Result::unwrap).collect();
+            let whole = memrchr(b'\n', &text).map_or(0, |newline| newline + 1);
+            let read: Vec<u8> = got.iter().flat_map(|c| c.data.to_vec()).collect();
+            proptest::prop_assert_eq!(&read[..], &text[..whole]);
+            let broke_off: Vec<usize> = got.iter().filter_map(|c| c.broke_off.as_ref().map(|b| b.torn_bytes)).collect();
+            proptest::prop_assert_eq!(broke_off, [text.len() - whole]);
+            proptest::prop_assert!(got.last().is_some_and(|c| c.broke_off.is_some()));
+        }
+    }
+
     #[test]
     fn read_chunks_are_whole_lines() {
         let text: String = (0..2000).map(|i| format!("line {i} {}\n", "y".repeat(i % 97))).collect();
