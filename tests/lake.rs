@@ -180,6 +180,27 @@ fn a_lake_kept_inside_the_folder_it_is_fed_from_is_not_read_as_logs() {
 }
 
 #[test]
+fn a_lake_may_be_the_very_folder_it_is_fed_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = copies_of_a_day(dir.path(), &["a", "b"]);
+    let count = |input: &str| {
+        let (counted, stderr) = ok(s3logq(&["query", "--format", "csv", "SELECT count(*) AS n FROM logs", input]));
+        assert_eq!(stderr, "", "{input}: the lake's own files are not read as logs");
+        counted
+    };
+    assert!(ingest(&[&logs], &logs, &[]).contains("ingested 2 sources (44 records)"));
+    // Run again (a nightly job), with one more source: the lake's own files
+    // are neither read as logs nor is the lake refused as an input.
+    std::fs::copy(sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978"), logs.join("c")).unwrap();
+    let again = ingest(&[&logs], &logs, &[]);
+    assert!(again.contains("ingested 1 sources (5 records), 2 unchanged skipped; "), "{again}");
+    let folder = logs.to_str().unwrap();
+    assert_eq!(count(folder), "n\n49\n", "the lake");
+    assert_eq!(count(&format!("{folder}/*")), "n\n49\n", "the raw logs beside it");
+    assert_eq!(count(dir.path().to_str().unwrap()), "n\n49\n", "a walk of the folder above");
+}
+
+#[test]
 fn a_second_ingest_into_a_lake_being_written_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let logs = copies_of_a_day(dir.path(), &["a", "b"]);

@@ -175,6 +175,15 @@ pub fn holds_lake(dir: &Path) -> bool {
     is_lake(dir) || dir.join(LOCK_FILE).is_file()
 }
 
+/// True when `name`, an entry of a lake's folder, is the lake's own: a
+/// `date=` folder of data files, or a `_s3logq_` file (the manifest, its
+/// log, the lock). Whatever else the folder holds (the raw logs of a lake
+/// kept in the folder it is fed from) is not.
+pub fn is_lake_part(name: &std::ffi::OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    name.starts_with(b"date=") || name.starts_with(b"_s3logq_")
+}
+
 /// True when the command-line input `arg` (a path, or a `file://` URL) is
 /// a lake.
 pub fn names_a_lake(arg: &str) -> bool {

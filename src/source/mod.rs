@@ -192,8 +192,8 @@ fn resolve_local(arg: &str, found: &mut Vec<Found>) -> Result<(), SourceError> {
     Ok(())
 }
 
-/// Adds the files and folders that `pattern` matches, leaving out those of
-/// a lake, as a folder's walk does (`logs/*` would otherwise read the
+/// Adds the files and folders that `pattern` matches, leaving out a lake's
+/// own files, as a folder's walk does (`logs/*` would otherwise read the
 /// Parquet files and manifest of `logs/lake` as logs).
 fn collect_glob(pattern: &str, inputs: &mut Vec<Found>) -> Result<(), SourceError> {
     let paths = glob::glob(pattern).map_err(|source| SourceError::BadGlob { pattern: pattern.to_string(), source })?;
@@ -205,14 +205,16 @@ fn collect_glob(pattern: &str, inputs: &mut Vec<Found>) -> Result<(), SourceErro
             let path = e.path().to_path_buf();
             io_error(&path, e.into())
         })?;
-        if let Some(lake) = lakes.around(&path) {
+        if let Some(lake) = lakes.owning(&path) {
             lake_left_out.get_or_insert(lake);
         } else if !path.is_dir() {
             inputs.push(Found::named(Input::File(path)));
-        } else if manifest::holds_lake(&path) {
-            lake_left_out.get_or_insert(path);
         } else {
+            let walked_from = inputs.len();
             collect_path(&path, inputs, &mut Vec::new())?;
+            if inputs.len() == walked_from && lakes.holds(&path) {
+                lake_left_out.get_or_insert(path);
+            }
         }
     }
     if inputs.len() == before {
@@ -225,24 +227,24 @@ fn collect_glob(pattern: &str, inputs: &mut Vec<Found>) -> Result<(), SourceErro
     Ok(())
 }
 
-/// Which folders lie in a lake, each looked up once however many of a
-/// glob's matches it holds.
+/// Which folders hold a lake, each looked up once however many of a glob's
+/// matches lie in it.
 #[derive(Default)]
-struct LakeFolders(HashMap<PathBuf, Option<PathBuf>>);
+struct LakeFolders(HashMap<PathBuf, bool>);
 
 impl LakeFolders {
-    /// The lake that a folder above `path` is, if any.
-    fn around(&mut self, path: &Path) -> Option<PathBuf> {
-        let folder = path.parent().filter(|folder| !folder.as_os_str().is_empty())?;
-        if let Some(lake) = self.0.get(folder) {
-            return lake.clone();
-        }
-        let lake = match manifest::holds_lake(folder) {
-            true => Some(folder.to_path_buf()),
-            false => self.around(folder),
-        };
-        self.0.insert(folder.to_path_buf(), lake.clone());
-        lake
+    /// The lake whose own part (a `date=` folder, a `_s3logq_` file) `path`
+    /// is or lies in, if any.
+    fn owning(&mut self, path: &Path) -> Option<PathBuf> {
+        path.ancestors().filter(|part| part.file_name().is_some_and(manifest::is_lake_part)).find_map(|part| {
+            let lake = part.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            self.holds(lake).then(|| lake.to_path_buf())
+        })
+    }
+
+    /// True when `folder` holds a lake.
+    fn holds(&mut self, folder: &Path) -> bool {
+        *self.0.entry(folder.to_path_buf()).or_insert_with(|| manifest::holds_lake(folder))
     }
 }
 
@@ -267,10 +269,10 @@ fn collect_path(path: &Path, inputs: &mut Vec<Found>, walking: &mut Vec<PathBuf>
 
 /// Adds the files of the folder at `path` (`canonical` once links, `.` and
 /// `..` are resolved), recursively, in name order, hidden ones left out, and
-/// folders that hold a lake written by `ingest` (or its first ingest's lock)
-/// too: its Parquet files and manifest are not log text (a lake kept inside
-/// the folder it is fed from would otherwise be read as logs, all of it
-/// rejected, by every run).
+/// the own parts of a lake written by `ingest` (or being started: its lock
+/// there) too: its Parquet files, manifest and lock are not log text (a lake
+/// kept inside the folder it is fed from would otherwise be read as logs,
+/// all of it rejected, by every run). The rest of a lake's folder is walked.
 fn collect_folder(
     path: &Path,
     canonical: &Path,
@@ -284,13 +286,16 @@ fn collect_folder(
         .map_err(|e| io_error(path, e))?;
     // By name, as whole paths would sort: they differ only there.
     entries.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
-    for (name, kind) in entries.into_iter().filter(|(name, _)| !name.as_encoded_bytes().starts_with(b".")) {
+    let lake = manifest::holds_lake(path);
+    let left_out =
+        |name: &std::ffi::OsStr| name.as_encoded_bytes().starts_with(b".") || lake && manifest::is_lake_part(name);
+    for (name, kind) in entries.into_iter().filter(|(name, _)| !left_out(name)) {
         let entry = path.join(&name);
         // The listing tells files from folders without a stat of each; a
         // link is followed to learn which it is.
         if kind.is_file() {
             inputs.push(Found { input: Input::File(entry), identity: Some(canonical.join(&name)) });
-        } else if !manifest::holds_lake(&entry) {
+        } else {
             collect_path(&entry, inputs, walking)?;
         }
     }
@@ -553,16 +558,22 @@ mod tests {
         let root = dir.path().display().to_string();
         assert_eq!(names, [format!("{root}/a.log"), format!("{root}/b/c/d.log"), format!("{root}/b/e.log")]);
         // A lake inside the folder is not log text, nor one whose first
-        // ingest is under way (its lock there, its manifest not yet).
+        // ingest is under way (its lock there, its manifest not yet); the
+        // raw logs kept beside a lake's own files are.
         std::fs::create_dir_all(dir.path().join("b/lake/date=2026-11-20")).unwrap();
         std::fs::write(dir.path().join("b/lake").join(manifest::MANIFEST_FILE), "{}").unwrap();
         std::fs::write(dir.path().join("b/lake/date=2026-11-20/part-1.parquet"), "PAR1").unwrap();
         std::fs::create_dir(dir.path().join("started")).unwrap();
         std::fs::write(dir.path().join("started").join(manifest::LOCK_FILE), "42").unwrap();
+        std::fs::write(dir.path().join("started/x.log"), "x\n").unwrap();
         let inputs = resolve_inputs(&[dir.path().display().to_string()]).unwrap();
-        assert_eq!(inputs.len(), 3, "{inputs:?}");
+        let names: Vec<_> = inputs.iter().map(|i| i.name()).collect();
+        let expected = ["a.log", "b/c/d.log", "b/e.log", "started/x.log"].map(|f| format!("{root}/{f}"));
+        assert_eq!(names, expected);
         let globbed = resolve_inputs(&[format!("{root}/b/*.log")]).unwrap();
         assert_eq!(globbed, [Input::File(dir.path().join("b/e.log"))]);
+        let globbed = resolve_inputs(&[format!("{root}/started/*")]).unwrap();
+        assert_eq!(globbed, [Input::File(dir.path().join("started/x.log"))]);
         // Nor is a lake that a glob matches, or a file inside one.
         let globbed = resolve_inputs(&[format!("{root}/b/*")]).unwrap();
         assert_eq!(globbed, [Input::File(dir.path().join("b/c/d.log")), Input::File(dir.path().join("b/e.log"))]);
