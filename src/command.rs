@@ -459,7 +459,7 @@ pub fn ingest(opts: &IngestOptions) -> (ScanSummary, Result<IngestOutcome, Comma
 
 fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOutcome, CommandError> {
     let scan = &opts.scan;
-    if let Some(lake) = scan.inputs.iter().find(|a| names_a_lake(a) && !is_folder(a, &opts.dest)) {
+    if let Some(lake) = scan.inputs.iter().find(|a| names_a_lake(a) && !names_the_folder(a, &opts.dest)) {
         return Err(CommandError::LakeIngest(lake.clone()));
     }
     let runtime = tokio::runtime::Handle::current();
@@ -495,7 +495,7 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
 
 /// True when the input `arg` names the folder `dest`: a lake kept in the
 /// very folder it is fed from, whose walk leaves the lake's own files out.
-fn is_folder(arg: &str, dest: &Path) -> bool {
+fn names_the_folder(arg: &str, dest: &Path) -> bool {
     let path = Path::new(arg.strip_prefix("file://").unwrap_or(arg));
     matches!((path.canonicalize(), dest.canonicalize()), (Ok(arg), Ok(dest)) if arg == dest)
 }

@@ -45,7 +45,9 @@ use rayon::prelude::*;
 
 use crate::parse::time::MICROS_PER_DAY;
 use crate::schema::{Column, logs_schema};
-use crate::source::manifest::{LOCK_FILE, LakeFile, Manifest, ManifestError, SourceEntry, locate, pending_path};
+use crate::source::manifest::{
+    DATE_FOLDER_PREFIX, LOCK_FILE, LakeFile, Manifest, ManifestError, SourceEntry, locate, pending_path,
+};
 
 /// Rows buffered per date before they are sorted into one row group.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -365,7 +367,7 @@ impl LakeWriter {
     /// records whose `source_file` is in `records_names`; none when no
     /// record is left.
     fn rewrite_without(&mut self, path: &str, records_names: &HashSet<String>) -> Result<Option<LakeFile>, LakeError> {
-        let date = path.strip_prefix("date=").and_then(|rest| rest.split('/').next()).unwrap_or("unknown");
+        let date = path.strip_prefix(DATE_FOLDER_PREFIX).and_then(|rest| rest.split('/').next()).unwrap_or("unknown");
         let file = File::open(self.dir.join(path)).map_err(io_error(&self.dir.join(path)))?;
         let mut part = self.new_part(date)?;
         for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
@@ -388,7 +390,7 @@ impl LakeWriter {
     }
 
     fn new_part(&mut self, date: &str) -> Result<DatePart, LakeError> {
-        let rel = format!("date={date}/part-{}-{:05}.parquet", self.run, self.next_file);
+        let rel = format!("{DATE_FOLDER_PREFIX}{date}/part-{}-{:05}.parquet", self.run, self.next_file);
         self.next_file += 1;
         let tmp = pending_path(&self.dir, &rel);
         if let Some(parent) = tmp.parent() {
@@ -545,7 +547,7 @@ fn recover(dir: &Path, manifest: &Manifest) -> Result<(), LakeError> {
         }
     }
     let Ok(dates) = std::fs::read_dir(dir) else { return Ok(()) };
-    for date in dates.flatten().filter(|d| d.file_name().to_string_lossy().starts_with("date=")) {
+    for date in dates.flatten().filter(|d| d.file_name().to_string_lossy().starts_with(DATE_FOLDER_PREFIX)) {
         for file in std::fs::read_dir(date.path()).map_err(io_error(&date.path()))?.flatten() {
             let rel = format!("{}/{}", date.file_name().to_string_lossy(), file.file_name().to_string_lossy());
             if !committed.contains(rel.as_str()) {

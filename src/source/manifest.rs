@@ -26,6 +26,10 @@ use std::path::{Path, PathBuf};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
+/// How a lake's folder of one day's data files is named: `date=YYYY-MM-DD`.
+pub const DATE_FOLDER_PREFIX: &str = "date=";
+/// How every file of a lake's own (not its data files) is named.
+const OWN_FILE_PREFIX: &str = "_s3logq_";
 /// The checkpoint's file name inside the lake folder.
 pub const MANIFEST_FILE: &str = "_s3logq_manifest.json";
 /// The file a writer locks, inside the lake; it holds the writer's pid.
@@ -181,7 +185,7 @@ pub fn holds_lake(dir: &Path) -> bool {
 /// kept in the folder it is fed from) is not.
 pub fn is_lake_part(name: &std::ffi::OsStr) -> bool {
     let name = name.as_encoded_bytes();
-    name.starts_with(b"date=") || name.starts_with(b"_s3logq_")
+    name.starts_with(DATE_FOLDER_PREFIX.as_bytes()) || name.starts_with(OWN_FILE_PREFIX.as_bytes())
 }
 
 /// True when the command-line input `arg` (a path, or a `file://` URL) is
@@ -639,6 +643,19 @@ mod tests {
         assert_eq!(files.files().collect::<Vec<_>>(), manifest.files().collect::<Vec<_>>());
         assert_eq!(files.sources(), manifest.sources.len() as u64);
         manifest
+    }
+
+    #[test]
+    fn a_lakes_own_files_are_told_from_the_raw_logs_beside_them() {
+        let dir = Path::new("lake");
+        let own = [MANIFEST_FILE.into(), LOCK_FILE.into(), log_path(dir, 7), "date=2026-11-20".into()];
+        for name in own {
+            let name: PathBuf = name.file_name().map(PathBuf::from).unwrap_or(name);
+            assert!(is_lake_part(name.as_os_str()), "{name:?}");
+        }
+        for raw in ["2026-11-20-09-30-12-4C9F3A7E21B8D650", "logs", "manifest.json", "dated=1"] {
+            assert!(!is_lake_part(std::ffi::OsStr::new(raw)), "{raw}");
+        }
     }
 
     #[test]
