@@ -582,12 +582,12 @@ pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::R
     if t.failed_objects > 0 || t.pruned_objects > 0 || t.partly_read > 0 {
         let partly = match t.partly_read {
             0 => String::new(),
-            n => format!(", {n} of them only in part"),
+            n => format!(", {n} only in part"),
         };
         writeln!(
             out,
-            "s3logq: {} objects read ({} bytes of log text){partly}, {} skipped by their key's time, {} failed",
-            t.inputs - t.failed_objects,
+            "s3logq: {} read ({} bytes of log text){partly}, {} skipped by their key's time, {} failed",
+            counted(t.inputs - t.failed_objects, "object"),
             t.bytes,
             t.pruned_objects,
             t.failed_objects
