@@ -591,6 +591,30 @@ mod tests {
         assert!(report.samples()[0].reason.contains("field `"), "{:?}", report.samples()[0].reason);
     }
 
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_body_that_breaks_off_while_it_arrives_ends_in_its_whole_lines_and_the_error() {
+        let broken = object_store::Error::Generic { store: "S3", source: "connection reset".into() };
+        let pieces = [Ok(bytes::Bytes::from_static(b"one\ntwo\nthr")), Err(broken)];
+        let body = Body::Arriving(BodyReader::start(futures::stream::iter(pieces).boxed()));
+        // Read as the readers read it: off the runtime.
+        let chunks = tokio::task::spawn_blocking(move || {
+            let name: Arc<str> = "s3://logs/cut".into();
+            let text = fetched(name.to_string(), body).expect("a text");
+            chunks_of(text, &name, &BufferPool::new(2)).expect("chunker").collect::<io::Result<Vec<_>>>()
+        })
+        .await
+        .expect("chunker thread")
+        .expect("chunks");
+        let [chunk] = &chunks[..] else { panic!("{chunks:?}") };
+        assert_eq!(&chunk.data[..], b"one\ntwo\n");
+        let break_off = chunk.broke_off.as_ref().expect("the break is told");
+        assert_eq!(break_off.torn_bytes, 3);
+        assert_eq!(
+            break_off.describe(2),
+            "reading broke off after line 2 (3 bytes of line 3 left out): Generic S3 error: connection reset"
+        );
+    }
+
     #[test]
     fn objects_given_up_on_are_listed_by_url_whatever_order_they_failed_in() {
         let report = ScanReport::default();
