@@ -474,7 +474,8 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
     let mut outcome = IngestOutcome::default();
     let unchanged = Arc::new(AtomicU64::new(0));
     let _progress = Progress::ingest(report, &unchanged, inputs.len() as u64, scan.quiet);
-    let todo = new_or_changed(inputs, &lake, &unchanged)?;
+    let skip_unreadable = scan.store.skip_failed.then_some(&**report);
+    let todo = new_or_changed(inputs, &lake, &unchanged, skip_unreadable)?;
     outcome.unchanged = unchanged.load(Ordering::Relaxed) as usize;
     for group in commit_groups(todo, opts.commit_every) {
         let (inputs, sources): (Vec<Input>, Vec<GroupSource>) = group.into_iter().unzip();
@@ -502,16 +503,26 @@ fn names_the_folder(arg: &str, dest: &Path) -> bool {
 
 /// The inputs that are new to the lake or changed since they were
 /// ingested, each with what the lake will know it by; the others are
-/// counted in `unchanged`.
+/// counted in `unchanged`. A file that cannot be looked at fails the run,
+/// or is counted in `skip_unreadable` (`--skip-failed-objects`) and left
+/// for the next run.
 fn new_or_changed(
     inputs: Vec<Identified>,
     lake: &LakeWriter,
     unchanged: &AtomicU64,
+    skip_unreadable: Option<&ScanReport>,
 ) -> Result<Vec<(Input, GroupSource)>, CommandError> {
     let mut todo = Vec::new();
     for Identified { input, identity: name } in inputs {
         let version = match &input {
-            Input::File(path) => file_version(path)?,
+            Input::File(path) => match (file_version(path), skip_unreadable) {
+                (Ok(version), _) => version,
+                (Err(e), Some(report)) => {
+                    report.record_unreadable(&input.name(), &e);
+                    continue;
+                }
+                (Err(e), None) => return Err(e),
+            },
             Input::Object(o) => SourceVersion { size: o.size, modified: o.modified },
             Input::Stdin => return Err(CommandError::StdinIngest),
         };

@@ -530,3 +530,34 @@ fn a_file_whose_reading_breaks_off_fails_the_run_or_keeps_its_lines_before_the_b
     let told = ["lines_read", "inputs", "inputs_failed", "inputs_read_in_part"].map(|key| json[key].clone());
     assert_eq!(told, [88, 2, 0, 1].map(serde_json::Value::from));
 }
+
+#[test]
+fn a_file_that_cannot_be_opened_fails_the_run_or_is_skipped() {
+    // A link left dangling in a log folder (its target deleted).
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978"), logs.join("a.log")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("deleted.log"), logs.join("b.log")).unwrap();
+    let folder = logs.to_str().unwrap();
+    let sql = "SELECT count(*) AS n FROM logs";
+    let failed = s3logq(&["query", "--format", "csv", sql, folder]);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{folder}/b.log: No such file or directory")), "{stderr}");
+    assert!(stderr.contains("(--skip-failed-objects goes on without it)"), "{stderr}");
+    let skipped = s3logq(&["query", "--skip-failed-objects", "--format", "csv", sql, folder]);
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
+    assert!(skipped.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&skipped.stdout), "n\n5\n");
+    assert!(stderr.contains(&format!("s3logq: skipped {folder}/b.log: No such file or directory")), "{stderr}");
+    assert!(stderr.contains("1 object read (") && stderr.contains(", 1 failed"), "{stderr}");
+    // An ingest leaves it out, and the next run tries it again.
+    let lake = dir.path().join("lake");
+    let ingest = || s3logq(&["ingest", "--skip-failed-objects", "--to", lake.to_str().unwrap(), folder]);
+    let first = String::from_utf8_lossy(&ingest().stderr).into_owned();
+    assert!(first.contains("ingested 1 sources (5 records), 0 unchanged skipped"), "{first}");
+    let again = String::from_utf8_lossy(&ingest().stderr).into_owned();
+    assert!(again.contains("ingested 0 sources (0 records), 1 unchanged skipped"), "{again}");
+    assert!(again.contains("skipped ") && again.contains("b.log: No such file or directory"), "{again}");
+}

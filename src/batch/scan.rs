@@ -28,8 +28,8 @@ pub const REJECT_SAMPLES: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
-    #[error(transparent)]
-    Source(#[from] SourceError),
+    #[error("{0} (--skip-failed-objects goes on without it)")]
+    Open(SourceError),
     #[error("{path}: read failed: {source}")]
     Read { path: String, source: io::Error },
     #[error("writing rejected lines failed: {0}")]
@@ -212,6 +212,13 @@ impl ScanReport {
         self.failures.lock().is_ok_and(|failures| failures.iter().any(|(failed, _)| failed == url))
     }
 
+    /// Counts the input `name`, which cannot be read (`error`), as skipped
+    /// (`--skip-failed-objects`).
+    pub fn record_unreadable(&self, name: &str, error: &dyn std::fmt::Display) {
+        self.record_input(&name.into());
+        self.record_failure(name, format!("skipped {error}"), &self.failed_objects);
+    }
+
     fn record_failed(&self, url: &str, message: &str) {
         self.record_failure(url, format!("skipped object {url}: {message}"), &self.failed_objects);
     }
@@ -307,7 +314,7 @@ pub fn spawn_scan(
         fetched_rx
     });
     let texts = Arc::new(Texts::new(local, fetched, report.clone()));
-    spawn_readers(texts, readers, pool, chunk_tx, tx.clone());
+    spawn_readers(texts, readers, fetch.skip_failed, pool, chunk_tx, tx.clone());
     spawn_parsers(threads, chunk_rx, builder, report, fetch.skip_failed, tx);
     rx
 }
@@ -344,14 +351,29 @@ impl Texts {
 /// Cuts the texts into chunks on up to `readers` threads of their own, each
 /// taking the next text no thread has taken, so that compressed files and
 /// objects are decoded side by side; one text's chunks are sent in order,
-/// in parcels. A failure to read a text ends the scan with its error.
-fn spawn_readers(texts: Arc<Texts>, readers: usize, pool: BufferPool, chunks: ChunkSender, batches: BatchSender) {
+/// in parcels. A failure to open or read a text ends the scan with its
+/// error, but one to open it is counted and the text skipped when
+/// `skip_failed` is set.
+fn spawn_readers(
+    texts: Arc<Texts>,
+    readers: usize,
+    skip_failed: bool,
+    pool: BufferPool,
+    chunks: ChunkSender,
+    batches: BatchSender,
+) {
     for _ in 0..readers {
         let (texts, pool, chunks, batches) = (texts.clone(), pool.clone(), chunks.clone(), batches.clone());
         std::thread::spawn(move || {
             let mut parcel = Parcel::default();
             while let Some((name, text)) = texts.next() {
-                let text = text.map_err(ScanError::from);
+                let text = match text {
+                    Err(e) if skip_failed => {
+                        texts.report.record_unreadable(&name, &e);
+                        continue;
+                    }
+                    text => text.map_err(ScanError::Open),
+                };
                 match text.and_then(|text| send_chunks(text, name, &pool, &mut parcel, &chunks)) {
                     Ok(true) => {}
                     Ok(false) => return,

@@ -128,9 +128,10 @@ pub struct StoreArgs {
     /// Objects fetched at once.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub concurrency: usize,
-    /// Report objects that still fail after retries and go on without them,
-    /// and files or objects whose reading breaks off (a gzip cut short) and
-    /// go on with the lines read before the break.
+    /// Report objects that still fail after retries, and files that cannot
+    /// be opened, and go on without them; and files or objects whose
+    /// reading breaks off (a gzip cut short), going on with the lines read
+    /// before the break.
     #[arg(long)]
     pub skip_failed_objects: bool,
     /// How late S3 may deliver a record, for skipping objects by key time.
