@@ -75,7 +75,7 @@ pub enum LakeError {
     Parquet(#[from] ParquetError),
     #[error("arranging rows failed: {0}")]
     Arrow(#[from] ArrowError),
-    #[error("reading the source failed: {0}")]
+    #[error("{0}")]
     Input(Box<dyn std::error::Error + Send + Sync>),
     #[error("{dir}: another s3logq ingest{holder} is writing this lake; run again once it has finished")]
     Busy { dir: String, holder: String },
