@@ -44,6 +44,8 @@ pub enum CommandError {
     Render(#[from] RenderError),
     #[error("{path}: {source}")]
     File { path: String, source: io::Error },
+    #[error("{path}: {source} (--skip-failed-objects goes on without it)")]
+    Unreadable { path: String, source: io::Error },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
@@ -435,8 +437,9 @@ pub struct IngestOutcome {
 /// group of its own.
 const COMMIT_BYTES: u64 = 256 << 20;
 
-fn file_version(path: &Path) -> Result<SourceVersion, CommandError> {
-    let meta = std::fs::metadata(path).map_err(|e| CommandError::file(path, e))?;
+/// The size and modification time of the input file at `path`.
+fn file_version(path: &Path) -> io::Result<SourceVersion> {
+    let meta = std::fs::metadata(path)?;
     let modified = meta
         .modified()
         .ok()
@@ -518,10 +521,12 @@ fn new_or_changed(
             Input::File(path) => match (file_version(path), skip_unreadable) {
                 (Ok(version), _) => version,
                 (Err(e), Some(report)) => {
-                    report.record_unreadable(&input.name(), &e);
+                    report.record_unreadable(&input.name(), &CommandError::file(path, e));
                     continue;
                 }
-                (Err(e), None) => return Err(e),
+                (Err(source), None) => {
+                    return Err(CommandError::Unreadable { path: path.display().to_string(), source });
+                }
             },
             Input::Object(o) => SourceVersion { size: o.size, modified: o.modified },
             Input::Stdin => return Err(CommandError::StdinIngest),

@@ -560,4 +560,11 @@ fn a_file_that_cannot_be_opened_fails_the_run_or_is_skipped() {
     let again = String::from_utf8_lossy(&ingest().stderr).into_owned();
     assert!(again.contains("ingested 0 sources (0 records), 1 unchanged skipped"), "{again}");
     assert!(again.contains("skipped ") && again.contains("b.log: No such file or directory"), "{again}");
+    let refused = s3logq(&["ingest", "--to", lake.to_str().unwrap(), folder]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("b.log: No such file or directory (os error 2) (--skip-failed-objects goes on"),
+        "{stderr}"
+    );
 }
