@@ -28,7 +28,7 @@ use crate::sink::lake::{Engine, GroupSource, LakeError, LakeWriter, SourceOutcom
 use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::Input;
 use crate::source::manifest::names_a_lake;
-use crate::source::{Identified, SourceError, StoreOptions, is_remote, resolve_all};
+use crate::source::{Identified, SourceError, StoreOptions, is_remote, local_arg, resolve_all};
 use crate::table::{Logs, LogsError, session_config, session_with};
 use crate::window::TimeWindow;
 
@@ -500,7 +500,7 @@ fn run_ingest(opts: &IngestOptions, report: &Arc<ScanReport>) -> Result<IngestOu
 /// True when the input `arg` names the folder `dest`: a lake kept in the
 /// very folder it is fed from, whose walk leaves the lake's own files out.
 fn names_the_folder(arg: &str, dest: &Path) -> bool {
-    let path = Path::new(arg.strip_prefix("file://").unwrap_or(arg));
+    let path = Path::new(local_arg(arg));
     matches!((path.canonicalize(), dest.canonicalize()), (Ok(arg), Ok(dest)) if arg == dest)
 }
 

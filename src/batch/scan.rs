@@ -219,8 +219,10 @@ impl ScanReport {
         self.record_failure(name, format!("skipped {error}"), &self.failed_objects);
     }
 
+    /// Counts the object `url`, whose fetch still failed (`message`), as
+    /// skipped.
     fn record_failed(&self, url: &str, message: &str) {
-        self.record_failure(url, format!("skipped object {url}: {message}"), &self.failed_objects);
+        self.record_unreadable(url, &format_args!("object {url}: {message}"));
     }
 
     /// Notes what became of the text `url`, and counts it in `count`, once

@@ -267,7 +267,7 @@ impl LakeWriter {
                 (!outcome.gave_up || found.rows > 0).then_some((source, outcome, found))
             })
             .collect();
-        let sources: Vec<GroupSource> = entered.iter().map(|(source, ..)| (*source).clone()).collect();
+        let sources: Vec<&GroupSource> = entered.iter().map(|(source, ..)| *source).collect();
         self.drop_replaced(&sources)?;
         let written = entered.iter().map(|(_, _, found)| found.rows).sum();
         for (source, outcome, found) in &entered {
@@ -316,7 +316,7 @@ impl LakeWriter {
     /// since), writes each file they share with sources outside the group
     /// again without their records, and names the new file in those
     /// sources' entries (pending until the commit, which drops the old one).
-    fn drop_replaced(&mut self, group: &[GroupSource]) -> Result<(), LakeError> {
+    fn drop_replaced(&mut self, group: &[&GroupSource]) -> Result<(), LakeError> {
         // For each file of the group's old entries: the `source_file` of
         // their records, and how many of the group's sources name it.
         let mut dropped: BTreeMap<String, (HashSet<String>, usize)> = BTreeMap::new();
@@ -347,7 +347,7 @@ impl LakeWriter {
     /// The sources outside `group` that name a file of `files`, by file:
     /// one pass over the lake's sources, made only when some file of a
     /// changed source is shared with sources outside its group.
-    fn holders_outside<V>(&self, group: &[GroupSource], files: &BTreeMap<String, V>) -> BTreeMap<String, Vec<String>> {
+    fn holders_outside<V>(&self, group: &[&GroupSource], files: &BTreeMap<String, V>) -> BTreeMap<String, Vec<String>> {
         let mut holders: BTreeMap<String, Vec<String>> = BTreeMap::new();
         if files.is_empty() {
             return holders;

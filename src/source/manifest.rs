@@ -191,7 +191,7 @@ pub fn is_lake_part(name: &std::ffi::OsStr) -> bool {
 /// True when the command-line input `arg` (a path, or a `file://` URL) is
 /// a lake.
 pub fn names_a_lake(arg: &str) -> bool {
-    is_lake(Path::new(arg.strip_prefix("file://").unwrap_or(arg)))
+    is_lake(Path::new(super::local_arg(arg)))
 }
 
 /// A file's entry on disk: its path is the key it is listed under.

@@ -176,9 +176,14 @@ pub fn resolve_inputs(args: &[String]) -> Result<Vec<Input>, SourceError> {
     Ok(found.into_iter().map(|f| f.input).collect())
 }
 
+/// A local argument as a path: a `file://` URL without its scheme.
+pub fn local_arg(arg: &str) -> &str {
+    arg.strip_prefix("file://").unwrap_or(arg)
+}
+
 /// Adds the inputs that a local argument names.
 fn resolve_local(arg: &str, found: &mut Vec<Found>) -> Result<(), SourceError> {
-    let arg = arg.strip_prefix("file://").unwrap_or(arg);
+    let arg = local_arg(arg);
     let path = Path::new(arg);
     if arg == "-" {
         found.push(Found::named(Input::Stdin));

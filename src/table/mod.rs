@@ -26,7 +26,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::batch::{BatchBuilder, FetchPolicy, RecordTest, ScanReport, spawn_scan};
 use crate::schema::{Column, logs_schema, projected_schema};
 use crate::source::manifest::{LakeFiles, ManifestError, names_a_lake};
-use crate::source::{Input, SourceError, StoreOptions, resolve_all};
+use crate::source::{Input, SourceError, StoreOptions, local_arg, resolve_all};
 use crate::window::TimeWindow;
 
 /// The name of the table in SQL.
@@ -179,7 +179,7 @@ impl Logs {
                 Ok(Logs::Raw(LogTable::new(inputs, report, window, fetch)))
             }
             ([lake], 1) => {
-                let dir = PathBuf::from(lake.strip_prefix("file://").unwrap_or(lake));
+                let dir = PathBuf::from(local_arg(lake));
                 let files = Arc::new(LakeFiles::load(&dir)?);
                 let (stored, in_window) = lake::records_in(&dir, &files, window).await?;
                 report.record_stored(files.sources(), stored, in_window);
