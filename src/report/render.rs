@@ -321,39 +321,70 @@ const HTML_STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;colo
 table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}td,th{border:1px solid #ccd;padding:.2rem .4rem;text-align:left}\
 th{background:#eef}.sev{padding:.1rem .4rem;border-radius:.3rem;color:#fff}.sev-info{background:#667}.sev-low{background:#386}\
 .sev-medium{background:#b80}.sev-high{background:#c33}.sev-critical{background:#808}section{margin-top:2rem}\
-svg text{font-size:11px}pre{white-space:pre-wrap}";
+svg text{font-size:11px}pre{white-space:pre-wrap}.rows{overflow-x:auto}";
 
-/// A horizontal bar chart of `requests` by the report's first column.
+/// A horizontal bar chart of `requests` by the report's row keys (see
+/// [`bar_labels`]); each bar's full key and count show on hover.
 fn bar_chart(headers: &[String], rows: &[Vec<String>]) -> Option<String> {
     let req = headers.iter().position(|h| h == "requests")?;
-    let bars: Vec<(String, f64)> = rows
-        .iter()
-        .take(10)
-        .filter_map(|r| Some((if r[0].is_empty() { "(none)".to_string() } else { r[0].clone() }, r[req].parse().ok()?)))
-        .collect();
-    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max);
-    if bars.is_empty() || max <= 0.0 {
+    let (rows, values): (Vec<&Vec<String>>, Vec<f64>) =
+        rows.iter().take(10).filter_map(|r| Some((r, r[req].parse::<f64>().ok()?))).unzip();
+    let max = values.iter().copied().fold(0.0, f64::max);
+    if values.is_empty() || max <= 0.0 {
         return None;
     }
     let mut svg = format!(
-        "<svg role=\"img\" width=\"720\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        bars.len() * 22 + 4
+        "<svg role=\"img\" width=\"760\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        values.len() * 22 + 4
     );
-    for (i, (label, value)) in bars.iter().enumerate() {
+    for (i, (label, value)) in bar_labels(&rows, req).iter().zip(&values).enumerate() {
         let y = i * 22 + 2;
         let width = (value / max * 380.0).max(1.0);
-        let short: String = label.chars().take(40).collect();
         let _ = write!(
             svg,
-            "<text x=\"0\" y=\"{}\">{}</text><rect x=\"300\" y=\"{y}\" width=\"{width:.0}\" height=\"16\" fill=\"#4a78c2\"/><text x=\"{:.0}\" y=\"{}\">{value}</text>",
+            "<g><title>{}: {value} requests</title><text x=\"0\" y=\"{}\">{}</text><rect x=\"340\" y=\"{y}\" width=\"{width:.0}\" height=\"16\" fill=\"#4a78c2\"/><text x=\"{:.0}\" y=\"{}\">{value}</text></g>",
+            escape_html(label),
             y + 12,
-            escape_html(&short),
-            305.0 + width,
+            escape_html(&shortened(label, BAR_LABEL_CHARS)),
+            345.0 + width,
             y + 12
         );
     }
     svg.push_str("</svg>");
     Some(svg)
+}
+
+/// Characters of a bar's label that fit before its bar (at about 7 pixels
+/// each in 340).
+const BAR_LABEL_CHARS: usize = 46;
+
+/// Each bar's label: the row's first column, or as many of its leading
+/// columns (those before `requests`, the row's keys) as it takes for no two
+/// bars to share a label. Empty cells are left out; a row with none is
+/// `(none)`.
+fn bar_labels(rows: &[&Vec<String>], requests_column: usize) -> Vec<String> {
+    let label = |row: &Vec<String>, keys: usize| {
+        let parts: Vec<&str> = row[..keys].iter().map(String::as_str).filter(|c| !c.is_empty()).collect();
+        if parts.is_empty() { "(none)".to_string() } else { parts.join(" · ") }
+    };
+    let mut labels = Vec::new();
+    for keys in requests_column.min(1)..=requests_column {
+        labels = rows.iter().map(|row| label(row, keys)).collect();
+        if labels.iter().collect::<std::collections::HashSet<_>>().len() == labels.len() {
+            break;
+        }
+    }
+    labels
+}
+
+/// `text` cut to `chars` characters, the last of them an ellipsis.
+fn shortened(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        return text.to_string();
+    }
+    let mut short: String = text.chars().take(chars - 1).collect();
+    short.push('…');
+    short
 }
 
 /// The page's records over time: a row of columns per kind that has any
@@ -484,7 +515,7 @@ fn html_table(headers: &[String], rows: &[Vec<String>]) -> String {
         format!("<tr>{cells}</tr>")
     };
     let body: String = rows.iter().map(|r| row(r, "td")).collect();
-    format!("<table>{}{body}</table>", row(headers, "th"))
+    format!("<div class=\"rows\"><table>{}{body}</table></div>", row(headers, "th"))
 }
 
 #[cfg(test)]
@@ -527,7 +558,23 @@ mod tests {
         let rows = vec![vec!["alice".to_string(), "4".to_string()], vec![String::new(), "2".to_string()]];
         let svg = bar_chart(&headers, &rows).unwrap();
         assert!(svg.contains(">alice<") && svg.contains(">(none)<") && svg.contains("width=\"380\""));
+        assert!(svg.contains("<title>alice: 4 requests</title>"), "{svg}");
         assert!(bar_chart(&["who".to_string()], &[vec!["x".to_string()]]).is_none());
+    }
+
+    #[test]
+    fn bar_labels_take_as_many_keys_as_tell_the_bars_apart() {
+        let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let rows =
+            [row(&["AKIA1", "alice", "b1", "3"]), row(&["AKIA1", "", "b2", "1"]), row(&["AKIA2", "bob", "b1", "1"])];
+        let rows: Vec<&Vec<String>> = rows.iter().collect();
+        assert_eq!(bar_labels(&rows, 3), ["AKIA1 · alice", "AKIA1", "AKIA2 · bob"]);
+        assert_eq!(bar_labels(&rows[2..], 3), ["AKIA2"], "one key is enough where it differs");
+        assert_eq!(bar_labels(&rows[..1], 0), ["(none)"], "no key columns");
+        let same = [row(&["x", "1"]), row(&["x", "2"])];
+        assert_eq!(bar_labels(&same.iter().collect::<Vec<_>>(), 1), ["x", "x"], "keys run out");
+        assert_eq!(shortened("abcdef", 4), "abc…");
+        assert_eq!(shortened("abcd", 4), "abcd");
     }
 
     fn result(name: &str, batches: Vec<RecordBatch>) -> ReportResult {
