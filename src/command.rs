@@ -29,7 +29,7 @@ use crate::sink::slack::{DeliveryPolicy, SlackError, Webhook, post};
 use crate::source::Input;
 use crate::source::manifest::names_a_lake;
 use crate::source::{Identified, SourceError, StoreOptions, is_remote, local_arg, resolve_all};
-use crate::table::{Logs, LogsError, session_config, session_with};
+use crate::table::{Logs, LogsError, TABLE_NAME, session_config, session_with};
 use crate::window::TimeWindow;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,10 +79,14 @@ impl From<RunError> for CommandError {
     }
 }
 
-/// DataFusion's innermost error (an input error keeps its own words).
+/// DataFusion's innermost error (an input error keeps its own words); a
+/// table it does not know is told which one it does.
 fn innermost(e: &DataFusionError) -> String {
     match e.find_root() {
         DataFusionError::External(inner) => inner.to_string(),
+        DataFusionError::Plan(msg) if msg.starts_with("table '") && msg.ends_with("' not found") => {
+            format!("{msg} (the inputs are the table `{TABLE_NAME}`; `s3logq schema` lists its columns)")
+        }
         root => root.strip_backtrace(),
     }
 }
@@ -657,5 +661,17 @@ mod tests {
         let sized = vec![source(0, half), source(1, half), source(2, 1), source(3, 2 * COMMIT_BYTES), source(4, 1)];
         assert_eq!(numbers(commit_groups(sized, 100)), [vec![0, 1], vec![2], vec![3], vec![4]]);
         assert!(commit_groups(Vec::<(usize, GroupSource)>::new(), 3).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_query_of_another_table_is_told_the_table_it_may_query() {
+        let ctx = datafusion::prelude::SessionContext::new();
+        let error = ctx.sql("SELECT count(*) FROM log").await.unwrap_err();
+        assert_eq!(
+            CommandError::from(error).to_string(),
+            "table 'datafusion.public.log' not found (the inputs are the table `logs`; `s3logq schema` lists its columns)"
+        );
+        let error = ctx.sql("SELECT nope()").await.unwrap_err();
+        assert!(!CommandError::from(error).to_string().contains("the inputs are"));
     }
 }
