@@ -114,6 +114,46 @@ fn signatures_and_tokens_are_redacted_unless_asked() {
 }
 
 #[test]
+fn escape_sequences_in_the_logs_never_reach_a_terminal_but_stay_in_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = std::fs::read_to_string(sample_logs().join("example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650"))
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("\"Boto/2.49.0 "))
+        .unwrap()
+        .replace("\"Boto/2.49.0 ", "\"Boto/2.49.0\u{1b}[2J\u{1b}]0;owned\u{7} ");
+    let log = dir.path().join("esc.log");
+    std::fs::write(&log, format!("{line}\n")).unwrap();
+    let log = log.to_str().unwrap();
+    let sql = "SELECT user_agent FROM logs";
+    let written_out = "Boto/2.49.0\\x1b[2J\\x1b]0;owned\\x07 Python";
+    let runs: [(&[&str], &str); 5] = [
+        (&["query", sql, log], written_out),
+        (&["report", "--only", "sigv2-callers", log], written_out),
+        // Markdown escapes the backslashes and keeps the brackets from
+        // making a link: the page shows the same text.
+        (
+            &["report", "--only", "sigv2-callers", "--format", "markdown", log],
+            r"Boto/2.49.0\\x1b\[2J\\x1b\]0;owned\\x07 Python",
+        ),
+        (&["report", "--only", "sigv2-callers", "--format", "html", log], written_out),
+        // The Slack payload is JSON, which doubles the backslashes.
+        (&["report", "--only", "sigv2-callers", "--slack", "--dry-run", log], &written_out.replace('\\', r"\\")),
+    ];
+    for (args, shown_as) in runs {
+        let out = s3logq(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let shown = String::from_utf8(out.stdout).unwrap();
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{args:?}: {shown:?}");
+        assert!(shown.contains(shown_as), "{args:?}: {shown}");
+    }
+    // Formats for programs keep the value as it was logged.
+    let json = s3logq(&["query", "--format", "ndjson", sql, log]);
+    let row: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(row["user_agent"].as_str().unwrap().starts_with("Boto/2.49.0\u{1b}[2J\u{1b}]0;owned\u{7} Python"), "{row}");
+}
+
+#[test]
 fn rejects_file_keeps_every_rejected_line_and_strict_fails() {
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.tsv");

@@ -5,6 +5,8 @@
 //! and only the fractional digits there are (`2026-11-20T10:00:00Z`); a
 //! format string would be parsed again for every value written.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -50,29 +52,60 @@ pub enum RenderError {
 
 /// Replaces secrets in every string column of `batch`.
 pub fn redact_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
-    let columns = batch.columns().iter().map(redact_array).collect::<Vec<_>>();
+    map_strings(batch, redact)
+}
+
+/// `text` safe to print to a terminal: every control character (C0, DEL and
+/// C1) written as `\xNN`. User agents, keys and referers are the
+/// requester's to choose, and an escape sequence among them would otherwise
+/// drive the terminal of whoever reads the report (colour, title, cursor,
+/// clearing the screen). Borrows when there is none.
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`printable`] applied to every string column of `batches`, for the
+/// formats written to be read in a terminal.
+pub(crate) fn printable_batches(batches: &[RecordBatch]) -> Result<Vec<RecordBatch>, ArrowError> {
+    batches.iter().map(|b| map_strings(b, printable)).collect()
+}
+
+/// `batch` with every string value `v` replaced by `f(v)`.
+fn map_strings(batch: &RecordBatch, f: impl for<'a> Fn(&'a str) -> Cow<'a, str>) -> Result<RecordBatch, ArrowError> {
+    let columns = batch.columns().iter().map(|c| map_string_array(c, &f)).collect::<Vec<_>>();
     RecordBatch::try_new(batch.schema(), columns)
 }
 
-fn redact_array(array: &ArrayRef) -> ArrayRef {
-    let redacted: Option<ArrayRef> = match array.data_type() {
+fn map_string_array(array: &ArrayRef, f: &impl for<'a> Fn(&'a str) -> Cow<'a, str>) -> ArrayRef {
+    let mapped: Option<ArrayRef> = match array.data_type() {
         DataType::Utf8View => array
             .as_any()
             .downcast_ref::<StringViewArray>()
-            .map(|a| Arc::new(a.iter().map(|v| v.map(redact)).collect::<StringViewArray>()) as ArrayRef),
+            .map(|a| Arc::new(a.iter().map(|v| v.map(f)).collect::<StringViewArray>()) as ArrayRef),
         DataType::Utf8 => array
             .as_any()
             .downcast_ref::<StringArray>()
-            .map(|a| Arc::new(a.iter().map(|v| v.map(redact)).collect::<StringArray>()) as ArrayRef),
+            .map(|a| Arc::new(a.iter().map(|v| v.map(f)).collect::<StringArray>()) as ArrayRef),
         _ => None,
     };
-    redacted.unwrap_or_else(|| array.clone())
+    mapped.unwrap_or_else(|| array.clone())
 }
 
 /// Writes `batches` to `out` in `format`.
 pub fn write_batches(format: OutputFormat, batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), RenderError> {
     match format {
-        OutputFormat::Table => writeln!(out, "{}", pretty::pretty_format_batches(batches)?)?,
+        OutputFormat::Table => writeln!(out, "{}", pretty::pretty_format_batches(&printable_batches(batches)?)?)?,
         OutputFormat::Csv => {
             let mut w = csv::WriterBuilder::new().with_header(true).build(out);
             batches.iter().try_for_each(|b| w.write(b))?;
@@ -96,4 +129,25 @@ pub(crate) fn write_json<F: json::writer::JsonFormat>(
     batches.iter().try_for_each(|b| w.write(b))?;
     w.finish()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_written_out_and_the_rest_kept() {
+        assert_eq!(printable("a\u{1b}[31mb\u{7}\u{7f}\u{9b}2Jc\t"), "a\\x1b[31mb\\x07\\x7f\\x9b2Jc\\x09");
+        assert!(matches!(printable("Boto/2.49.0 \\x1b \u{2cb} é"), Cow::Borrowed(_)));
+        let batch = RecordBatch::try_from_iter([
+            ("agent", Arc::new(StringViewArray::from(vec![Some("x\u{1b}]0;t\u{7}"), None])) as ArrayRef),
+            ("key", Arc::new(StringArray::from(vec!["k\u{1b}", "k"])) as ArrayRef),
+        ])
+        .unwrap();
+        let shown = printable_batches(&[batch]).unwrap();
+        let agent = shown[0].column(0).as_any().downcast_ref::<StringViewArray>().unwrap();
+        assert_eq!(agent.iter().collect::<Vec<_>>(), [Some("x\\x1b]0;t\\x07"), None]);
+        let key = shown[0].column(1).as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(key.iter().collect::<Vec<_>>(), [Some("k\\x1b"), Some("k")]);
+    }
 }

@@ -14,7 +14,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::arrow::{csv, json};
 use serde_json::{Value, json};
 
-use super::output::{RenderError, write_json};
+use super::output::{RenderError, printable, printable_batches, write_json};
 use super::run::ReportResult;
 use super::timeline::Timeline;
 use crate::batch::ScanTotals;
@@ -71,7 +71,8 @@ fn format_options() -> FormatOptions<'static> {
     FormatOptions::new().with_null("")
 }
 
-/// Column names and the first `limit` rows as display strings.
+/// Column names and the first `limit` rows as display strings, each
+/// [`printable`].
 pub(crate) fn cells(result: &ReportResult, limit: usize) -> Result<(Vec<String>, Vec<Vec<String>>), RenderError> {
     let headers = result.schema.fields().iter().map(|f| f.name().clone()).collect();
     let options = format_options();
@@ -86,7 +87,7 @@ pub(crate) fn cells(result: &ReportResult, limit: usize) -> Result<(Vec<String>,
             if rows.len() == limit {
                 return Ok((headers, rows));
             }
-            rows.push(formatters.iter().map(|f| f.value(i).to_string()).collect());
+            rows.push(formatters.iter().map(|f| printable(&f.value(i).to_string()).into_owned()).collect());
         }
     }
     Ok((headers, rows))
@@ -158,7 +159,7 @@ fn text(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError
             writeln!(out, "(nothing found)\n")?;
             continue;
         }
-        let shown: Vec<RecordBatch> = head(&r.batches, doc.max_rows);
+        let shown = printable_batches(&head(&r.batches, doc.max_rows))?;
         writeln!(out, "{}", pretty_format_batches(&shown)?)?;
         if let Some(more) = more_rows(r, doc.max_rows) {
             writeln!(out, "{more}")?;
@@ -203,8 +204,25 @@ fn wrap(text: &str, width: usize) -> String {
     out
 }
 
+/// A cell of a Markdown table, shown as the text it is: user agents and keys
+/// are the requester's to choose, and a page that renders the report must
+/// not turn them into HTML (`<img src=…>`), links or images (`[…](…)`), or
+/// more cells (`|`). A newline would end the row.
 fn markdown_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '|' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn markdown(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
@@ -618,7 +636,8 @@ mod tests {
         assert!(html.contains("<a href=\"#x&quot;&gt;&lt;img src=y&gt;|z\">"), "{html}");
         assert!(html.contains("<section id=\"x&quot;&gt;&lt;img src=y&gt;|z\">"), "{html}");
         let markdown = rendered(ReportFormat::Markdown, &results);
-        assert!(markdown.contains("| x\"><img src=y>\\|z | low | 0 | 0 |"), "{markdown}");
+        assert!(markdown.contains("| x\"&gt;&lt;img src=y&gt;\\|z | low | 0 | 0 |"), "{markdown}");
+        assert_eq!(markdown_cell("![a](http://t/p.png) \\[b]\nc"), "!\\[a\\](http://t/p.png) \\\\\\[b\\] c");
     }
 
     #[test]

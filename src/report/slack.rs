@@ -52,6 +52,25 @@ fn clip(s: &str, max: usize) -> String {
     out
 }
 
+/// `text` made inert in Slack's mrkdwn. `&`, `<` and `>` become the entities
+/// Slack asks for, so that no `<!channel>`, `<@U…>` or `<https://…|label>` a
+/// user agent or key carries turns into a mention or a link; each backtick
+/// becomes `ˋ` (U+02CB), so that none closes the code block rows are shown
+/// in and lets the rest of a cell be read as formatting.
+fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '`' => out.push('\u{2cb}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn change_text(now: i64, before: Option<i64>) -> String {
     match before {
         None => String::new(),
@@ -69,7 +88,7 @@ fn section_text(result: &ReportResult, previous: Option<&[ReportResult]>, rows: 
     let mut text = format!(
         "{} *{}* ({}) — {} rows, {} requests{}\n",
         severity_icon(rep.severity),
-        rep.title,
+        inert(&rep.title),
         rep.severity,
         result.total_rows,
         requests,
@@ -77,10 +96,10 @@ fn section_text(result: &ReportResult, previous: Option<&[ReportResult]>, rows: 
     );
     let (headers, table) = cells(result, rows)?;
     if !table.is_empty() {
-        let mut block = format!("{}\n", headers.join(" | "));
+        let line = |cells: &[String]| cells.iter().map(|c| inert(&redact(c))).collect::<Vec<_>>().join(" | ") + "\n";
+        let mut block = line(&headers);
         for row in &table {
-            block.push_str(&row.join(" | "));
-            block.push('\n');
+            block.push_str(&line(row));
         }
         let more = result.total_rows.saturating_sub(table.len());
         let tail = if more > 0 { format!("… and {more} more rows") } else { String::new() };
@@ -99,8 +118,8 @@ fn payload_with_rows(msg: &SlackMessage<'_>, rows: usize) -> Result<Value, Rende
     let doc = msg.doc;
     let mut found: Vec<&ReportResult> = doc.results.iter().filter(|r| r.total_rows > 0).collect();
     found.sort_by_key(|r| std::cmp::Reverse(r.report.severity));
-    let clear: Vec<&str> = doc.results.iter().filter(|r| r.total_rows == 0).map(|r| r.report.name.as_str()).collect();
-    let header_facts = format!("*Inputs:* {}\n{}", clip(msg.inputs, 500), summary_line(doc));
+    let clear: Vec<String> = doc.results.iter().filter(|r| r.total_rows == 0).map(|r| inert(&r.report.name)).collect();
+    let header_facts = format!("*Inputs:* {}\n{}", inert(&clip(msg.inputs, 500)), inert(&summary_line(doc)));
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": clip("S3 access log report", MAX_HEADER_CHARS)}}),
         section(redact(&header_facts).into_owned()),
@@ -113,7 +132,7 @@ fn payload_with_rows(msg: &SlackMessage<'_>, rows: usize) -> Result<Value, Rende
         blocks.push(section(section_text(r, msg.previous, rows)?));
     }
     if found.len() > shown {
-        let rest: Vec<&str> = found[shown..].iter().map(|r| r.report.name.as_str()).collect();
+        let rest: Vec<String> = found[shown..].iter().map(|r| inert(&r.report.name)).collect();
         blocks.push(section(clip(
             &format!("… and {} more reports with findings: {}", rest.len(), rest.join(", ")),
             MAX_SECTION_CHARS,
@@ -123,8 +142,10 @@ fn payload_with_rows(msg: &SlackMessage<'_>, rows: usize) -> Result<Value, Rende
         let line = clip(&format!(":white_check_mark: All clear: {}", clear.join(", ")), MAX_SECTION_CHARS);
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}));
     }
-    let summary: Vec<String> =
-        found.iter().map(|r| format!("{} ({}): {} rows", r.report.name, r.report.severity, r.total_rows)).collect();
+    let summary: Vec<String> = found
+        .iter()
+        .map(|r| format!("{} ({}): {} rows", inert(&r.report.name), r.report.severity, r.total_rows))
+        .collect();
     let text = format!(
         "S3 access log report: {} of {} reports found something. {}",
         found.len(),
@@ -199,6 +220,42 @@ mod tests {
         assert!(texts[2].ends_with("```… and 195 more rows"), "{}", texts[2]);
         assert_eq!(blocks.last().unwrap()["elements"][0]["text"], ":white_check_mark: All clear: r70");
         assert!(payload["text"].as_str().unwrap().chars().count() <= MAX_TEXT_CHARS);
+    }
+
+    #[test]
+    fn text_from_the_logs_cannot_mention_link_or_leave_its_code_block() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("user_agent", DataType::Utf8, true),
+            Field::new("requests", DataType::Int64, false),
+        ]));
+        let agent = "x```\n<!channel> rotate keys at <https://evil.example|AWS> & `now`";
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(StringArray::from(vec![agent])), Arc::new(Int64Array::from(vec![1]))],
+        )
+        .unwrap();
+        let mut hostile = result(0, 0, Severity::High);
+        hostile.report.name = "<!here>".into();
+        let results =
+            vec![ReportResult { schema, batches: vec![batch], total_rows: 1, ..result(1, 0, Severity::High) }, hostile];
+        let doc = ReportDocument {
+            results: &results,
+            totals: ScanTotals::default(),
+            window: TimeWindow::default(),
+            max_rows: 20,
+            timeline: None,
+        };
+        let payload = slack_payload(&SlackMessage { doc: &doc, inputs: "<@U123>", previous: None }).unwrap();
+        let all = payload.to_string();
+        for control in ["<!channel>", "<https://", "<!here>", "<@U123>"] {
+            assert!(!all.contains(control), "{control} in {all}");
+        }
+        let text = payload["blocks"][3]["text"]["text"].as_str().unwrap();
+        assert!(text.ends_with(
+            "```user_agent | requests\nx\u{2cb}\u{2cb}\u{2cb}\\x0a&lt;!channel&gt; rotate keys at &lt;https://evil.example|AWS&gt; &amp; \u{2cb}now\u{2cb} | 1\n```"
+        ), "{text}");
+        assert_eq!(text.matches("```").count(), 2, "one code block: {text}");
+        assert!(all.contains("*Inputs:* &lt;@U123&gt;") && all.contains("All clear: &lt;!here&gt;"), "{all}");
     }
 
     #[test]
