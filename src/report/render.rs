@@ -363,7 +363,7 @@ fn bar_chart(headers: &[String], rows: &[Vec<String>]) -> Option<String> {
             "<g><title>{}: {value} requests</title><text x=\"0\" y=\"{}\">{}</text><rect x=\"340\" y=\"{y}\" width=\"{width:.0}\" height=\"16\" fill=\"#4a78c2\"/><text x=\"{:.0}\" y=\"{}\">{value}</text></g>",
             escape_html(label),
             y + 12,
-            escape_html(&shortened(label, BAR_LABEL_CHARS)),
+            escape_html(&clip(label, BAR_LABEL_CHARS)),
             345.0 + width,
             y + 12
         );
@@ -395,14 +395,14 @@ fn bar_labels(rows: &[&Vec<String>], requests_column: usize) -> Vec<String> {
     labels
 }
 
-/// `text` cut to `chars` characters, the last of them an ellipsis.
-fn shortened(text: &str, chars: usize) -> String {
-    if text.chars().count() <= chars {
+/// `text` cut to at most `max` characters, the cut marked by an ellipsis.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
         return text.to_string();
     }
-    let mut short: String = text.chars().take(chars - 1).collect();
-    short.push('…');
-    short
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// The page's records over time: a row of columns per kind that has any
@@ -591,8 +591,8 @@ mod tests {
         assert_eq!(bar_labels(&rows[..1], 0), ["(none)"], "no key columns");
         let same = [row(&["x", "1"]), row(&["x", "2"])];
         assert_eq!(bar_labels(&same.iter().collect::<Vec<_>>(), 1), ["x", "x"], "keys run out");
-        assert_eq!(shortened("abcdef", 4), "abc…");
-        assert_eq!(shortened("abcd", 4), "abcd");
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abcd", 4), "abcd");
     }
 
     fn result(name: &str, batches: Vec<RecordBatch>) -> ReportResult {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::catalog::Severity;
 use super::output::RenderError;
-use super::render::{ReportDocument, cells, summary_line, total_requests};
+use super::render::{ReportDocument, cells, clip, summary_line, total_requests};
 use super::run::ReportResult;
 use crate::redact::redact;
 
@@ -40,16 +40,6 @@ fn severity_icon(s: Severity) -> &'static str {
         Severity::Low => ":large_yellow_circle:",
         Severity::Info => ":large_blue_circle:",
     }
-}
-
-/// Cuts `s` to at most `max` characters, marking the cut.
-fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// `text` made inert in Slack's mrkdwn. `&`, `<` and `>` become the entities
