@@ -86,7 +86,7 @@ fn section_text(result: &ReportResult, previous: Option<&[ReportResult]>, rows: 
     );
     let (headers, table) = cells(result, rows)?;
     if !table.is_empty() {
-        let line = |cells: &[String]| cells.iter().map(|c| inert(&redact(c))).collect::<Vec<_>>().join(" | ") + "\n";
+        let line = |cells: &[String]| cells.iter().map(|c| inert(c)).collect::<Vec<_>>().join(" | ") + "\n";
         let mut block = line(&headers);
         for row in &table {
             block.push_str(&line(row));
