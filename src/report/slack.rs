@@ -189,17 +189,21 @@ mod tests {
         ReportResult { report, schema, batches: vec![batch], total_rows: rows }
     }
 
-    #[test]
-    fn big_runs_are_cut_to_slacks_limits() {
-        let mut results: Vec<ReportResult> = (0..70).map(|n| result(n, 200, Severity::High)).collect();
-        results.push(result(70, 0, Severity::Low));
-        let doc = ReportDocument {
-            results: &results,
+    fn document(results: &[ReportResult]) -> ReportDocument<'_> {
+        ReportDocument {
+            results,
             totals: ScanTotals::default(),
             window: TimeWindow::default(),
             max_rows: 20,
             timeline: None,
-        };
+        }
+    }
+
+    #[test]
+    fn big_runs_are_cut_to_slacks_limits() {
+        let mut results: Vec<ReportResult> = (0..70).map(|n| result(n, 200, Severity::High)).collect();
+        results.push(result(70, 0, Severity::Low));
+        let doc = document(&results);
         let payload = slack_payload(&SlackMessage { doc: &doc, inputs: "s3://logs/", previous: None }).unwrap();
         let blocks = payload["blocks"].as_array().unwrap();
         assert_eq!(blocks.len(), MAX_BLOCKS);
@@ -228,13 +232,7 @@ mod tests {
         hostile.report.name = "<!here>".into();
         let results =
             vec![ReportResult { schema, batches: vec![batch], total_rows: 1, ..result(1, 0, Severity::High) }, hostile];
-        let doc = ReportDocument {
-            results: &results,
-            totals: ScanTotals::default(),
-            window: TimeWindow::default(),
-            max_rows: 20,
-            timeline: None,
-        };
+        let doc = document(&results);
         let payload = slack_payload(&SlackMessage { doc: &doc, inputs: "<@U123>", previous: None }).unwrap();
         let all = payload.to_string();
         for control in ["<!channel>", "<https://", "<!here>", "<@U123>"] {
@@ -251,13 +249,7 @@ mod tests {
     #[test]
     fn the_change_against_the_previous_window_is_shown() {
         let results = vec![result(0, 3, Severity::Medium)];
-        let doc = ReportDocument {
-            results: &results,
-            totals: ScanTotals::default(),
-            window: TimeWindow::default(),
-            max_rows: 20,
-            timeline: None,
-        };
+        let doc = document(&results);
         let previous = vec![result(0, 2, Severity::Medium)];
         let payload = slack_payload(&SlackMessage { doc: &doc, inputs: "logs/", previous: Some(&previous) }).unwrap();
         let text = payload["blocks"][3]["text"]["text"].as_str().unwrap();
