@@ -12,6 +12,33 @@ pub struct TimeWindow {
     pub until: Option<Micros>,
 }
 
+/// The earliest and the latest of some records' times (both included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeSpan {
+    pub first: Micros,
+    pub last: Micros,
+}
+
+impl TimeSpan {
+    /// `span` (none yet, or some) widened to take in `time`.
+    pub fn including(span: Option<TimeSpan>, time: Micros) -> TimeSpan {
+        let at = TimeSpan { first: time, last: time };
+        span.map_or(at, |s| s.join(at))
+    }
+
+    /// The span taking in both (either may be none).
+    pub fn joined(a: Option<TimeSpan>, b: Option<TimeSpan>) -> Option<TimeSpan> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.join(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn join(self, other: TimeSpan) -> TimeSpan {
+        TimeSpan { first: self.first.min(other.first), last: self.last.max(other.last) }
+    }
+}
+
 impl TimeWindow {
     pub fn contains(&self, time: Micros) -> bool {
         self.since.is_none_or(|s| time >= s) && self.until.is_none_or(|u| time < u)
@@ -137,6 +164,16 @@ pub fn now() -> Micros {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_takes_in_every_time_and_other_span() {
+        let span = [30, 10, 20].into_iter().fold(None, |span, t| Some(TimeSpan::including(span, t)));
+        assert_eq!(span, Some(TimeSpan { first: 10, last: 30 }));
+        let later = Some(TimeSpan { first: 25, last: 40 });
+        assert_eq!(TimeSpan::joined(span, later), Some(TimeSpan { first: 10, last: 40 }));
+        assert_eq!(TimeSpan::joined(None, later), later);
+        assert_eq!(TimeSpan::joined(None, None), None);
+    }
 
     #[test]
     fn times_and_durations_parse() {

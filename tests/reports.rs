@@ -61,6 +61,27 @@ fn json_lists_every_report_with_totals() {
     }
 }
 
+#[test]
+fn the_summary_says_when_the_records_outside_the_window_were() {
+    let window = ["--since", "2026-11-21", "--until", "2026-11-21T03:00:00Z"];
+    let doc: Value = serde_json::from_str(&report("json", &window, &sample_logs())).unwrap();
+    // The same records found by a query over every record.
+    let sql = "SELECT count(*), min(time), max(time) FROM logs \
+               WHERE time < '2026-11-21T00:00:00Z' OR time >= '2026-11-21T03:00:00Z'";
+    let logs = sample_logs();
+    let out = s3logq(&["query", "--format", "csv", sql, logs.to_str().unwrap()]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let [count, first, last] = csv.lines().nth(1).unwrap().split(',').collect::<Vec<_>>()[..] else { panic!("{csv}") };
+    assert_eq!((first, last), ("2026-11-20T09:00:00Z", "2026-11-22T01:05:00Z"));
+    assert_eq!(doc["records_outside_window"].to_string(), count);
+    assert_eq!(doc["records_outside_window_span"], serde_json::json!({"first": first, "last": last}));
+    let text = report("text", &window, &sample_logs());
+    let told = format!("{count} outside it ({first} to {last}), 5 lines rejected");
+    assert!(text.lines().next().unwrap().ends_with(&told), "{text}");
+    let all: Value = serde_json::from_str(&report("json", &[], &sample_logs())).unwrap();
+    assert_eq!((&all["records_outside_window"], &all["records_outside_window_span"]), (&Value::from(0), &Value::Null));
+}
+
 /// A 27-field record with the fields the reports look at.
 struct Rec<'a> {
     time: &'a str,
@@ -391,7 +412,10 @@ fn sigv2_and_windows() {
     assert_eq!(counts, [3, 1, 2, 0].map(Value::from));
     let text = report("text", &["--since", "2026-11-21", "--until", "2026-11-21T10:30:00Z"], &log);
     assert!(text.contains("3 lines read from 1 input, 1 record in window ("), "{text}");
-    assert!(text.contains("), 2 outside it, 0 lines rejected"), "{text}");
+    assert!(
+        text.contains("), 2 outside it (2026-11-20T10:00:00Z to 2026-11-21T11:00:00Z), 0 lines rejected"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -18,9 +18,10 @@ use super::record_test::RecordTest;
 use super::text::{SourceNames, TextColumn, TextSource};
 use crate::chunk::Chunk;
 use crate::parse::derive::DerivedParts;
+use crate::parse::time::Micros;
 use crate::parse::{DayCache, Derived, KNOWN_FIELDS, LogRecord, ParseError, parse_line_into};
 use crate::schema::{Column, ColumnKind};
-use crate::window::TimeWindow;
+use crate::window::{TimeSpan, TimeWindow};
 use memchr::memchr_iter;
 
 /// A line that did not become a row.
@@ -53,6 +54,8 @@ pub struct LineTally {
     pub lossy_lines: u64,
     /// Records left out because their time is outside the window.
     pub outside_window: u64,
+    /// The earliest and latest of their times.
+    pub outside_span: Option<TimeSpan>,
     /// Records left out because they fail the scan's [`RecordTest`].
     pub failed_test: u64,
 }
@@ -62,7 +65,10 @@ impl LineTally {
     fn count(&mut self, kept: Result<Kept, ParseError>, line_no: u64, line: &[u8]) {
         match kept {
             Ok(Kept::Row) => self.rows += 1,
-            Ok(Kept::OutsideWindow) => self.outside_window += 1,
+            Ok(Kept::OutsideWindow(time)) => {
+                self.outside_window += 1;
+                self.outside_span = Some(TimeSpan::including(self.outside_span, time));
+            }
             Ok(Kept::FailedTest) => self.failed_test += 1,
             Err(error) => self.rejected.push(Rejected { line: line_no, error, raw: line.to_vec() }),
         }
@@ -72,7 +78,8 @@ impl LineTally {
 /// What became of a line that parsed.
 enum Kept {
     Row,
-    OutsideWindow,
+    /// A record of this time, outside the window.
+    OutsideWindow(Micros),
     FailedTest,
 }
 
@@ -312,7 +319,7 @@ impl BatchBuilder {
         let record = run.next_slot();
         parse_line_into(line, record, days)?;
         if !self.window.contains(record.time) {
-            return Ok(Kept::OutsideWindow);
+            return Ok(Kept::OutsideWindow(record.time));
         }
         if self.test.as_ref().is_some_and(|test| !test.passes(record)) {
             return Ok(Kept::FailedTest);

@@ -13,4 +13,4 @@ mod text;
 
 pub use builder::{BatchBuilder, LineTally, ParsedChunks, Rejected};
 pub use record_test::{Comparison, RecordTest};
-pub use scan::{FetchPolicy, RejectSample, ScanError, ScanReport, ScanTotals, spawn_scan};
+pub use scan::{FetchPolicy, RejectSample, ScanError, ScanReport, ScanTotals, StoredRecords, spawn_scan};

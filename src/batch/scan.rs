@@ -20,6 +20,7 @@ use super::gather::{Parcel, SmallBatches};
 use super::rejects::RejectsFile;
 use crate::chunk::{BufferPool, CHUNK_BYTES, Chunk, LineChunker, WindowChunker};
 use crate::source::{Body, BodyReader, Input, LogText, RemoteObject, SourceError, StoreOptions, fetched, open};
+use crate::window::TimeSpan;
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 
@@ -93,6 +94,8 @@ pub struct ScanTotals {
     pub rejected: u64,
     pub lossy_lines: u64,
     pub outside_window: u64,
+    /// The earliest and latest times of the records outside the window.
+    pub outside_span: Option<TimeSpan>,
     /// Remote objects given up on (with `--skip-failed-objects`).
     pub failed_objects: u64,
     /// Texts read only up to where reading broke off (with
@@ -103,6 +106,18 @@ pub struct ScanTotals {
     /// Files and objects the arguments name, whether or not a scan read
     /// them (a query need not read `logs`; ingest skips unchanged ones).
     pub named_inputs: u64,
+}
+
+/// The records a scan reads from storage (a lake's Parquet files) rather
+/// than parses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoredRecords {
+    /// Records in the files read.
+    pub stored: u64,
+    /// Of them, those in the window.
+    pub in_window: u64,
+    /// The earliest and latest times of the others.
+    pub outside_span: Option<TimeSpan>,
 }
 
 /// Counters and rejected lines of the scans of one run, shared by threads.
@@ -118,6 +133,7 @@ pub struct ScanReport {
     rejected: AtomicU64,
     lossy_lines: AtomicU64,
     outside_window: AtomicU64,
+    outside_span: Mutex<Option<TimeSpan>>,
     failed_objects: AtomicU64,
     partly_read: AtomicU64,
     pruned_objects: AtomicU64,
@@ -153,6 +169,7 @@ impl ScanReport {
             rejected: get(&self.rejected),
             lossy_lines: get(&self.lossy_lines),
             outside_window: get(&self.outside_window),
+            outside_span: self.outside_span.lock().map_or(None, |span| *span),
             failed_objects: get(&self.failed_objects),
             partly_read: get(&self.partly_read),
             pruned_objects: get(&self.pruned_objects),
@@ -249,13 +266,19 @@ impl ScanReport {
         Ok(())
     }
 
-    /// Counts records read from storage (a lake) rather than parsed: those
-    /// `stored` in the files read, of which `in_window` lie in the window.
-    pub fn record_stored(&self, inputs: u64, stored: u64, in_window: u64) {
+    /// Counts records read from storage (a lake) rather than parsed.
+    pub fn record_stored(&self, inputs: u64, records: &StoredRecords) {
         self.inputs.fetch_add(inputs, Ordering::Relaxed);
-        self.lines.fetch_add(stored, Ordering::Relaxed);
-        self.rows.fetch_add(in_window, Ordering::Relaxed);
-        self.outside_window.fetch_add(stored.saturating_sub(in_window), Ordering::Relaxed);
+        self.lines.fetch_add(records.stored, Ordering::Relaxed);
+        self.rows.fetch_add(records.in_window, Ordering::Relaxed);
+        self.outside_window.fetch_add(records.stored.saturating_sub(records.in_window), Ordering::Relaxed);
+        self.widen_outside_span(records.outside_span);
+    }
+
+    fn widen_outside_span(&self, span: Option<TimeSpan>) {
+        if let (Some(_), Ok(mut outside)) = (span, self.outside_span.lock()) {
+            *outside = TimeSpan::joined(*outside, span);
+        }
     }
 
     fn record(&self, chunk: &Chunk, tally: &LineTally) -> io::Result<()> {
@@ -270,6 +293,7 @@ impl ScanReport {
         self.rows.fetch_add(tally.rows + tally.failed_test, Ordering::Relaxed);
         self.lossy_lines.fetch_add(tally.lossy_lines, Ordering::Relaxed);
         self.outside_window.fetch_add(tally.outside_window, Ordering::Relaxed);
+        self.widen_outside_span(tally.outside_span);
         if tally.rejected.is_empty() {
             return Ok(());
         }

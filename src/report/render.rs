@@ -18,7 +18,7 @@ use super::output::{RenderError, printable, printable_batches, write_json};
 use super::run::ReportResult;
 use super::timeline::Timeline;
 use crate::batch::ScanTotals;
-use crate::window::TimeWindow;
+use crate::window::{TimeSpan, TimeWindow};
 
 /// Output formats of `s3logq report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -111,6 +111,12 @@ fn time_text(micros: Option<i64>) -> Option<String> {
     micros.and_then(datafusion::arrow::temporal_conversions::timestamp_us_to_datetime).map(|d| format!("{d:?}Z"))
 }
 
+/// When the records of a span were, as the summary tells it.
+fn span_text(span: TimeSpan) -> String {
+    let [first, last] = [span.first, span.last].map(|t| time_text(Some(t)).unwrap_or_default());
+    if first == last { first } else { format!("{first} to {last}") }
+}
+
 fn window_text(w: &TimeWindow) -> String {
     let bound = |t| time_text(t).unwrap_or_else(|| "…".to_string());
     if w.is_open() { "all records".to_string() } else { format!("{} to {}", bound(w.since), bound(w.until)) }
@@ -127,7 +133,11 @@ pub fn counted(n: u64, noun: &str) -> String {
 /// says what it lacks.
 pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     let t = &doc.totals;
-    let outside = if t.outside_window > 0 { format!(", {} outside it", t.outside_window) } else { String::new() };
+    let outside = match (t.outside_window, t.outside_span.map(span_text)) {
+        (0, _) => String::new(),
+        (n, Some(span)) => format!(", {n} outside it ({span})"),
+        (n, None) => format!(", {n} outside it"),
+    };
     let mut gaps = String::new();
     if t.failed_objects > 0 {
         gaps += &format!(", {} failed and left out", counted(t.failed_objects, "input"));
@@ -283,7 +293,8 @@ fn json_rows(batches: &[RecordBatch], indent: &str, out: &mut dyn Write) -> Resu
 
 /// `{"reports": [{"name", "title", "severity", "description", "remedy",
 /// "total_rows", "rows"}, ...], "rejected_lines", "lines_read", "records",
-/// "records_outside_window", "inputs", "inputs_failed",
+/// "records_outside_window", "records_outside_window_span" (`{"first",
+/// "last"}` or null), "inputs", "inputs_failed",
 /// "inputs_read_in_part", "window"}`, written as it goes: a run
 /// over a big input can have tens of thousands of rows.
 fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
@@ -309,6 +320,9 @@ fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Re
     writeln!(out, "  \"lines_read\": {},", t.lines)?;
     writeln!(out, "  \"records\": {},", t.rows)?;
     writeln!(out, "  \"records_outside_window\": {},", t.outside_window)?;
+    let outside_span =
+        t.outside_span.map(|s| json!({"first": time_text(Some(s.first)), "last": time_text(Some(s.last))}));
+    writeln!(out, "  \"records_outside_window_span\": {},", outside_span.unwrap_or(Value::Null))?;
     writeln!(out, "  \"inputs\": {},", t.inputs)?;
     writeln!(out, "  \"inputs_failed\": {},", t.failed_objects)?;
     writeln!(out, "  \"inputs_read_in_part\": {},", t.partly_read)?;

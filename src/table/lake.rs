@@ -7,37 +7,68 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{Int64Type, SchemaRef, TimestampMicrosecondType};
 use datafusion::catalog::{MemTable, Session, TableProvider};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::functions_aggregate::expr_fn::{count, max, min};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionContext, col, lit};
 
 use super::LogsError;
+use crate::batch::StoredRecords;
 use crate::schema::logs_schema;
 use crate::source::manifest::LakeFiles;
-use crate::window::TimeWindow;
+use crate::window::{TimeSpan, TimeWindow};
 
 fn timestamp(micros: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
 }
 
-/// How many records the lake's files that meet `window` hold, and how many
-/// of them lie in it: the files' own counts, and for a bounded window a
-/// count of the records it keeps (their times only are read).
-pub async fn records_in(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Result<(u64, u64), LogsError> {
+/// How many records the lake's files that meet `window` hold, how many of
+/// them lie in it, and when the others were: the files' own counts, and for
+/// a bounded window one pass over the records' times.
+pub async fn records_in(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Result<StoredRecords, LogsError> {
     let stored = lake.files_meeting(window.since, window.until).map(|f| f.rows).sum();
     if window.is_open() {
-        return Ok((stored, stored));
+        return Ok(StoredRecords { stored, in_window: stored, outside_span: None });
     }
-    let table = lake_table(dir, lake, window)?;
-    let count = async { SessionContext::new().read_table(table)?.count().await };
-    let in_window = count.await.map_err(|source| LogsError::LakeCount { dir: dir.display().to_string(), source })?;
-    Ok((stored, in_window as u64))
+    let files = lake.files_in(dir, window.since, window.until)?;
+    let table = files_table(files, TimeWindow::default())
+        .map_err(|source| LogsError::LakeTable { dir: dir.display().to_string(), source })?;
+    let (in_window, outside_span) = window_counts(table, window)
+        .await
+        .map_err(|source| LogsError::LakeCount { dir: dir.display().to_string(), source })?;
+    Ok(StoredRecords { stored, in_window, outside_span })
+}
+
+/// How many records of `table` lie in `window`, and the earliest and latest
+/// times of the others.
+async fn window_counts(table: Arc<dyn TableProvider>, window: TimeWindow) -> Result<(u64, Option<TimeSpan>)> {
+    let time = || col("time");
+    let inside =
+        [window.since.map(|s| time().gt_eq(lit(timestamp(s)))), window.until.map(|u| time().lt(lit(timestamp(u))))]
+            .into_iter()
+            .flatten()
+            .reduce(Expr::and)
+            .unwrap_or(lit(true));
+    let outside = inside.clone().is_not_true();
+    let aggregates = vec![
+        count(lit(1)).filter(inside).build()?,
+        min(time()).filter(outside.clone()).build()?,
+        max(time()).filter(outside).build()?,
+    ];
+    let batches = SessionContext::new().read_table(table)?.aggregate(vec![], aggregates)?.collect().await?;
+    let Some(row) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok((0, None)) };
+    let in_window = row.column(0).as_primitive::<Int64Type>().value(0) as u64;
+    let first = row.column(1).as_primitive::<TimestampMicrosecondType>();
+    let last = row.column(2).as_primitive::<TimestampMicrosecondType>();
+    let outside_span = first.is_valid(0).then(|| TimeSpan { first: first.value(0), last: last.value(0) });
+    Ok((in_window, outside_span))
 }
 
 /// The lake at `dir` limited to `window`.

@@ -181,8 +181,8 @@ impl Logs {
             ([lake], 1) => {
                 let dir = PathBuf::from(local_arg(lake));
                 let files = Arc::new(LakeFiles::load(&dir)?);
-                let (stored, in_window) = lake::records_in(&dir, &files, window).await?;
-                report.record_stored(files.sources(), stored, in_window);
+                let records = lake::records_in(&dir, &files, window).await?;
+                report.record_stored(files.sources(), &records);
                 Ok(Logs::Lake { dir, files, window })
             }
             _ => Err(LogsError::MixedLake),
@@ -215,8 +215,8 @@ impl Logs {
             Logs::Lake { dir, files, window } => {
                 let Some(previous) = window.previous() else { return Ok(None) };
                 let report = Arc::new(ScanReport::default());
-                let (stored, in_window) = lake::records_in(dir, files, previous).await?;
-                report.record_stored(0, stored, in_window);
+                let records = lake::records_in(dir, files, previous).await?;
+                report.record_stored(0, &records);
                 Ok(Some((Logs::Lake { dir: dir.clone(), files: files.clone(), window: previous }, report)))
             }
         }
