@@ -156,14 +156,25 @@ pub fn parse_duration(s: &str) -> Result<Micros, WindowError> {
     n.checked_mul(unit * MICROS_PER_SECOND).filter(|d| *d > 0).ok_or_else(err)
 }
 
-/// The current time, for `--last`.
+/// The current time, for `--last`, to the second: log times have no finer
+/// grain, and a window's bounds are then written as the logs' times are.
 pub fn now() -> Micros {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as Micros)
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    seconds as Micros * MICROS_PER_SECOND
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_is_to_the_second_and_so_is_the_last_windows_start() {
+        let before = now();
+        assert_eq!(before % MICROS_PER_SECOND, 0);
+        let window = TimeWindow::from_args(None, None, Some("24h"), now()).unwrap();
+        assert_eq!(window.since.unwrap() % MICROS_PER_SECOND, 0);
+        assert!(window.since.unwrap() >= before - 86_400 * MICROS_PER_SECOND);
+    }
 
     #[test]
     fn a_span_takes_in_every_time_and_other_span() {
