@@ -276,7 +276,9 @@ impl ScanReport {
     }
 
     fn widen_outside_span(&self, span: Option<TimeSpan>) {
-        if let (Some(_), Ok(mut outside)) = (span, self.outside_span.lock()) {
+        if span.is_some()
+            && let Ok(mut outside) = self.outside_span.lock()
+        {
             *outside = TimeSpan::joined(*outside, span);
         }
     }

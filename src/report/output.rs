@@ -1,6 +1,7 @@
 //! Rendering query results for people and programs: a terminal table, CSV,
 //! a JSON array or newline-delimited JSON. String values pass through
-//! [`crate::redact`] first unless the caller opts out. Timestamps are
+//! [`crate::redact`] first unless the caller opts out, and what is written
+//! for people shows control characters as text (`printable`). Timestamps are
 //! written the way Arrow does when given no format: RFC 3339 in UTC, `Z`,
 //! and only the fractional digits there are (`2026-11-20T10:00:00Z`); a
 //! format string would be parsed again for every value written.

@@ -49,18 +49,12 @@ pub async fn records_in(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Res
 /// How many records of `table` lie in `window`, and the earliest and latest
 /// times of the others.
 async fn window_counts(table: Arc<dyn TableProvider>, window: TimeWindow) -> Result<(u64, Option<TimeSpan>)> {
-    let time = || col("time");
-    let inside =
-        [window.since.map(|s| time().gt_eq(lit(timestamp(s)))), window.until.map(|u| time().lt(lit(timestamp(u))))]
-            .into_iter()
-            .flatten()
-            .reduce(Expr::and)
-            .unwrap_or(lit(true));
+    let inside = in_window(window).unwrap_or(lit(true));
     let outside = inside.clone().is_not_true();
     let aggregates = vec![
         count(lit(1)).filter(inside).build()?,
-        min(time()).filter(outside.clone()).build()?,
-        max(time()).filter(outside).build()?,
+        min(col("time")).filter(outside.clone()).build()?,
+        max(col("time")).filter(outside).build()?,
     ];
     let batches = SessionContext::new().read_table(table)?.aggregate(vec![], aggregates)?.collect().await?;
     let Some(row) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok((0, None)) };
@@ -95,17 +89,18 @@ fn files_table(files: Vec<PathBuf>, window: TimeWindow) -> Result<Arc<dyn TableP
         ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(logs_schema());
     let listing = Arc::new(ListingTable::try_new(config)?);
     let table: Arc<dyn TableProvider> = Arc::new(StillThere { files, listing });
-    if window.is_open() {
-        return Ok(table);
+    match in_window(window) {
+        Some(condition) => Ok(SessionContext::new().read_table(table)?.filter(condition)?.into_view()),
+        None => Ok(table),
     }
-    let mut df = SessionContext::new().read_table(table)?;
-    if let Some(since) = window.since {
-        df = df.filter(col("time").gt_eq(lit(timestamp(since))))?;
-    }
-    if let Some(until) = window.until {
-        df = df.filter(col("time").lt(lit(timestamp(until))))?;
-    }
-    Ok(df.into_view())
+}
+
+/// The condition that a record's time lies in `window` (none when it is
+/// open).
+fn in_window(window: TimeWindow) -> Option<Expr> {
+    let since = window.since.map(|s| col("time").gt_eq(lit(timestamp(s))));
+    let until = window.until.map(|u| col("time").lt(lit(timestamp(u))));
+    [since, until].into_iter().flatten().reduce(Expr::and)
 }
 
 /// A lake's files as one table whose scans make sure, once DataFusion has
