@@ -15,7 +15,7 @@ use crate::batch::{BatchBuilder, FetchPolicy, spawn_scan};
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
 use crate::progress::Progress;
 use crate::report::catalog::CatalogError;
-use crate::report::render::{ReportDocument, ReportFormat, counted, render};
+use crate::report::render::{ReportDocument, ReportFormat, counted, render, span_text};
 use crate::report::slack::{SlackMessage, slack_payload};
 use crate::report::{
     OutputFormat, RenderError, Report, ReportResult, RunError, Severity, Timeline, catalog, redact_batch, run_reports,
@@ -592,12 +592,18 @@ pub fn schema(out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the rejected-line examples and the one-line summary (nothing when
-/// every line was a record).
+/// Writes what the scan could not read or use: inputs given up on, a window
+/// that no record read lies in (and when those read were), lines with
+/// invalid UTF-8, and the rejected-line examples with their one-line summary
+/// (nothing when every line was a record in the window).
 pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> {
     let t = &summary.totals;
     for failure in &summary.failures {
         writeln!(out, "s3logq: {failure}")?;
+    }
+    if let (0, Some(span)) = (t.rows, t.outside_span) {
+        let read = counted(t.outside_window, "record");
+        writeln!(out, "s3logq: no record read lies in the window; the {read} read date from {}", span_text(span))?;
     }
     if t.failed_objects > 0 || t.pruned_objects > 0 || t.partly_read > 0 {
         let partly = match t.partly_read {

@@ -154,6 +154,21 @@ fn escape_sequences_in_the_logs_never_reach_a_terminal_but_stay_in_the_data() {
 }
 
 #[test]
+fn a_window_no_record_lies_in_says_when_the_records_read_were() {
+    let logs = sample_logs();
+    let count = |window: &[&str]| {
+        let out = s3logq(&[&["query", "SELECT count(*) FROM logs"], window, &[logs.to_str().unwrap()]].concat());
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let told = "s3logq: no record read lies in the window; the 51 records read date from 2026-11-20T09:00:00Z to 2026-11-22T01:05:00Z\n";
+    assert!(count(&["--last", "24h"]).contains(told), "{}", count(&["--last", "24h"]));
+    assert!(count(&["--until", "2026-11-20T09:00:00Z"]).contains(told), "the window's end is not in it");
+    assert!(!count(&["--until", "2026-11-20T09:00:01Z"]).contains("no record read lies in the window"));
+    assert!(!count(&[]).contains("no record read lies in the window"));
+}
+
+#[test]
 fn rejects_file_keeps_every_rejected_line_and_strict_fails() {
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.tsv");

@@ -112,7 +112,7 @@ fn time_text(micros: Option<i64>) -> Option<String> {
 }
 
 /// When the records of a span were, as the summary tells it.
-fn span_text(span: TimeSpan) -> String {
+pub(crate) fn span_text(span: TimeSpan) -> String {
     let [first, last] = [span.first, span.last].map(|t| time_text(Some(t)).unwrap_or_default());
     if first == last { first } else { format!("{first} to {last}") }
 }
