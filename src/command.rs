@@ -596,7 +596,7 @@ pub fn schema(out: &mut dyn Write) -> io::Result<()> {
 /// that no record read lies in (and when those read were), lines with
 /// invalid UTF-8, and the rejected-line examples with their one-line summary
 /// (nothing when every line was a record in the window).
-pub fn write_reject_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_scan_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> {
     let t = &summary.totals;
     for failure in &summary.failures {
         writeln!(out, "s3logq: {failure}")?;

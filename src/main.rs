@@ -42,7 +42,7 @@ fn error_text(e: &anyhow::Error) -> String {
 
 /// Prints what a scan rejected, then passes its result on.
 fn finish(summary: ScanSummary, result: Result<(), CommandError>) -> anyhow::Result<()> {
-    let _ = command::write_reject_summary(&summary, &mut io::stderr().lock());
+    let _ = command::write_scan_summary(&summary, &mut io::stderr().lock());
     Ok(result?)
 }
 
@@ -56,7 +56,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let opts = args.into_options()?;
             let dest = opts.dest.display().to_string();
             let (summary, result) = tokio::task::spawn_blocking(move || command::ingest(&opts)).await?;
-            let _ = command::write_reject_summary(&summary, &mut io::stderr().lock());
+            let _ = command::write_scan_summary(&summary, &mut io::stderr().lock());
             let o = result?;
             eprintln!(
                 "s3logq: ingested {} sources ({} records), {} unchanged skipped; {dest} holds {} records in {} files",

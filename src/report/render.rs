@@ -3,6 +3,7 @@
 //! over time and a chart per report. Values arrive redacted (see
 //! [`super::run`]).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::str::FromStr;
@@ -87,10 +88,18 @@ pub(crate) fn cells(result: &ReportResult, limit: usize) -> Result<(Vec<String>,
             if rows.len() == limit {
                 return Ok((headers, rows));
             }
-            rows.push(formatters.iter().map(|f| printable(&f.value(i).to_string()).into_owned()).collect());
+            rows.push(formatters.iter().map(|f| printable_text(f.value(i).to_string())).collect());
         }
     }
     Ok((headers, rows))
+}
+
+/// `text`, [`printable`], copied only when it holds a control character.
+fn printable_text(text: String) -> String {
+    if let Cow::Owned(shown) = printable(&text) {
+        return shown;
+    }
+    text
 }
 
 /// Sum of the `requests` column.
