@@ -78,12 +78,15 @@ pub(crate) fn printable(text: &str) -> Cow<'_, str> {
 
 /// [`printable`] applied to every string column of `batches`, for the
 /// formats written to be read in a terminal.
-pub(crate) fn printable_batches(batches: &[RecordBatch]) -> Result<Vec<RecordBatch>, ArrowError> {
+fn printable_batches(batches: &[RecordBatch]) -> Result<Vec<RecordBatch>, ArrowError> {
     batches.iter().map(|b| map_strings(b, printable)).collect()
 }
 
 /// `batch` with every string value `v` replaced by `f(v)`.
-fn map_strings(batch: &RecordBatch, f: impl for<'a> Fn(&'a str) -> Cow<'a, str>) -> Result<RecordBatch, ArrowError> {
+pub(crate) fn map_strings(
+    batch: &RecordBatch,
+    f: impl for<'a> Fn(&'a str) -> Cow<'a, str>,
+) -> Result<RecordBatch, ArrowError> {
     let columns = batch.columns().iter().map(|c| map_string_array(c, &f)).collect::<Vec<_>>();
     RecordBatch::try_new(batch.schema(), columns)
 }

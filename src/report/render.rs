@@ -4,6 +4,7 @@
 //! [`super::run`]).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::str::FromStr;
@@ -15,7 +16,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::arrow::{csv, json};
 use serde_json::{Value, json};
 
-use super::output::{RenderError, printable, printable_batches, write_json};
+use super::output::{RenderError, map_strings, printable, write_json};
 use super::run::ReportResult;
 use super::timeline::Timeline;
 use crate::batch::ScanTotals;
@@ -178,10 +179,16 @@ fn text(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError
             writeln!(out, "(nothing found)\n")?;
             continue;
         }
-        let shown = printable_batches(&head(&r.batches, doc.max_rows))?;
+        let (shown, cut) = text_cells(&head(&r.batches, doc.max_rows))?;
         writeln!(out, "{}", pretty_format_batches(&shown)?)?;
         if let Some(more) = more_rows(r, doc.max_rows) {
             writeln!(out, "{more}")?;
+        }
+        if cut {
+            writeln!(
+                out,
+                "(cells over {TEXT_CELL_CHARS} characters are cut here; --format json or csv keeps them whole)"
+            )?;
         }
         if let Some(remedy) = &rep.remedy {
             writeln!(out, "Remedy: {remedy}")?;
@@ -189,6 +196,32 @@ fn text(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// The most characters a cell of a text report shows. A user agent or key is
+/// the requester's to choose, and one of several kilobytes would otherwise
+/// widen every row of its table past reading; ordinary ones (SDK user agents
+/// with their `md/` parts, keys) fit.
+const TEXT_CELL_CHARS: usize = 256;
+
+/// `batches` as a text report shows them: [`printable`], and cut to
+/// [`TEXT_CELL_CHARS`]; and whether any cell was cut.
+fn text_cells(batches: &[RecordBatch]) -> Result<(Vec<RecordBatch>, bool), RenderError> {
+    let cut = Cell::new(false);
+    let shown = batches
+        .iter()
+        .map(|b| {
+            map_strings(b, |v| {
+                let text = printable(v);
+                if text.chars().nth(TEXT_CELL_CHARS).is_none() {
+                    return text;
+                }
+                cut.set(true);
+                Cow::Owned(clip(&text, TEXT_CELL_CHARS))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((shown, cut.get()))
 }
 
 /// The first `n` rows of a list of batches.
@@ -661,6 +694,29 @@ mod tests {
         let markdown = rendered(ReportFormat::Markdown, &results);
         assert!(markdown.contains("| x\"&gt;&lt;img src=y&gt;\\|z | low | 0 | 0 |"), "{markdown}");
         assert_eq!(markdown_cell("![a](http://t/p.png) \\[b]\nc"), "!\\[a\\](http://t/p.png) \\\\\\[b\\] c");
+    }
+
+    #[test]
+    fn a_text_report_cuts_only_cells_too_long_to_read_and_says_so() {
+        use datafusion::arrow::array::StringArray;
+        let huge = format!("curl/8.5.0 {}\u{1b}", "A".repeat(5000));
+        let ordinary = "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.8";
+        let report = |agents: Vec<&str>| {
+            let batch = RecordBatch::try_from_iter([("user_agent", Arc::new(StringArray::from(agents)) as _)]).unwrap();
+            [result("r", vec![batch])]
+        };
+        let json = json_of(&report(vec![huge.as_str()]));
+        assert_eq!(json["reports"][0]["rows"][0]["user_agent"], huge.as_str(), "JSON keeps the cell whole");
+        let agents = |agents| rendered(ReportFormat::Text, &report(agents));
+        let text = agents(vec![huge.as_str(), ordinary]);
+        let cut = format!("| curl/8.5.0 {}… |", "A".repeat(TEXT_CELL_CHARS - 12));
+        assert!(text.contains(&cut), "{text}");
+        assert!(text.contains(&format!("| {ordinary}{} |", " ".repeat(TEXT_CELL_CHARS - ordinary.len()))), "{text}");
+        assert!(text.contains("(cells over 256 characters are cut here; --format json or csv keeps them whole)"));
+        let exactly = "B".repeat(TEXT_CELL_CHARS);
+        let text = agents(vec![exactly.as_str(), "\u{1b}"]);
+        assert!(text.contains(&format!("| {exactly} |")) && text.contains("| \\x1b "), "{text}");
+        assert!(!text.contains("are cut here"), "{text}");
     }
 
     #[test]
