@@ -606,18 +606,7 @@ pub fn write_scan_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::Res
         writeln!(out, "s3logq: no record read lies in the window; the {read} read date from {}", span_text(span))?;
     }
     if t.failed_objects > 0 || t.pruned_objects > 0 || t.partly_read > 0 {
-        let partly = match t.partly_read {
-            0 => String::new(),
-            n => format!(", {n} only in part"),
-        };
-        writeln!(
-            out,
-            "s3logq: {} read ({} bytes of log text){partly}, {} skipped by their key's time, {} failed",
-            counted(t.inputs - t.failed_objects, "object"),
-            t.bytes,
-            t.pruned_objects,
-            t.failed_objects
-        )?;
+        write_objects_read(t, out)?;
     }
     if summary.no_files {
         writeln!(out, "s3logq: the inputs hold no files (an empty folder or bucket prefix?)")?;
@@ -625,9 +614,32 @@ pub fn write_scan_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::Res
     if t.lossy_lines > 0 {
         writeln!(out, "s3logq: {} held invalid UTF-8, replaced with U+FFFD", counted(t.lossy_lines, "line"))?;
     }
-    if t.rejected == 0 {
-        return Ok(());
+    if t.rejected > 0 {
+        write_rejected(summary, out)?;
     }
+    Ok(())
+}
+
+/// How many objects were read, skipped and given up on, where any was not
+/// simply read whole.
+fn write_objects_read(t: &ScanTotals, out: &mut dyn Write) -> io::Result<()> {
+    let partly = match t.partly_read {
+        0 => String::new(),
+        n => format!(", {n} only in part"),
+    };
+    writeln!(
+        out,
+        "s3logq: {} read ({} bytes of log text){partly}, {} skipped by their key's time, {} failed",
+        counted(t.inputs - t.failed_objects, "object"),
+        t.bytes,
+        t.pruned_objects,
+        t.failed_objects
+    )
+}
+
+/// The first rejected lines, then how many there were in all.
+fn write_rejected(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> {
+    let t = &summary.totals;
     for s in &summary.samples {
         writeln!(out, "s3logq: {}:{}: {}", s.source, s.line, s.reason)?;
     }

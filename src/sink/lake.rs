@@ -148,6 +148,9 @@ struct Found {
     dates: BTreeSet<String>,
 }
 
+/// What each source file of a group gave, by `source_file`.
+type FoundBySource = HashMap<String, Found>;
+
 /// How many rows of `batch` came from each source, by `source_file`
 /// (counted a run of rows at a time: a batch holds few sources, in runs).
 fn rows_by_source(batch: &RecordBatch) -> HashMap<String, u64> {
@@ -162,6 +165,9 @@ fn rows_by_source(batch: &RecordBatch) -> HashMap<String, u64> {
     }
     counts
 }
+
+/// A group's open parts, by date (`2026-11-20`).
+type DateParts = BTreeMap<String, DatePart>;
 
 /// Rows of one date waiting to become a row group, and the file they go to.
 struct DatePart {
@@ -241,23 +247,7 @@ impl LakeWriter {
         batches: impl IntoIterator<Item = Result<RecordBatch, E>>,
         outcome: impl Fn(&str) -> SourceOutcome,
     ) -> Result<(usize, u64), LakeError> {
-        let mut parts: BTreeMap<String, DatePart> = BTreeMap::new();
-        let mut found: HashMap<String, Found> = HashMap::new();
-        for batch in batches {
-            let batch = batch.map_err(|e| LakeError::Input(Box::new(e)))?;
-            let batch = match &mut self.deduper {
-                Some(d) => d.keep(&batch)?,
-                None => batch,
-            };
-            for (date, rows) in split_by_date(&batch)? {
-                for (source_file, count) in rows_by_source(&rows) {
-                    let found = found.entry(source_file).or_default();
-                    found.rows += count;
-                    found.dates.insert(date.clone());
-                }
-                self.add_rows(&mut parts, date, rows)?;
-            }
-        }
+        let (parts, mut found) = self.write_batches(batches)?;
         let files = self.finish_parts(parts)?;
         let entered: Vec<(&GroupSource, SourceOutcome, Found)> = group
             .iter()
@@ -285,14 +275,36 @@ impl LakeWriter {
         Ok((entered.len(), written))
     }
 
+    /// Writes the group's batches (less the records already in the lake,
+    /// with `--dedupe`) into a part per date; returns the parts and what
+    /// each source file gave.
+    fn write_batches<E: std::error::Error + Send + Sync + 'static>(
+        &mut self,
+        batches: impl IntoIterator<Item = Result<RecordBatch, E>>,
+    ) -> Result<(DateParts, FoundBySource), LakeError> {
+        let mut parts = DateParts::new();
+        let mut found = FoundBySource::new();
+        for batch in batches {
+            let batch = batch.map_err(|e| LakeError::Input(Box::new(e)))?;
+            let batch = match &mut self.deduper {
+                Some(d) => d.keep(&batch)?,
+                None => batch,
+            };
+            for (date, rows) in split_by_date(&batch)? {
+                for (source_file, count) in rows_by_source(&rows) {
+                    let found = found.entry(source_file).or_default();
+                    found.rows += count;
+                    found.dates.insert(date.clone());
+                }
+                self.add_rows(&mut parts, date, rows)?;
+            }
+        }
+        Ok((parts, found))
+    }
+
     /// Adds rows of `date` to its part, started if need be, writing a row
     /// group once enough are buffered.
-    fn add_rows(
-        &mut self,
-        parts: &mut BTreeMap<String, DatePart>,
-        date: String,
-        rows: RecordBatch,
-    ) -> Result<(), LakeError> {
+    fn add_rows(&mut self, parts: &mut DateParts, date: String, rows: RecordBatch) -> Result<(), LakeError> {
         let part = match parts.entry(date) {
             Entry::Occupied(part) => part.into_mut(),
             Entry::Vacant(vacant) => {
@@ -304,7 +316,7 @@ impl LakeWriter {
     }
 
     /// Writes out and syncs every part: the files, by date.
-    fn finish_parts(&self, parts: BTreeMap<String, DatePart>) -> Result<BTreeMap<String, LakeFile>, LakeError> {
+    fn finish_parts(&self, parts: DateParts) -> Result<BTreeMap<String, LakeFile>, LakeError> {
         let mut files = BTreeMap::new();
         for (date, part) in parts {
             files.insert(date, part.finish(&self.dir)?);
