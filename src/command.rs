@@ -409,7 +409,7 @@ fn check_findings(results: &[ReportResult], fail_on: Option<Severity>) -> Result
     let hits: Vec<String> = results
         .iter()
         .filter(|r| r.report.severity >= level && r.total_rows > 0)
-        .map(|r| format!("{} ({} rows)", r.report.name, r.total_rows))
+        .map(|r| format!("{} ({})", r.report.name, counted(r.total_rows as u64, "row")))
         .collect();
     if hits.is_empty() { Ok(()) } else { Err(CommandError::Findings(hits.join(", "))) }
 }

@@ -543,8 +543,8 @@ fn html_report_renders_in_headless_chromium() {
     assert!(dom.matches("<svg").count() >= 5, "a chart per report that found something");
     // A bar is labelled by as many of its row's keys as tell it from the
     // others (two rows share the access key here), in full on hover.
-    let bars = "<title>AKIAEXAMPLEBILLING01 · arn:aws:iam::111122223333:user/alice: 1 requests</title>";
-    assert!(dom.contains(bars) && dom.contains("<title>AKIAEXAMPLEBILLING01: 1 requests</title>"), "{dom}");
+    let bars = "<title>AKIAEXAMPLEBILLING01 · arn:aws:iam::111122223333:user/alice: 1 request</title>";
+    assert!(dom.contains(bars) && dom.contains("<title>AKIAEXAMPLEBILLING01: 1 request</title>"), "{dom}");
     // Records over time by kind: each kind counts the records its report
     // counts.
     let doc: Value = serde_json::from_str(&report("json", &[], &sample_logs())).unwrap();

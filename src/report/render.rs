@@ -166,14 +166,14 @@ pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
 }
 
 fn more_rows(result: &ReportResult, shown: usize) -> Option<String> {
-    (result.total_rows > shown).then(|| format!("… and {} more rows", result.total_rows - shown))
+    (result.total_rows > shown).then(|| format!("… and {}", counted((result.total_rows - shown) as u64, "more row")))
 }
 
 fn text(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
     writeln!(out, "s3logq report: {}\n", summary_line(doc))?;
     for r in doc.results {
         let rep = &r.report;
-        writeln!(out, "== {} [{}] {} — {} rows", rep.name, rep.severity, rep.title, r.total_rows)?;
+        writeln!(out, "== {} [{}] {} — {}", rep.name, rep.severity, rep.title, counted(r.total_rows as u64, "row"))?;
         writeln!(out, "{}", wrap(&rep.description, 100))?;
         if r.total_rows == 0 {
             writeln!(out, "(nothing found)\n")?;
@@ -377,7 +377,7 @@ fn csv_sections(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Ren
         if i > 0 {
             writeln!(out)?;
         }
-        writeln!(out, "# {}: {} ({} rows)", r.report.name, r.report.title, r.total_rows)?;
+        writeln!(out, "# {}: {} ({})", r.report.name, r.report.title, counted(r.total_rows as u64, "row"))?;
         let mut w = csv::WriterBuilder::new().with_header(true).build(&mut *out);
         if r.batches.iter().all(|b| b.num_rows() == 0) {
             w.write(&RecordBatch::new_empty(r.schema.clone()))?;
@@ -416,8 +416,9 @@ fn bar_chart(headers: &[String], rows: &[Vec<String>]) -> Option<String> {
         let width = (value / max * 380.0).max(1.0);
         let _ = write!(
             svg,
-            "<g><title>{}: {value} requests</title><text x=\"0\" y=\"{}\">{}</text><rect x=\"340\" y=\"{y}\" width=\"{width:.0}\" height=\"16\" fill=\"#4a78c2\"/><text x=\"{:.0}\" y=\"{}\">{value}</text></g>",
+            "<g><title>{}: {}</title><text x=\"0\" y=\"{}\">{}</text><rect x=\"340\" y=\"{y}\" width=\"{width:.0}\" height=\"16\" fill=\"#4a78c2\"/><text x=\"{:.0}\" y=\"{}\">{value}</text></g>",
             escape_html(label),
+            counted(*value as u64, "request"),
             y + 12,
             escape_html(&clip(label, BAR_LABEL_CHARS)),
             345.0 + width,
@@ -557,11 +558,11 @@ fn html_summary(doc: &ReportDocument<'_>) -> String {
 fn html_section(r: &ReportResult, max_rows: usize) -> Result<String, RenderError> {
     let rep = &r.report;
     let mut section = format!(
-        "<section id=\"{}\"><h2>{}</h2><p><span class=\"sev sev-{2}\">{2}</span> {3} rows</p><p>{4}</p>",
+        "<section id=\"{}\"><h2>{}</h2><p><span class=\"sev sev-{2}\">{2}</span> {3}</p><p>{4}</p>",
         escape_html(&rep.name),
         escape_html(&rep.title),
         rep.severity,
-        r.total_rows,
+        counted(r.total_rows as u64, "row"),
         escape_html(&rep.description)
     );
     let (headers, rows) = cells(r, max_rows)?;
@@ -663,7 +664,8 @@ mod tests {
             path: None,
         };
         let total_rows = batches.iter().map(RecordBatch::num_rows).sum();
-        ReportResult { report, schema: Arc::new(Schema::empty()), batches, total_rows }
+        let schema = batches.first().map_or_else(|| Arc::new(Schema::empty()), RecordBatch::schema);
+        ReportResult { report, schema, batches, total_rows }
     }
 
     fn rendered(format: ReportFormat, results: &[ReportResult]) -> String {
@@ -717,6 +719,25 @@ mod tests {
         let text = agents(vec![exactly.as_str(), "\u{1b}"]);
         assert!(text.contains(&format!("| {exactly} |")) && text.contains("| \\x1b "), "{text}");
         assert!(!text.contains("are cut here"), "{text}");
+    }
+
+    #[test]
+    fn counts_of_one_are_singular_in_every_format_for_people() {
+        use datafusion::arrow::array::Int64Array;
+        let requests = |n: i64| {
+            let batch = RecordBatch::try_from_iter([("requests", Arc::new(Int64Array::from_iter_values(1..=n)) as _)]);
+            result(&format!("r{n}"), vec![batch.unwrap()])
+        };
+        let results = [requests(1), requests(11)];
+        let text = rendered(ReportFormat::Text, &results);
+        assert!(text.contains("== r1 [low] r1 \"quoted\" — 1 row\n"), "{text}");
+        assert!(text.contains("== r11 [low] r11 \"quoted\" — 11 rows\n"), "{text}");
+        assert!(text.contains("… and 1 more row\n"), "{text}");
+        let html = rendered(ReportFormat::Html, &results);
+        assert!(html.contains("</span> 1 row</p>") && html.contains("</span> 11 rows</p>"), "{html}");
+        assert!(html.contains("<title>(none): 1 request</title>"), "{html}");
+        let csv = rendered(ReportFormat::Csv, &results);
+        assert!(csv.contains("# r1: r1 \"quoted\" (1 row)\n"), "{csv}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::catalog::Severity;
 use super::output::RenderError;
-use super::render::{ReportDocument, cells, clip, summary_line, total_requests};
+use super::render::{ReportDocument, cells, clip, counted, summary_line, total_requests};
 use super::run::ReportResult;
 use crate::redact::redact;
 
@@ -76,12 +76,12 @@ fn section_text(result: &ReportResult, previous: Option<&[ReportResult]>, rows: 
     let requests = total_requests(result);
     let before = previous.map(|p| p.iter().find(|r| r.report.name == rep.name).map_or(0, total_requests));
     let mut text = format!(
-        "{} *{}* ({}) — {} rows, {} requests{}\n",
+        "{} *{}* ({}) — {}, {}{}\n",
         severity_icon(rep.severity),
         inert(&rep.title),
         rep.severity,
-        result.total_rows,
-        requests,
+        counted(result.total_rows as u64, "row"),
+        counted(u64::try_from(requests).unwrap_or_default(), "request"),
         change_text(requests, before)
     );
     let (headers, table) = cells(result, rows)?;
@@ -92,7 +92,7 @@ fn section_text(result: &ReportResult, previous: Option<&[ReportResult]>, rows: 
             block.push_str(&line(row));
         }
         let more = result.total_rows.saturating_sub(table.len());
-        let tail = if more > 0 { format!("… and {more} more rows") } else { String::new() };
+        let tail = if more > 0 { format!("… and {}", counted(more as u64, "more row")) } else { String::new() };
         let room = MAX_SECTION_CHARS.saturating_sub(text.chars().count() + tail.chars().count() + 8);
         text.push_str(&format!("```{}```{tail}", clip(&block, room)));
     }
@@ -124,7 +124,7 @@ fn payload_with_rows(msg: &SlackMessage<'_>, rows: usize) -> Result<Value, Rende
     if found.len() > shown {
         let rest: Vec<String> = found[shown..].iter().map(|r| inert(&r.report.name)).collect();
         blocks.push(section(clip(
-            &format!("… and {} more reports with findings: {}", rest.len(), rest.join(", ")),
+            &format!("… and {} with findings: {}", counted(rest.len() as u64, "more report"), rest.join(", ")),
             MAX_SECTION_CHARS,
         )));
     }
@@ -134,7 +134,7 @@ fn payload_with_rows(msg: &SlackMessage<'_>, rows: usize) -> Result<Value, Rende
     }
     let summary: Vec<String> = found
         .iter()
-        .map(|r| format!("{} ({}): {} rows", inert(&r.report.name), r.report.severity, r.total_rows))
+        .map(|r| format!("{} ({}): {}", inert(&r.report.name), r.report.severity, counted(r.total_rows as u64, "row")))
         .collect();
     let text = format!(
         "S3 access log report: {} of {} reports found something. {}",
@@ -214,6 +214,18 @@ mod tests {
         assert!(texts[2].ends_with("```… and 195 more rows"), "{}", texts[2]);
         assert_eq!(blocks.last().unwrap()["elements"][0]["text"], ":white_check_mark: All clear: r70");
         assert!(payload["text"].as_str().unwrap().chars().count() <= MAX_TEXT_CHARS);
+    }
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        let results = [result(0, 2, Severity::High), result(1, 1, Severity::Low)];
+        let doc = document(&results);
+        let payload = slack_payload(&SlackMessage { doc: &doc, inputs: "s3://logs/", previous: None }).unwrap();
+        let texts: Vec<&str> =
+            payload["blocks"].as_array().unwrap().iter().filter_map(|b| b["text"]["text"].as_str()).collect();
+        assert!(texts.iter().any(|t| t.contains("*Report 0* (high) — 2 rows, 1 request\n")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("*Report 1* (low) — 1 row, 0 requests\n")), "{texts:?}");
+        assert!(payload["text"].as_str().unwrap().contains("r1 (low): 1 row"), "{payload}");
     }
 
     #[test]
