@@ -15,7 +15,7 @@ use crate::batch::{BatchBuilder, FetchPolicy, spawn_scan};
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
 use crate::progress::Progress;
 use crate::report::catalog::CatalogError;
-use crate::report::render::{ReportDocument, ReportFormat, counted, render, span_text};
+use crate::report::render::{ReportDocument, ReportFormat, counted, counted_rows, render, span_text};
 use crate::report::slack::{SlackMessage, slack_payload};
 use crate::report::{
     OutputFormat, RenderError, Report, ReportResult, RunError, Severity, Timeline, catalog, redact_batch, run_reports,
@@ -409,7 +409,7 @@ fn check_findings(results: &[ReportResult], fail_on: Option<Severity>) -> Result
     let hits: Vec<String> = results
         .iter()
         .filter(|r| r.report.severity >= level && r.total_rows > 0)
-        .map(|r| format!("{} ({})", r.report.name, counted(r.total_rows as u64, "row")))
+        .map(|r| format!("{} ({})", r.report.name, counted_rows(r.total_rows)))
         .collect();
     if hits.is_empty() { Ok(()) } else { Err(CommandError::Findings(hits.join(", "))) }
 }

@@ -137,6 +137,11 @@ pub fn counted(n: u64, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
+/// A report's rows, [`counted`]: "1 row", "5 rows".
+pub(crate) fn counted_rows(n: usize) -> String {
+    counted(n as u64, "row")
+}
+
 /// What was read and what became of it; every line is a record in the
 /// window, a record outside it, or a rejected line. Inputs given up on or
 /// read only in part (`--skip-failed-objects`) are named, so that a report
@@ -165,7 +170,8 @@ pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     )
 }
 
-fn more_rows(result: &ReportResult, shown: usize) -> Option<String> {
+/// "… and 5 more rows" when `result` has more rows than the `shown` ones.
+pub(crate) fn more_rows(result: &ReportResult, shown: usize) -> Option<String> {
     (result.total_rows > shown).then(|| format!("… and {}", counted((result.total_rows - shown) as u64, "more row")))
 }
 
@@ -173,7 +179,7 @@ fn text(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError
     writeln!(out, "s3logq report: {}\n", summary_line(doc))?;
     for r in doc.results {
         let rep = &r.report;
-        writeln!(out, "== {} [{}] {} — {}", rep.name, rep.severity, rep.title, counted(r.total_rows as u64, "row"))?;
+        writeln!(out, "== {} [{}] {} — {}", rep.name, rep.severity, rep.title, counted_rows(r.total_rows))?;
         writeln!(out, "{}", wrap(&rep.description, 100))?;
         if r.total_rows == 0 {
             writeln!(out, "(nothing found)\n")?;
@@ -199,9 +205,10 @@ fn text(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError
 }
 
 /// The most characters a cell of a text report shows. A user agent or key is
-/// the requester's to choose, and one of several kilobytes would otherwise
-/// widen every row of its table past reading; ordinary ones (SDK user agents
-/// with their `md/` parts, keys) fit.
+/// the requester's to choose, and one of several kilobytes, or a SigV2
+/// caller's list of a thousand source IPs, would otherwise widen every row
+/// of its table past reading; ordinary values (SDK user agents with their
+/// `md/` parts, keys) fit.
 const TEXT_CELL_CHARS: usize = 256;
 
 /// `batches` as a text report shows them: [`printable`], and cut to
@@ -377,7 +384,7 @@ fn csv_sections(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Ren
         if i > 0 {
             writeln!(out)?;
         }
-        writeln!(out, "# {}: {} ({})", r.report.name, r.report.title, counted(r.total_rows as u64, "row"))?;
+        writeln!(out, "# {}: {} ({})", r.report.name, r.report.title, counted_rows(r.total_rows))?;
         let mut w = csv::WriterBuilder::new().with_header(true).build(&mut *out);
         if r.batches.iter().all(|b| b.num_rows() == 0) {
             w.write(&RecordBatch::new_empty(r.schema.clone()))?;
@@ -562,7 +569,7 @@ fn html_section(r: &ReportResult, max_rows: usize) -> Result<String, RenderError
         escape_html(&rep.name),
         escape_html(&rep.title),
         rep.severity,
-        counted(r.total_rows as u64, "row"),
+        counted_rows(r.total_rows),
         escape_html(&rep.description)
     );
     let (headers, rows) = cells(r, max_rows)?;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::catalog::Severity;
 use super::output::RenderError;
-use super::render::{ReportDocument, cells, clip, counted, summary_line, total_requests};
+use super::render::{ReportDocument, cells, clip, counted, counted_rows, more_rows, summary_line, total_requests};
 use super::run::ReportResult;
 use crate::redact::redact;
 
@@ -80,7 +80,7 @@ fn section_text(result: &ReportResult, previous: Option<&[ReportResult]>, rows: 
         severity_icon(rep.severity),
         inert(&rep.title),
         rep.severity,
-        counted(result.total_rows as u64, "row"),
+        counted_rows(result.total_rows),
         counted(u64::try_from(requests).unwrap_or_default(), "request"),
         change_text(requests, before)
     );
@@ -91,8 +91,7 @@ fn section_text(result: &ReportResult, previous: Option<&[ReportResult]>, rows: 
         for row in &table {
             block.push_str(&line(row));
         }
-        let more = result.total_rows.saturating_sub(table.len());
-        let tail = if more > 0 { format!("… and {}", counted(more as u64, "more row")) } else { String::new() };
+        let tail = more_rows(result, table.len()).unwrap_or_default();
         let room = MAX_SECTION_CHARS.saturating_sub(text.chars().count() + tail.chars().count() + 8);
         text.push_str(&format!("```{}```{tail}", clip(&block, room)));
     }
@@ -134,7 +133,7 @@ fn payload_with_rows(msg: &SlackMessage<'_>, rows: usize) -> Result<Value, Rende
     }
     let summary: Vec<String> = found
         .iter()
-        .map(|r| format!("{} ({}): {}", inert(&r.report.name), r.report.severity, counted(r.total_rows as u64, "row")))
+        .map(|r| format!("{} ({}): {}", inert(&r.report.name), r.report.severity, counted_rows(r.total_rows)))
         .collect();
     let text = format!(
         "S3 access log report: {} of {} reports found something. {}",
