@@ -2,7 +2,7 @@
 -- severity: high
 -- description: Who still signs requests with Signature Version 2: requester,
 --   access key (known for presigned URLs), user agent (SDK and version),
---   source IPs, buckets and operations. SigV2 is deprecated and refused in
+--   how many source IPs and which, buckets and operations. SigV2 is deprecated and refused in
 --   every region launched after 2014; old SDKs (boto 2, aws-sdk-java 1.11
 --   before SigV4 by default, s3cmd, some S3 clients) still use it. Upgrade or
 --   reconfigure each client to SigV4, then refuse SigV2 in the bucket policy.
@@ -13,6 +13,7 @@ SELECT
     requester,
     presign_access_key_id AS access_key,
     user_agent,
+    cardinality(array_agg(DISTINCT remote_ip)) AS source_ip_count,
     array_to_string(array_sort(array_agg(DISTINCT remote_ip)), ', ') AS source_ips,
     array_to_string(array_sort(array_agg(DISTINCT bucket)), ', ') AS buckets,
     array_to_string(array_sort(array_agg(DISTINCT operation)), ', ') AS operations,

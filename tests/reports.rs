@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 mod support;
 
@@ -245,6 +245,20 @@ fn presigned_get(signed: &str, expires: u32, signature: &str) -> String {
     format!(
         "GET /k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261120%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={signed}&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host&X-Amz-Signature={signature} HTTP/1.1"
     )
+}
+
+#[test]
+fn sigv2_callers_count_the_source_ips_they_list() {
+    let doc: Value = serde_json::from_str(&report("json", &["--only", "sigv2-callers"], &sample_logs())).unwrap();
+    let callers = rows(&doc, "sigv2-callers");
+    assert_eq!(
+        (&callers[0]["source_ips"], &callers[0]["source_ip_count"]),
+        (&json!("192.0.2.12, 203.0.113.40"), &json!(2))
+    );
+    for caller in callers {
+        let listed = caller["source_ips"].as_str().unwrap().split(", ").count();
+        assert_eq!(caller["source_ip_count"].as_u64(), Some(listed as u64), "{caller}");
+    }
 }
 
 fn run_cases(lines: &[String]) -> Value {
