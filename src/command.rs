@@ -15,7 +15,7 @@ use crate::batch::{BatchBuilder, FetchPolicy, spawn_scan};
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
 use crate::progress::Progress;
 use crate::report::catalog::CatalogError;
-use crate::report::render::{ReportDocument, ReportFormat, counted, counted_rows, render, span_text};
+use crate::report::render::{ReportDocument, ReportFormat, counted, counted_rows, grouped, render, span_text};
 use crate::report::slack::{SlackMessage, slack_payload};
 use crate::report::{
     OutputFormat, RenderError, Report, ReportResult, RunError, Severity, Timeline, catalog, redact_batch, run_reports,
@@ -631,9 +631,9 @@ fn write_objects_read(t: &ScanTotals, out: &mut dyn Write) -> io::Result<()> {
         out,
         "s3logq: {} read ({} bytes of log text){partly}, {} skipped by their key's time, {} failed",
         counted(t.inputs - t.failed_objects, "object"),
-        t.bytes,
-        t.pruned_objects,
-        t.failed_objects
+        grouped(t.bytes),
+        grouped(t.pruned_objects),
+        grouped(t.failed_objects)
     )
 }
 
@@ -644,12 +644,12 @@ fn write_rejected(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> 
         writeln!(out, "s3logq: {}:{}: {}", s.source, s.line, s.reason)?;
     }
     let more = t.rejected.saturating_sub(summary.samples.len() as u64);
-    let more = if more > 0 { format!(", {more} more not shown") } else { String::new() };
+    let more = if more > 0 { format!(", {} more not shown", grouped(more)) } else { String::new() };
     writeln!(
         out,
         "s3logq: {} rejected of {} read from {}{more}",
         counted(t.rejected, "line"),
-        t.lines,
+        grouped(t.lines),
         counted(t.inputs, "input")
     )
 }

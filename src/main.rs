@@ -13,6 +13,7 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use s3logq::command::{self, CommandError, ScanSummary};
+use s3logq::report::render::{counted, grouped};
 
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_INPUT: u8 = 2;
@@ -59,8 +60,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let _ = command::write_scan_summary(&summary, &mut io::stderr().lock());
             let o = result?;
             eprintln!(
-                "s3logq: ingested {} sources ({} records), {} unchanged skipped; {dest} holds {} records in {} files",
-                o.ingested, o.rows, o.unchanged, o.lake_rows, o.lake_files
+                "s3logq: ingested {} ({}), {} unchanged skipped; {dest} holds {} in {}",
+                counted(o.ingested as u64, "source"),
+                counted(o.rows, "record"),
+                grouped(o.unchanged as u64),
+                counted(o.lake_rows, "record"),
+                counted(o.lake_files as u64, "file")
             );
             Ok(())
         }

@@ -611,7 +611,7 @@ fn a_file_that_cannot_be_opened_fails_the_run_or_is_skipped() {
     let lake = dir.path().join("lake");
     let ingest = || s3logq(&["ingest", "--skip-failed-objects", "--to", lake.to_str().unwrap(), folder]);
     let first = String::from_utf8_lossy(&ingest().stderr).into_owned();
-    assert!(first.contains("ingested 1 sources (5 records), 0 unchanged skipped"), "{first}");
+    assert!(first.contains("ingested 1 source (5 records), 0 unchanged skipped"), "{first}");
     let again = String::from_utf8_lossy(&ingest().stderr).into_owned();
     assert!(again.contains("ingested 0 sources (0 records), 1 unchanged skipped"), "{again}");
     assert!(again.contains("skipped ") && again.contains("b.log: No such file or directory"), "{again}");

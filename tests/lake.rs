@@ -65,12 +65,12 @@ fn reruns_add_nothing_and_new_sources_come_alone() {
     let dir = tempfile::tempdir().unwrap();
     let logs = copies_of_a_day(dir.path(), &["a"]);
     let lake = dir.path().join("lake");
-    assert!(ingest(&[&logs], &lake, &[]).contains("ingested 1 sources (22 records), 0 unchanged skipped"));
+    assert!(ingest(&[&logs], &lake, &[]).contains("ingested 1 source (22 records), 0 unchanged skipped"));
     assert!(ingest(&[&logs], &lake, &[]).contains("ingested 0 sources (0 records), 1 unchanged skipped; "));
     std::fs::copy(sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978"), logs.join("b")).unwrap();
     let third = ingest(&[&logs], &lake, &[]);
     assert!(
-        third.contains("ingested 1 sources (5 records), 1 unchanged skipped") && third.contains("holds 27 records"),
+        third.contains("ingested 1 source (5 records), 1 unchanged skipped") && third.contains("holds 27 records"),
         "{third}"
     );
     // A changed source replaces its records.
@@ -88,7 +88,7 @@ fn sources_read_together_share_files_and_a_changed_one_leaves_the_others_whole()
     let given = dir.path().join("logs/../logs");
     let lake = dir.path().join("lake");
     let first = ingest(&[&given], &lake, &[]);
-    assert!(first.contains("ingested 3 sources (66 records)") && first.contains("in 1 files"), "{first}");
+    assert!(first.contains("ingested 3 sources (66 records)") && first.contains(" in 1 file\n"), "{first}");
     let parquet = |lake: &Path| -> Vec<PathBuf> {
         walk(lake).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).collect()
     };
@@ -97,7 +97,7 @@ fn sources_read_together_share_files_and_a_changed_one_leaves_the_others_whole()
     // and c's records, b's one record goes to a file of its own.
     keep_first_line(&logs.join("b"));
     let second = ingest(&[&given], &lake, &[]);
-    assert!(second.contains("ingested 1 sources (1 records), 2 unchanged skipped"), "{second}");
+    assert!(second.contains("ingested 1 source (1 record), 2 unchanged skipped"), "{second}");
     assert!(second.contains("holds 45 records in 2 files"), "{second}");
     let files = parquet(&lake);
     assert_eq!(files.len(), 2);
@@ -144,10 +144,10 @@ fn a_source_whose_reading_broke_off_holds_its_lines_before_the_break_until_read_
     // Read again every run while it is incomplete, its records replaced.
     std::fs::write(logs.join("c.gz"), &whole[..first_member + 5]).unwrap();
     let again = ingest_skipping(&logs, &lake);
-    assert!(again.contains("ingested 1 sources (66 records), 2 unchanged skipped"), "{again}");
+    assert!(again.contains("ingested 1 source (66 records), 2 unchanged skipped"), "{again}");
     assert_eq!(count(), "n\n110\n");
     std::fs::write(logs.join("c.gz"), &whole).unwrap();
-    assert!(ingest_skipping(&logs, &lake).contains("ingested 1 sources (88 records), 2 unchanged skipped"));
+    assert!(ingest_skipping(&logs, &lake).contains("ingested 1 source (88 records), 2 unchanged skipped"));
     assert_eq!(count(), "n\n132\n");
     assert!(ingest_skipping(&logs, &lake).contains("ingested 0 sources (0 records), 3 unchanged skipped"));
 }
@@ -193,7 +193,7 @@ fn a_lake_may_be_the_very_folder_it_is_fed_from() {
     // are neither read as logs nor is the lake refused as an input.
     std::fs::copy(sample_logs().join("legacy/2026-11-22-02-10-00-0F1E2D3C4B5A6978"), logs.join("c")).unwrap();
     let again = ingest(&[&logs], &logs, &[]);
-    assert!(again.contains("ingested 1 sources (5 records), 2 unchanged skipped; "), "{again}");
+    assert!(again.contains("ingested 1 source (5 records), 2 unchanged skipped; "), "{again}");
     let folder = logs.to_str().unwrap();
     assert_eq!(count(folder), "n\n49\n", "the lake");
     assert_eq!(count(&format!("{folder}/*")), "n\n49\n", "the raw logs beside it");
@@ -220,7 +220,7 @@ fn a_second_ingest_into_a_lake_being_written_is_refused() {
     assert_eq!(query_csv(sql, &lake, &[]), "n\n22\n", "the lake is left as it was");
     drop(lock);
     let stderr = ingest(&[&logs], &lake, &[]);
-    assert!(stderr.contains("ingested 1 sources (22 records), 1 unchanged skipped"), "{stderr}");
+    assert!(stderr.contains("ingested 1 source (22 records), 1 unchanged skipped"), "{stderr}");
     assert_eq!(query_csv(sql, &lake, &[]), "n\n44\n");
 }
 

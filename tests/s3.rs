@@ -320,7 +320,7 @@ async fn an_object_that_keeps_failing_fails_the_run_or_is_skipped() {
     let first = ingest();
     assert!(stderr(&first).contains("ingested 20 sources (22 records), 0 unchanged skipped"), "{}", stderr(&first));
     let again = ingest();
-    assert!(stderr(&again).contains("ingested 1 sources (3 records), 19 unchanged skipped"), "{}", stderr(&again));
+    assert!(stderr(&again).contains("ingested 1 source (3 records), 19 unchanged skipped"), "{}", stderr(&again));
     assert!(stderr(&again).contains("holds 22 records"), "{}", stderr(&again));
     assert!(
         stderr(&again).contains("skipped object s3://logs-bucket/s/2026-11-20-12-00-00-BROKEN7"),

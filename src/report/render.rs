@@ -132,9 +132,24 @@ fn window_text(w: &TimeWindow) -> String {
     if w.is_open() { "all records".to_string() } else { format!("{} to {}", bound(w.since), bound(w.until)) }
 }
 
-/// `n` and the noun, plural unless `n` is 1: "1 line", "5 lines".
+/// `n` and the noun, plural unless `n` is 1: "1 line", "5 lines",
+/// "1,851,188 lines".
 pub fn counted(n: u64, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+    format!("{} {noun}{}", grouped(n), if n == 1 { "" } else { "s" })
+}
+
+/// `n` with its digits in groups of three, as people read counts of
+/// millions of lines: "1,851,188".
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// A report's rows, [`counted`]: "1 row", "5 rows".
@@ -150,8 +165,8 @@ pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     let t = &doc.totals;
     let outside = match (t.outside_window, t.outside_span.map(span_text)) {
         (0, _) => String::new(),
-        (n, Some(span)) => format!(", {n} outside it ({span})"),
-        (n, None) => format!(", {n} outside it"),
+        (n, Some(span)) => format!(", {} outside it ({span})", grouped(n)),
+        (n, None) => format!(", {} outside it", grouped(n)),
     };
     let mut gaps = String::new();
     if t.failed_objects > 0 {
@@ -605,6 +620,13 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let shown = [0, 7, 999, 1000, 56_789, 1_851_188, u64::MAX].map(grouped);
+        assert_eq!(shown, ["0", "7", "999", "1,000", "56,789", "1,851,188", "18,446,744,073,709,551,615"]);
+        assert_eq!(counted(1_000, "line"), "1,000 lines");
+    }
 
     #[test]
     fn words_wrap_at_the_width() {
