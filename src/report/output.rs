@@ -79,14 +79,19 @@ pub(crate) fn printable(text: &str) -> Cow<'_, str> {
 /// [`printable`] applied to every string column of `batches`, for the
 /// formats written to be read in a terminal.
 fn printable_batches(batches: &[RecordBatch]) -> Result<Vec<RecordBatch>, ArrowError> {
-    batches.iter().map(|b| map_strings(b, printable)).collect()
+    map_batches(batches, printable)
+}
+
+/// [`map_strings`] over each of `batches`.
+pub(crate) fn map_batches(
+    batches: &[RecordBatch],
+    f: impl for<'a> Fn(&'a str) -> Cow<'a, str>,
+) -> Result<Vec<RecordBatch>, ArrowError> {
+    batches.iter().map(|b| map_strings(b, &f)).collect()
 }
 
 /// `batch` with every string value `v` replaced by `f(v)`.
-pub(crate) fn map_strings(
-    batch: &RecordBatch,
-    f: impl for<'a> Fn(&'a str) -> Cow<'a, str>,
-) -> Result<RecordBatch, ArrowError> {
+fn map_strings(batch: &RecordBatch, f: impl for<'a> Fn(&'a str) -> Cow<'a, str>) -> Result<RecordBatch, ArrowError> {
     let columns = batch.columns().iter().map(|c| map_string_array(c, &f)).collect::<Vec<_>>();
     RecordBatch::try_new(batch.schema(), columns)
 }

@@ -16,7 +16,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::arrow::{csv, json};
 use serde_json::{Value, json};
 
-use super::output::{RenderError, map_strings, printable, write_json};
+use super::output::{RenderError, map_batches, printable, write_json};
 use super::run::ReportResult;
 use super::timeline::Timeline;
 use crate::batch::ScanTotals;
@@ -163,10 +163,12 @@ pub(crate) fn counted_rows(n: usize) -> String {
 /// says what it lacks.
 pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     let t = &doc.totals;
-    let outside = match (t.outside_window, t.outside_span.map(span_text)) {
-        (0, _) => String::new(),
-        (n, Some(span)) => format!(", {} outside it ({span})", grouped(n)),
-        (n, None) => format!(", {} outside it", grouped(n)),
+    let outside = match t.outside_window {
+        0 => String::new(),
+        n => {
+            let span = t.outside_span.map(|s| format!(" ({})", span_text(s))).unwrap_or_default();
+            format!(", {} outside it{span}", grouped(n))
+        }
     };
     let mut gaps = String::new();
     if t.failed_objects > 0 {
@@ -230,19 +232,14 @@ const TEXT_CELL_CHARS: usize = 256;
 /// [`TEXT_CELL_CHARS`]; and whether any cell was cut.
 fn text_cells(batches: &[RecordBatch]) -> Result<(Vec<RecordBatch>, bool), RenderError> {
     let cut = Cell::new(false);
-    let shown = batches
-        .iter()
-        .map(|b| {
-            map_strings(b, |v| {
-                let text = printable(v);
-                if text.chars().nth(TEXT_CELL_CHARS).is_none() {
-                    return text;
-                }
-                cut.set(true);
-                Cow::Owned(clip(&text, TEXT_CELL_CHARS))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let shown = map_batches(batches, |v| {
+        let text = printable(v);
+        if text.chars().nth(TEXT_CELL_CHARS).is_none() {
+            return text;
+        }
+        cut.set(true);
+        Cow::Owned(clip(&text, TEXT_CELL_CHARS))
+    })?;
     Ok((shown, cut.get()))
 }
 
