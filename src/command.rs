@@ -13,9 +13,10 @@ use datafusion::error::DataFusionError;
 
 use crate::batch::{BatchBuilder, FetchPolicy, spawn_scan};
 use crate::batch::{RejectSample, ScanReport, ScanTotals};
+use crate::counts::{counted, grouped};
 use crate::progress::Progress;
 use crate::report::catalog::CatalogError;
-use crate::report::render::{ReportDocument, ReportFormat, counted, counted_rows, grouped, render, span_text};
+use crate::report::render::{ReportDocument, ReportFormat, counted_rows, render, span_text};
 use crate::report::slack::{SlackMessage, slack_payload};
 use crate::report::{
     OutputFormat, RenderError, Report, ReportResult, RunError, Severity, Timeline, catalog, redact_batch, run_reports,
@@ -625,7 +626,7 @@ pub fn write_scan_summary(summary: &ScanSummary, out: &mut dyn Write) -> io::Res
 fn write_objects_read(t: &ScanTotals, out: &mut dyn Write) -> io::Result<()> {
     let partly = match t.partly_read {
         0 => String::new(),
-        n => format!(", {n} only in part"),
+        n => format!(", {} only in part", grouped(n)),
     };
     writeln!(
         out,

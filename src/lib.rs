@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod chunk;
 pub mod command;
+pub mod counts;
 pub mod parse;
 pub mod progress;
 pub mod redact;

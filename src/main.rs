@@ -13,7 +13,7 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use s3logq::command::{self, CommandError, ScanSummary};
-use s3logq::report::render::{counted, grouped};
+use s3logq::counts::{counted, grouped};
 
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_INPUT: u8 = 2;

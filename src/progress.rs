@@ -13,6 +13,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::ScanReport;
+use crate::counts::{counted, grouped};
 
 /// A display on stderr, erased when dropped.
 pub struct Progress {
@@ -29,7 +30,7 @@ impl Progress {
             quiet,
             || (None, "{spinner} listing · {msg}"),
             move |bar| {
-                bar.set_message(format!("{} keys", listed.load(Ordering::Relaxed)));
+                bar.set_message(counted(listed.load(Ordering::Relaxed), "key"));
             },
         )
     }
@@ -44,7 +45,12 @@ impl Progress {
             || (Some(total_bytes()), template),
             move |bar| {
                 let t = report.totals();
-                bar.set_message(format!("{} objects, {} lines, {} rejected", t.inputs, t.lines, t.rejected));
+                bar.set_message(format!(
+                    "{}, {}, {} rejected",
+                    counted(t.inputs, "object"),
+                    counted(t.lines, "line"),
+                    grouped(t.rejected)
+                ));
                 bar.set_position(t.bytes);
             },
         )
@@ -54,13 +60,13 @@ impl Progress {
     /// rejects read so far.
     pub fn ingest(report: &Arc<ScanReport>, unchanged: &Arc<AtomicU64>, sources: u64, quiet: bool) -> Option<Progress> {
         let (report, unchanged) = (report.clone(), unchanged.clone());
-        let template = "{spinner} {pos}/{len} sources ETA {eta} · {msg}";
+        let template = "{spinner} {human_pos}/{human_len} sources ETA {eta} · {msg}";
         Progress::show(
             quiet,
             || (Some(sources), template),
             move |bar| {
                 let t = report.totals();
-                bar.set_message(format!("{} rows, {} rejected", t.rows, t.rejected));
+                bar.set_message(format!("{}, {} rejected", counted(t.rows, "row"), grouped(t.rejected)));
                 bar.set_position(unchanged.load(Ordering::Relaxed) + t.inputs);
             },
         )

@@ -20,6 +20,7 @@ use super::output::{RenderError, map_batches, printable, write_json};
 use super::run::ReportResult;
 use super::timeline::Timeline;
 use crate::batch::ScanTotals;
+use crate::counts::{counted, grouped};
 use crate::window::{TimeSpan, TimeWindow};
 
 /// Output formats of `s3logq report`.
@@ -130,26 +131,6 @@ pub(crate) fn span_text(span: TimeSpan) -> String {
 fn window_text(w: &TimeWindow) -> String {
     let bound = |t| time_text(t).unwrap_or_else(|| "…".to_string());
     if w.is_open() { "all records".to_string() } else { format!("{} to {}", bound(w.since), bound(w.until)) }
-}
-
-/// `n` and the noun, plural unless `n` is 1: "1 line", "5 lines",
-/// "1,851,188 lines".
-pub fn counted(n: u64, noun: &str) -> String {
-    format!("{} {noun}{}", grouped(n), if n == 1 { "" } else { "s" })
-}
-
-/// `n` with its digits in groups of three, as people read counts of
-/// millions of lines: "1,851,188".
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
 }
 
 /// A report's rows, [`counted`]: "1 row", "5 rows".
@@ -617,13 +598,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        let shown = [0, 7, 999, 1000, 56_789, 1_851_188, u64::MAX].map(grouped);
-        assert_eq!(shown, ["0", "7", "999", "1,000", "56,789", "1,851,188", "18,446,744,073,709,551,615"]);
-        assert_eq!(counted(1_000, "line"), "1,000 lines");
-    }
 
     #[test]
     fn words_wrap_at_the_width() {

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 
 use super::catalog::Severity;
 use super::output::RenderError;
-use super::render::{ReportDocument, cells, clip, counted, counted_rows, more_rows, summary_line, total_requests};
+use super::render::{ReportDocument, cells, clip, counted_rows, more_rows, summary_line, total_requests};
 use super::run::ReportResult;
+use crate::counts::counted;
 use crate::redact::redact;
 
 /// Slack's limits for incoming-webhook messages.
