@@ -7,7 +7,11 @@
 # over rounds of each round's own ratio (a slow spell of a shared machine
 # moves a whole round, not one run in it). The file is freshly cached first
 # (../fresh_cache.py).
-#   benches/reports/run.sh LOG [RUNS] [S3LOGQ_BINARY]
+# With WITHOUT_EACH=1 every round also runs all reports but one, for each
+# report, and prints what each adds to all of them together (all ten less
+# the nine without it): the cost of its own filtering and grouping, and of
+# any column that only it reads.
+#   [WITHOUT_EACH=1] benches/reports/run.sh LOG [RUNS] [S3LOGQ_BINARY]
 set -euo pipefail
 log=${1:?usage: run.sh LOG [RUNS] [S3LOGQ_BINARY]}
 runs=${2:-3}
@@ -31,6 +35,13 @@ for round in $(seq "$runs"); do
     measure "$name" --only "$name"
   done
   measure "all-together"
+  if [ "${WITHOUT_EACH:-}" = 1 ]; then
+    for name in $names; do
+      others=()
+      for other in $names; do [ "$other" = "$name" ] || others+=(--only "$other"); done
+      measure "without:$name" "${others[@]}"
+    done
+  fi
 done
 
 python3 - "$out/times" <<'PY'
@@ -41,14 +52,20 @@ for line in open(sys.argv[1]):
     runs[rnd][name] = (float(wall), float(user) + float(system), int(rss))
 names = list(next(iter(runs.values())))
 best = {n: tuple(min(r[n][k] for r in runs.values()) for k in (0, 1)) + (max(r[n][2] for r in runs.values()),) for n in names}
-print(f"{'report':<34} {'wall s':>8} {'CPU s':>8} {'RSS MiB':>8}")
+print(f"{'report':<42} {'wall s':>8} {'CPU s':>8} {'RSS MiB':>8}")
 for name, (wall, cpu, rss) in best.items():
-    print(f"{name:<34} {wall:8.2f} {cpu:8.2f} {rss / 1024:8.0f}")
-alone = [n for n in names if n != "all-together"]
+    print(f"{name:<42} {wall:8.2f} {cpu:8.2f} {rss / 1024:8.0f}")
+alone = [n for n in names if n != "all-together" and not n.startswith("without:")]
 for label, k in (("wall", 0), ("CPU", 1)):
     dearest = max(alone, key=lambda n: best[n][k])
     print(f"all together / dearest, best {label} times ({dearest}): {best['all-together'][k] / best[dearest][k]:.2f}x")
 per_round = [r["all-together"][0] / max(r[n][0] for n in alone) for r in runs.values()]
 print(f"all together / dearest, median of each round's wall ratio: {statistics.median(per_round):.2f}x "
       f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
+if any(n.startswith("without:") for n in names):
+    print(f"{'what each adds to all together':<42} {'wall s':>8} {'CPU s':>8}  (median over rounds)")
+    for name in alone:
+        adds = [tuple(r["all-together"][k] - r["without:" + name][k] for k in (0, 1)) for r in runs.values()]
+        wall, cpu = (statistics.median(a[k] for a in adds) for k in (0, 1))
+        print(f"{name:<42} {wall:8.2f} {cpu:8.2f}")
 PY
