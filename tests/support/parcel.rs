@@ -35,7 +35,7 @@ pub fn rows_of_parcel(chunks: &[Chunk]) -> BTreeSet<i64> {
 
 /// Lines in a chunk's text as the parser counts them: a last line without
 /// a newline is one.
-pub fn lines_in(text: &[u8]) -> u64 {
+fn lines_in(text: &[u8]) -> u64 {
     let newlines = text.iter().filter(|b| **b == b'\n').count() as u64;
     newlines + u64::from(!text.is_empty() && !text.ends_with(b"\n"))
 }
