@@ -433,6 +433,33 @@ fn sigv2_and_windows() {
 }
 
 #[test]
+fn a_csv_report_marks_a_requester_s_formula_as_text_and_json_keeps_it() {
+    let rec = |requester: &'static str| {
+        Rec {
+            time: "20/Nov/2026:10:00:00 +0000",
+            ip: "203.0.113.5",
+            requester,
+            op: "REST.GET.OBJECT",
+            uri: "GET /k HTTP/1.1",
+            status: "200",
+            error: "-",
+            sig: "SigV4",
+            auth: "AuthHeader",
+        }
+        .line()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("formulas.log");
+    std::fs::write(&log, [rec("=1+1"), rec("@SUM(A1)"), rec("arn:aws:iam::111122223333:user/x")].join("\n")).unwrap();
+    let csv = report("csv", &["--only", "top-talkers"], &log);
+    let requesters: Vec<&str> = csv.lines().skip(2).map(|row| row.split(',').nth(1).unwrap()).collect();
+    assert_eq!(requesters, ["'=1+1", "'@SUM(A1)", "arn:aws:iam::111122223333:user/x"], "{csv}");
+    let doc: Value = serde_json::from_str(&report("json", &["--only", "top-talkers"], &log)).unwrap();
+    let logged: Vec<&str> = rows(&doc, "top-talkers").iter().map(|r| r["requester"].as_str().unwrap()).collect();
+    assert_eq!(logged, ["=1+1", "@SUM(A1)", "arn:aws:iam::111122223333:user/x"]);
+}
+
+#[test]
 fn insecure_tls_finds_old_versions_in_any_case_and_plain_http() {
     let rec = |user: &str, tls: &str, sig: &str| {
         let requester = format!("arn:aws:iam::111122223333:user/{user}");
