@@ -178,7 +178,8 @@ pub struct ReportArgs {
     /// Also read the `*.sql` reports of this folder (same name overrides).
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
-    /// Output format: text, markdown, json, csv or html.
+    /// Output format: text, markdown, json, csv or html (csv is for
+    /// spreadsheets: a cell they would run as a formula gets a leading ').
     #[arg(long, default_value = "text", value_parser = |s: &str| s.parse::<ReportFormat>())]
     pub format: ReportFormat,
     /// Write the report to FILE instead of stdout.
