@@ -1,44 +1,26 @@
 //! Coverage-guided fuzzing of the parser's whole path from bytes to Arrow:
-//! any bytes, cut into chunks at lines, become one batch of every column,
-//! checked as the property test checks a parcel (`tests/support/parcel.rs`:
-//! each line a row or a rejected line, rows in order, and in this debug
-//! build every text column validated in full by Arrow).
+//! any bytes, cut into line-aligned chunks by the scan's own chunker of text
+//! in memory, become one batch of every column, checked as the property test
+//! checks a parcel (`tests/support/parcel.rs`: each line a row or a rejected
+//! line, rows in order, and in this debug build every text column validated
+//! in full by Arrow).
 //! `cargo +nightly fuzz run --dev -s none parcel`
 #![no_main]
 
 #[path = "../../tests/support/parcel.rs"]
 mod parcel;
 
+use datafusion::arrow::buffer::Buffer;
 use libfuzzer_sys::fuzz_target;
 use parcel::rows_of_parcel;
-use s3logq::chunk::Chunk;
+use s3logq::chunk::{Chunk, WindowChunker};
 
 fuzz_target!(|input: &[u8]| {
-    // The first byte says where chunks end: after every line whose number,
-    // plus it, is a multiple of five.
-    let Some((&cut, data)) = input.split_first() else { return };
-    rows_of_parcel(&chunks_of(data, cut));
+    // The first byte sets the chunks' target size: 1 to 256 bytes, so that
+    // chunks end after all kinds of lines, and a line longer than the target
+    // makes a chunk of its own.
+    let Some((&target, data)) = input.split_first() else { return };
+    let chunker = WindowChunker::in_memory(Buffer::from(data), "fuzz.log".into(), usize::from(target) + 1);
+    let chunks: Vec<Chunk> = chunker.collect::<Result<_, _>>().expect("text in memory is always read");
+    rows_of_parcel(&chunks);
 });
-
-/// `data` cut into chunks after some of its lines, numbered as one input.
-fn chunks_of(data: &[u8], cut: u8) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    let (mut start, mut first_line) = (0, 1u64);
-    for (number, end) in (1u64..).zip(line_ends(data)) {
-        if (number + u64::from(cut)) % 5 == 0 || end == data.len() {
-            let text = &data[start..end];
-            chunks.push(Chunk::new("fuzz.log".into(), first_line, text.to_vec().into()));
-            (start, first_line) = (end, number + 1);
-        }
-    }
-    chunks
-}
-
-/// Where each line ends, its newline included; the last line may lack one.
-fn line_ends(data: &[u8]) -> Vec<usize> {
-    let mut ends: Vec<usize> = data.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1).collect();
-    if ends.last().copied().unwrap_or(0) < data.len() {
-        ends.push(data.len());
-    }
-    ends
-}
