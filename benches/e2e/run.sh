@@ -2,7 +2,7 @@
 # End-to-end comparison with the DuckDB read_csv peer on one generated file:
 # the three peer reports, whole-process wall time and peak RSS, s3logq and
 # DuckDB alternating, median of N runs, the file freshly cached first
-# (../fresh_cache.py). Needs python3 with duckdb and GNU time.
+# and binary (../fresh_cache.py). Needs python3 with duckdb and GNU time.
 #   benches/e2e/run.sh LOG [RUNS] [S3LOGQ_BINARY]
 set -euo pipefail
 log=${1:?usage: run.sh LOG [RUNS] [S3LOGQ_BINARY]}
@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${3:-${CARGO_TARGET_DIR:-$here/../../target}/release/s3logq}
 peers=$here/../../../shared/bench/peers
 out=$(mktemp -d)
-python3 "$here/../fresh_cache.py" "$log"
+python3 "$here/../fresh_cache.py" "$log" "$bin"
 
 measure() { # name command... -> appends "name wall_s max_rss_kb" to $out/times
   local name=$1; shift

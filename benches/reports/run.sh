@@ -6,7 +6,7 @@
 # ratio is given three ways: best wall times, best CPU times, and the median
 # over rounds of each round's own ratio (a slow spell of a shared machine
 # moves a whole round, not one run in it). The file is freshly cached first
-# (../fresh_cache.py).
+# (../fresh_cache.py), and so is the binary.
 # With WITHOUT_EACH=1 every round also runs all reports but one, for each
 # report, and prints what each adds to all of them together (all ten less
 # the nine without it): the cost of its own filtering and grouping, and of
@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${3:-${CARGO_TARGET_DIR:-$here/../../target}/release/s3logq}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-python3 "$here/../fresh_cache.py" "$log"
+python3 "$here/../fresh_cache.py" "$log" "$bin"
 
 measure() { # name args... -> appends "round name wall_s peak_rss_kb user_s sys_s" to $out/times
   local name=$1; shift
