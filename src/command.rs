@@ -652,7 +652,17 @@ fn write_rejected(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> 
         counted(t.rejected, "line"),
         grouped(t.lines),
         counted(t.inputs, "input")
-    )
+    )?;
+    if t.rejected == t.lines {
+        // Most often the wrong bucket or folder: say so rather than leave
+        // the user to read the reasons line by line.
+        writeln!(
+            out,
+            "s3logq: no line read is an S3 server access log record: are these S3 server access logs? \
+             (CloudTrail, CloudFront and load balancer logs have other formats)"
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ fn counts_every_line_as_a_row_or_a_reject() {
     assert!(stderr.contains("5 lines rejected of 56 read from 4 inputs"), "{stderr}");
     assert!(stderr.contains("with-malformed-lines:3: field `bucket_owner`: empty line"), "{stderr}");
     assert!(stderr.contains("with-malformed-lines:6: field `time`"), "{stderr}");
+    assert!(!stderr.contains("no line read is"), "some lines are records: {stderr}");
 }
 
 #[test]
@@ -396,6 +397,7 @@ fn an_empty_folder_is_noted_and_one_reject_is_one_line() {
     let out = s3logq(&["query", "SELECT count(*) FROM logs", one.to_str().unwrap()]);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("s3logq: 1 line rejected of 1 read from 1 input\n"), "{stderr}");
+    assert!(stderr.contains("no line read is an S3 server access log record"), "{stderr}");
     assert!(!stderr.contains("hold no files"), "{stderr}");
     // Inputs a query never reads are still there.
     let unread = s3logq(&["query", "SELECT 1 AS one", one.to_str().unwrap()]);
