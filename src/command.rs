@@ -118,6 +118,8 @@ pub struct ScanSummary {
     /// prefix) and the run went on; not set when it failed, whose error
     /// then says what went wrong.
     pub no_files: bool,
+    /// The inputs every line of which was rejected, by name.
+    pub inputs_without_records: Vec<String>,
 }
 
 /// What to read and how to treat it, shared by the commands that read logs.
@@ -262,7 +264,13 @@ fn finish_scan<T>(
 ) -> (ScanSummary, Result<T, CommandError>) {
     let totals = report.totals();
     let no_files = result.is_ok() && totals.named_inputs == 0 && totals.inputs == 0 && totals.pruned_objects == 0;
-    let summary = ScanSummary { totals, samples: report.samples(), failures: report.failures(), no_files };
+    let summary = ScanSummary {
+        totals,
+        samples: report.samples(),
+        failures: report.failures(),
+        no_files,
+        inputs_without_records: report.inputs_without_records(),
+    };
     let flushed = match &policy.rejects_file {
         Some(path) => report.flush().map_err(|e| CommandError::file(path, e)),
         None => Ok(()),
@@ -653,16 +661,27 @@ fn write_rejected(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> 
         grouped(t.lines),
         counted(t.inputs, "input")
     )?;
+    write_inputs_without_records(summary, out)
+}
+
+/// Says which inputs held no record at all, most often because they are not
+/// S3 server access logs (the wrong bucket, folder or prefix), rather than
+/// leave the user to tell it from the reasons line by line.
+fn write_inputs_without_records(summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> {
+    const OTHER_LOGS: &str = "(CloudTrail, CloudFront and load balancer logs have other formats)";
+    let t = &summary.totals;
     if t.rejected == t.lines {
-        // Most often the wrong bucket or folder: say so rather than leave
-        // the user to read the reasons line by line.
-        writeln!(
+        return writeln!(
             out,
-            "s3logq: no line read is an S3 server access log record: are these S3 server access logs? \
-             (CloudTrail, CloudFront and load balancer logs have other formats)"
-        )?;
+            "s3logq: no line read is an S3 server access log record: are these S3 server access logs? {OTHER_LOGS}"
+        );
     }
-    Ok(())
+    let Some(first) = summary.inputs_without_records.first() else { return Ok(()) };
+    let (more, they) = match summary.inputs_without_records.len() - 1 {
+        0 => (String::new(), "is it an S3 server access log?"),
+        n => (format!(", nor of {}", counted(n as u64, "more input")), "are they S3 server access logs?"),
+    };
+    writeln!(out, "s3logq: no line of {first} is an S3 server access log record{more}: {they} {OTHER_LOGS}")
 }
 
 #[cfg(test)]

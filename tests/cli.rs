@@ -29,6 +29,39 @@ fn counts_every_line_as_a_row_or_a_reject() {
     assert!(stderr.contains("with-malformed-lines:3: field `bucket_owner`: empty line"), "{stderr}");
     assert!(stderr.contains("with-malformed-lines:6: field `time`"), "{stderr}");
     assert!(!stderr.contains("no line read is"), "some lines are records: {stderr}");
+    assert!(!stderr.contains("no line of"), "every input has records: {stderr}");
+}
+
+#[test]
+fn inputs_without_a_single_record_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::read_to_string("sample-logs/example-bucket/2026-11-20-09-30-12-4C9F3A7E21B8D650").unwrap();
+    std::fs::write(dir.path().join("a-access.log"), &log).unwrap();
+    let trail = dir.path().join("b-trail.json");
+    std::fs::write(&trail, "{\"Records\":[{\"eventVersion\":\"1.08\",\"eventSource\":\"s3.amazonaws.com\"}]}\n")
+        .unwrap();
+    let folder = dir.path().to_str().unwrap();
+    let out = s3logq(&["query", "SELECT count(*) FROM logs", folder]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let named = format!(
+        "s3logq: no line of {} is an S3 server access log record: is it an S3 server access log?",
+        trail.display()
+    );
+    assert!(stderr.contains(&named), "{stderr}");
+    assert!(!stderr.contains("no line read is"), "{stderr}");
+
+    // A second such input, and a record outside the window in a third: only
+    // the inputs with no record at all are meant.
+    let front = dir.path().join("c-cloudfront.log");
+    std::fs::write(&front, "#Version: 1.0\n#Fields: date time x-edge-location\n").unwrap();
+    let out = s3logq(&["query", "--since", "2026-11-21", "SELECT count(*) FROM logs", folder]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let named = format!(
+        "s3logq: no line of {} is an S3 server access log record, nor of 1 more input: are they S3 server access logs?",
+        trail.display()
+    );
+    assert!(stderr.contains(&named), "{stderr}");
+    assert!(!stderr.contains("a-access.log is"), "{stderr}");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! through a bounded channel, so memory stays bounded however large the
 //! input. Every line becomes a row or a counted rejection.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -143,8 +144,9 @@ pub struct ScanReport {
     failures: Mutex<Vec<(String, String)>>,
     samples: Mutex<Vec<RejectSample>>,
     rejects_file: Option<Mutex<RejectsFile>>,
-    /// The inputs counted so far, by name.
-    counted_inputs: Mutex<HashSet<Arc<str>>>,
+    /// The inputs counted so far, by name, and whether any of their lines
+    /// was a record.
+    counted_inputs: Mutex<HashMap<Arc<str>, bool>>,
     /// The chunks counted so far, by input and first line.
     counted_chunks: Mutex<HashSet<(Arc<str>, u64)>>,
     /// Rejected lines by input, for the inputs that had any.
@@ -213,9 +215,27 @@ impl ScanReport {
 
     /// Counts an input the first time a scan starts on it.
     fn record_input(&self, name: &Arc<str>) {
-        if self.counted_inputs.lock().is_ok_and(|mut seen| seen.insert(name.clone())) {
+        let first = self.counted_inputs.lock().is_ok_and(|mut seen| match seen.entry(name.clone()) {
+            Entry::Vacant(slot) => {
+                slot.insert(false);
+                true
+            }
+            Entry::Occupied(_) => false,
+        });
+        if first {
             self.inputs.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// The inputs that had lines and not one record among them (every line
+    /// rejected), by name: most often not S3 server access logs at all.
+    pub fn inputs_without_records(&self) -> Vec<String> {
+        let Ok(rejected) = self.rejected_by_input.lock() else { return Vec::new() };
+        let Ok(counted) = self.counted_inputs.lock() else { return Vec::new() };
+        let mut names: Vec<String> =
+            rejected.keys().filter(|name| counted.get(*name) == Some(&false)).map(|name| name.to_string()).collect();
+        names.sort();
+        names
     }
 
     /// The lines of `input` rejected so far.
@@ -296,6 +316,12 @@ impl ScanReport {
         self.lossy_lines.fetch_add(tally.lossy_lines, Ordering::Relaxed);
         self.outside_window.fetch_add(tally.outside_window, Ordering::Relaxed);
         self.widen_outside_span(tally.outside_span);
+        if tally.rows + tally.failed_test + tally.outside_window > 0
+            && let Ok(mut counted) = self.counted_inputs.lock()
+            && let Some(has_records) = counted.get_mut(&chunk.source)
+        {
+            *has_records = true;
+        }
         if tally.rejected.is_empty() {
             return Ok(());
         }
