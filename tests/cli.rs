@@ -41,25 +41,20 @@ fn inputs_without_a_single_record_are_named() {
     std::fs::write(&trail, "{\"Records\":[{\"eventVersion\":\"1.08\",\"eventSource\":\"s3.amazonaws.com\"}]}\n")
         .unwrap();
     let folder = dir.path().to_str().unwrap();
-    let out = s3logq(&["query", "SELECT count(*) FROM logs", folder]);
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    let named = format!(
-        "s3logq: no line of {} is an S3 server access log record: is it an S3 server access log?",
-        trail.display()
-    );
+    let stderr_of = |args: &[&str]| String::from_utf8(s3logq(args).stderr).unwrap();
+    let record = "is an S3 server access log record";
+
+    let stderr = stderr_of(&["query", "SELECT count(*) FROM logs", folder]);
+    let named = format!("no line of {} {record}: is it an S3 server access log?", trail.display());
     assert!(stderr.contains(&named), "{stderr}");
     assert!(!stderr.contains("no line read is"), "{stderr}");
 
-    // A second such input, and a record outside the window in a third: only
-    // the inputs with no record at all are meant.
-    let front = dir.path().join("c-cloudfront.log");
-    std::fs::write(&front, "#Version: 1.0\n#Fields: date time x-edge-location\n").unwrap();
-    let out = s3logq(&["query", "--since", "2026-11-21", "SELECT count(*) FROM logs", folder]);
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    let named = format!(
-        "s3logq: no line of {} is an S3 server access log record, nor of 1 more input: are they S3 server access logs?",
-        trail.display()
-    );
+    // A second such input, and the log's records now outside the window:
+    // only the inputs with no record at all are named.
+    std::fs::write(dir.path().join("c-cloudfront.log"), "#Version: 1.0\n#Fields: date time x-edge-location\n").unwrap();
+    let stderr = stderr_of(&["query", "--since", "2026-11-21", "SELECT count(*) FROM logs", folder]);
+    let named =
+        format!("no line of {} {record}, nor of 1 more input: are they S3 server access logs?", trail.display());
     assert!(stderr.contains(&named), "{stderr}");
     assert!(!stderr.contains("a-access.log is"), "{stderr}");
 }
