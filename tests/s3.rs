@@ -190,7 +190,7 @@ async fn a_window_lists_a_bucket_from_its_start() {
 #[tokio::test(flavor = "multi_thread")]
 async fn many_small_objects_and_gzip() {
     let Some((_moto, proxy, store)) = setup(no_faults()).await else { return };
-    let objects: Vec<(String, Vec<u8>)> = (0..2100)
+    let mut objects: Vec<(String, Vec<u8>)> = (0..2100)
         .map(|n| {
             let text =
                 record("20/Nov/2026:10:00:00", n, "SigV4") + &record("20/Nov/2026:10:00:01", n + 10_000, "SigV2");
@@ -198,11 +198,15 @@ async fn many_small_objects_and_gzip() {
             (format!("many/2026-11-20-10-{:02}-{:02}-{n:06}", n / 60 % 60, n % 60), body)
         })
         .collect();
+    // Another service's log among them, gzipped as CloudTrail writes it.
+    objects.push(("many/trail.json.gz".to_string(), support::gzip(b"{\"Records\":[]}\n")));
     upload(&store, objects).await;
     let sql = "SELECT count(*) AS n, sum(CASE WHEN signature_version = 'SigV2' THEN 1 ELSE 0 END) AS v2 FROM logs";
     let out = s3logq(&proxy.endpoint(), &["query", "--format", "csv", sql, &format!("s3://{BUCKET}/many/")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "n,v2\n4200,2100\n");
+    let named = format!("no line of s3://{BUCKET}/many/trail.json.gz is an S3 server access log record: is it");
+    assert!(stderr(&out).contains(&named), "{}", stderr(&out));
 }
 
 /// An object that decodes to many chunks is cut, as it streams, in the
