@@ -144,22 +144,22 @@ struct PresignParams<'a> {
 impl<'a> PresignParams<'a> {
     fn read(query: &'a [u8]) -> Self {
         let mut p = PresignParams::default();
-        for pair in query_pairs(query) {
-            // Every name `take` keeps starts with one of these letters; the
-            // other pairs are passed over without finding their `=`.
-            if !matches!(pair.first(), Some(b'X' | b'x' | b'A' | b'E' | b'S')) {
-                continue;
-            }
-            let (name, value) = match find::byte(b'=', pair) {
-                Some(e) => (&pair[..e], &pair[e + 1..]),
-                None => (pair, &b""[..]),
-            };
-            p.take(name, value);
-        }
+        query_pairs(query).for_each(|pair| p.take(pair));
         p
     }
 
-    fn take(&mut self, name: &[u8], value: &'a [u8]) {
+    /// Keeps the value of `pair` (`name=value`) when its name is one of the
+    /// parameters that matter here.
+    fn take(&mut self, pair: &'a [u8]) {
+        // Every name below starts with one of these letters; the other
+        // pairs are passed over without finding their `=`.
+        if !matches!(pair.first(), Some(b'X' | b'x' | b'A' | b'E' | b'S')) {
+            return;
+        }
+        let (name, value) = match find::byte(b'=', pair) {
+            Some(e) => (&pair[..e], &pair[e + 1..]),
+            None => (pair, &b""[..]),
+        };
         let is = |expected: &str| name.eq_ignore_ascii_case(expected.as_bytes());
         if is("X-Amz-Credential") {
             self.v4_credential = Some(value);
