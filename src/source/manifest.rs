@@ -78,6 +78,13 @@ pub struct LakeFile {
     pub max_time: i64,
 }
 
+impl LakeFile {
+    /// Whether the file's time range meets `[since, until)`.
+    fn meets(&self, since: Option<i64>, until: Option<i64>) -> bool {
+        since.is_none_or(|s| self.max_time >= s) && until.is_none_or(|u| self.min_time < u)
+    }
+}
+
 /// One ingested source object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceEntry {
@@ -579,7 +586,13 @@ impl LakeFiles {
 
     /// The committed data files that may hold records in `[since, until)`.
     pub fn files_meeting(&self, since: Option<i64>, until: Option<i64>) -> impl Iterator<Item = &LakeFile> {
-        self.files().filter(move |f| since.is_none_or(|s| f.max_time >= s) && until.is_none_or(|u| f.min_time < u))
+        self.files().filter(move |f| f.meets(since, until))
+    }
+
+    /// The committed data files all of whose records lie outside
+    /// `[since, until)`: those [`LakeFiles::files_meeting`] leaves out.
+    pub fn files_missing(&self, since: Option<i64>, until: Option<i64>) -> impl Iterator<Item = &LakeFile> {
+        self.files().filter(move |f| !f.meets(since, until))
     }
 
     /// Where [`LakeFiles::files_meeting`] lie in the lake `dir`. A file whose

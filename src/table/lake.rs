@@ -29,11 +29,12 @@ fn timestamp(micros: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
 }
 
-/// How many records the lake's files that meet `window` hold, how many of
-/// them lie in it, and when the others were: the files' own counts, and for
-/// a bounded window one pass over the records' times.
+/// How many records the lake holds, how many of them lie in `window`, and
+/// when the others were, as the raw logs would say: the files' own counts
+/// and time ranges (the manifest's), and for a bounded window one pass over
+/// the times of the records in the files that meet it.
 pub async fn records_in(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Result<StoredRecords, LogsError> {
-    let stored = lake.files_meeting(window.since, window.until).map(|f| f.rows).sum();
+    let stored = lake.files().map(|f| f.rows).sum();
     if window.is_open() {
         return Ok(StoredRecords { stored, in_window: stored, outside_span: None });
     }
@@ -43,7 +44,10 @@ pub async fn records_in(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Res
     let (in_window, outside_span) = window_counts(table, window)
         .await
         .map_err(|source| LogsError::LakeCount { dir: dir.display().to_string(), source })?;
-    Ok(StoredRecords { stored, in_window, outside_span })
+    let missing = lake.files_missing(window.since, window.until).filter(|f| f.rows > 0);
+    let missing_span =
+        missing.fold(None, |span, f| TimeSpan::joined(span, Some(TimeSpan { first: f.min_time, last: f.max_time })));
+    Ok(StoredRecords { stored, in_window, outside_span: TimeSpan::joined(outside_span, missing_span) })
 }
 
 /// How many records of `table` lie in `window`, and the earliest and latest
