@@ -23,8 +23,11 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use serde::de::{DeserializeOwned, IgnoredAny};
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// How a lake's folder of one day's data files is named: `date=YYYY-MM-DD`.
 pub const DATE_FOLDER_PREFIX: &str = "date=";
@@ -220,12 +223,36 @@ impl FileStats {
 }
 
 /// How a source names a file on disk: by path (version 2), or in full
-/// (version 1).
-#[derive(Debug, Serialize, Deserialize)]
+/// (version 1). Read by the JSON value's kind (a string or an object),
+/// without the buffering of an untagged enum: a lake's checkpoint names
+/// about one file per source, and may hold millions of sources.
+#[derive(Debug, Serialize)]
 #[serde(untagged)]
 enum FileRef {
     Path(String),
     Whole(LakeFile),
+}
+
+impl<'de> Deserialize<'de> for FileRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<FileRef, D::Error> {
+        struct FileRefVisitor;
+        impl<'de> Visitor<'de> for FileRefVisitor {
+            type Value = FileRef;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a data file's path, or its entry")
+            }
+            fn visit_str<E: de::Error>(self, path: &str) -> Result<FileRef, E> {
+                Ok(FileRef::Path(path.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, path: String) -> Result<FileRef, E> {
+                Ok(FileRef::Path(path))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FileRef, A::Error> {
+                LakeFile::deserialize(MapAccessDeserializer::new(map)).map(FileRef::Whole)
+            }
+        }
+        deserializer.deserialize_any(FileRefVisitor)
+    }
 }
 
 /// A source's entry on disk.
@@ -256,8 +283,37 @@ impl StoredSource {
     }
 }
 
-/// Sources' entries on disk, by name.
-type Sources = BTreeMap<String, StoredSource>;
+/// Sources' entries on disk, by name, in the order written: a JSON object
+/// read as a list, so that loading a checkpoint (written in name order)
+/// builds the map of its sources once, in bulk, rather than entry by entry.
+#[derive(Debug, Default)]
+struct Sources(Vec<(String, StoredSource)>);
+
+impl Serialize for Sources {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, source)| (name, source)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Sources {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Sources, D::Error> {
+        struct SourcesVisitor;
+        impl<'de> Visitor<'de> for SourcesVisitor {
+            type Value = Sources;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("sources' entries by name")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Sources, A::Error> {
+                let mut sources = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    sources.push(entry);
+                }
+                Ok(Sources(sources))
+            }
+        }
+        deserializer.deserialize_map(SourcesVisitor)
+    }
+}
 
 /// The whole manifest as of commit `commits`; readers load it with `S`
 /// [`IgnoredAny`], skipping the sources' entries.
@@ -384,14 +440,15 @@ impl Manifest {
         };
         add_files(&mut manifest.files, checkpoint.files);
         let path = dir.join(MANIFEST_FILE);
-        for (name, stored) in checkpoint.sources {
-            let entry = manifest.resolve(stored, &path)?;
-            manifest.put(name, entry);
+        let mut sources = Vec::with_capacity(checkpoint.sources.0.len());
+        for (name, stored) in checkpoint.sources.0 {
+            sources.push((name, manifest.resolve(stored, &path)?));
         }
+        manifest.enter_checkpoint(sources);
         let mut commits = manifest.commits;
         manifest.log_bytes = replay(dir, &mut commits, |record: CommitRecord<Sources>, path| {
             add_files(&mut manifest.files, record.added_files);
-            for (name, stored) in record.sources {
+            for (name, stored) in record.sources.0 {
                 let entry = manifest.resolve(stored, path)?;
                 manifest.put(name, entry);
             }
@@ -453,7 +510,7 @@ impl Manifest {
                     self.files.insert(file.path.clone(), file.clone());
                 }
             }
-            record.sources.insert(name.clone(), StoredSource::of(&entry));
+            record.sources.0.push((name.clone(), StoredSource::of(&entry)));
             if let Some(old) = self.put(name, entry) {
                 replaced.extend(old.files.into_iter().map(|f| f.path));
             }
@@ -465,19 +522,33 @@ impl Manifest {
         record
     }
 
-    /// Enters `entry` as `name`'s, counting the files it names in place of
-    /// those of the entry it replaces, which it returns.
-    fn put(&mut self, name: String, entry: SourceEntry) -> Option<SourceEntry> {
+    /// Enters a checkpoint's `sources` (in name order, as written) in bulk,
+    /// and counts the files each names.
+    fn enter_checkpoint(&mut self, sources: Vec<(String, SourceEntry)>) {
+        self.sources = sources.into_iter().collect();
+        for entry in self.sources.values() {
+            Self::count_naming(&mut self.naming, entry);
+        }
+    }
+
+    /// Counts the files `entry` names in `naming`.
+    fn count_naming(naming: &mut HashMap<String, usize>, entry: &SourceEntry) {
         for file in &entry.files {
             // Looked up before it is entered: most files are named already,
             // and their paths need no copy.
-            match self.naming.get_mut(&file.path) {
+            match naming.get_mut(&file.path) {
                 Some(count) => *count += 1,
                 None => {
-                    self.naming.insert(file.path.clone(), 1);
+                    naming.insert(file.path.clone(), 1);
                 }
             }
         }
+    }
+
+    /// Enters `entry` as `name`'s, counting the files it names in place of
+    /// those of the entry it replaces, which it returns.
+    fn put(&mut self, name: String, entry: SourceEntry) -> Option<SourceEntry> {
+        Self::count_naming(&mut self.naming, &entry);
         let old = self.sources.insert(name, entry)?;
         for file in &old.files {
             if let Some(count) = self.naming.get_mut(&file.path) {
@@ -526,7 +597,9 @@ impl Manifest {
             commits: self.commits,
             source_count: self.sources.len() as u64,
             files: self.files.iter().map(|(p, f)| (p.clone(), FileStats::of(f))).collect(),
-            sources: self.sources.iter().map(|(name, entry)| (name.clone(), StoredSource::of(entry))).collect(),
+            sources: Sources(
+                self.sources.iter().map(|(name, entry)| (name.clone(), StoredSource::of(entry))).collect(),
+            ),
         };
         let body = serde_json::to_vec(&checkpoint).map_err(|e| io(e.into()))?;
         let mut file = File::create(&tmp).map_err(io)?;
@@ -847,6 +920,34 @@ mod tests {
         std::fs::write(log_path(dir.path(), 1), [&log[..], b"not json\n"].concat()).unwrap();
         let error = Manifest::load(dir.path()).unwrap_err().to_string();
         assert!(error.contains("_s3logq_manifest.1.log:2: not a commit of an s3logq lake manifest"), "{error}");
+    }
+
+    #[test]
+    fn a_checkpoints_sources_load_in_bulk_in_any_order_the_last_of_a_name_standing() {
+        let dir = tempfile::tempdir().unwrap();
+        // As no writer leaves it: names out of order, one of them twice
+        // (JSON's last value of a key stands), and a path and an entry as
+        // the two ways of naming a file.
+        let checkpoint = r#"{"version": 2, "commits": 3, "source_count": 3,
+  "files": {"d/p1.parquet": {"rows": 2, "min_time": 10, "max_time": 20},
+            "d/p2.parquet": {"rows": 1, "min_time": 30, "max_time": 40}},
+  "sources": {
+    "/logs/c.log": {"size": 1, "modified": 1, "rows": 1, "rejected": 0, "files": ["d/p1.parquet"]},
+    "/logs/a.log": {"size": 2, "modified": 2, "rows": 1, "rejected": 0, "files": ["d/p1.parquet"]},
+    "/logs/c.log": {"size": 3, "modified": 3, "rows": 1, "rejected": 0,
+      "files": [{"path": "d/p2.parquet", "rows": 1, "min_time": 30, "max_time": 40}]},
+    "/logs/b.log": {"size": 4, "modified": 4, "rows": 1, "rejected": 0, "files": []}
+  }
+}"#;
+        std::fs::write(dir.path().join(MANIFEST_FILE), checkpoint).unwrap();
+        let m = Manifest::load(dir.path()).unwrap();
+        let sizes = m.sources.iter().map(|(name, s)| (name.as_str(), s.size)).collect::<Vec<_>>();
+        assert_eq!(sizes, [("/logs/a.log", 2), ("/logs/b.log", 4), ("/logs/c.log", 3)]);
+        assert_eq!((m.sources_naming("d/p1.parquet"), m.sources_naming("d/p2.parquet")), (1, 1));
+        let not_a_file = checkpoint.replace(r#"["d/p1.parquet"]"#, "[7]");
+        std::fs::write(dir.path().join(MANIFEST_FILE), not_a_file).unwrap();
+        let error = Manifest::load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("expected a data file's path, or its entry"), "{error}");
     }
 
     #[test]
