@@ -315,6 +315,16 @@ impl<'de> Deserialize<'de> for Sources {
     }
 }
 
+/// The manifest's sources as a checkpoint writes them: each entry in its
+/// form on disk as it is written, rather than all of them copied first.
+struct SourcesOf<'a>(&'a BTreeMap<String, SourceEntry>);
+
+impl Serialize for SourcesOf<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, entry)| (name, StoredSource::of(entry))))
+    }
+}
+
 /// The whole manifest as of commit `commits`; readers load it with `S`
 /// [`IgnoredAny`], skipping the sources' entries.
 #[derive(Debug, Serialize, Deserialize)]
@@ -592,23 +602,23 @@ impl Manifest {
         let path = dir.join(MANIFEST_FILE);
         let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
         let io = |source| ManifestError::Io { path: path.display().to_string(), source };
-        let checkpoint = Checkpoint::<Sources> {
+        let checkpoint = Checkpoint {
             version: VERSION,
             commits: self.commits,
             source_count: self.sources.len() as u64,
             files: self.files.iter().map(|(p, f)| (p.clone(), FileStats::of(f))).collect(),
-            sources: Sources(
-                self.sources.iter().map(|(name, entry)| (name.clone(), StoredSource::of(entry))).collect(),
-            ),
+            sources: SourcesOf(&self.sources),
         };
-        let body = serde_json::to_vec(&checkpoint).map_err(|e| io(e.into()))?;
-        let mut file = File::create(&tmp).map_err(io)?;
-        file.write_all(&body).and_then(|()| file.sync_all()).map_err(io)?;
+        let mut out = io::BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io)?);
+        serde_json::to_writer(&mut out, &checkpoint).map_err(|e| io(e.into()))?;
+        let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)?;
+        let bytes = file.metadata().map_err(io)?.len();
         std::fs::rename(&tmp, &path).map_err(io)?;
         sync_dir(dir)?;
         self.checkpoint_commits = self.commits;
         remove_logs_but(dir, &log_path(dir, self.commits))?;
-        self.checkpoint_bytes = body.len() as u64;
+        self.checkpoint_bytes = bytes;
         self.log_bytes = 0;
         Ok(())
     }
