@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::de::value::MapAccessDeserializer;
@@ -608,7 +608,7 @@ impl Manifest {
             files: self.files.iter().map(|(p, f)| (p.clone(), FileStats::of(f))).collect(),
             sources: SourcesOf(&self.sources),
         };
-        let mut out = io::BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io)?);
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io)?);
         serde_json::to_writer(&mut out, &checkpoint).map_err(|e| io(e.into()))?;
         let file = out.into_inner().map_err(|e| io(e.into_error()))?;
         file.sync_all().map_err(io)?;
