@@ -243,11 +243,15 @@ fn lake_answers_like_the_raw_logs() {
     assert_eq!((windowed, records.clone()), reports(&sample_logs(), &window));
     assert_eq!(records.as_u64(), Some(15), "the records in the window, not all those of the files read");
     // The others are all the lake's other records, those of the files the
-    // window leaves unread too, and the summary says when they were.
+    // window leaves unread too, and the summary says when they were; the
+    // lines ingest rejected are counted as the raw logs' rejected lines.
     let summary = |input: &Path| -> Value {
         let args = [&["report", "--format", "json"][..], &window, &[input.to_str().unwrap()]].concat();
         let doc: Value = serde_json::from_str(&ok(s3logq(&args)).0).unwrap();
-        serde_json::json!([doc["records_outside_window"], doc["records_outside_window_span"]])
+        let outside = serde_json::json!([doc["records_outside_window"], doc["records_outside_window_span"]]);
+        let lines = ["lines_read", "inputs", "rejected_lines"].map(|k| doc[k].as_u64().unwrap());
+        assert_eq!(lines, [56, 4, 5], "{input:?}");
+        outside
     };
     let csv = query_csv(
         "SELECT count(*), min(time), max(time) FROM logs WHERE time < '2026-11-21' OR time >= '2026-11-21T03:00:00Z'",
@@ -260,6 +264,11 @@ fn lake_answers_like_the_raw_logs() {
     let outside = serde_json::json!([count.parse::<u64>().unwrap(), {"first": first, "last": last}]);
     assert_eq!(summary(&lake), outside);
     assert_eq!(summary(&sample_logs()), outside);
+    let text = ok(s3logq(&[&["report", "--only", "top-talkers"][..], &window, &[lake.to_str().unwrap()]].concat())).0;
+    assert!(
+        text.contains("36 outside it (2026-11-20T09:00:00Z to 2026-11-22T01:05:00Z), 5 lines rejected at ingest\n"),
+        "{text}"
+    );
     let sql = "SELECT source_file, source_line, time, request_uri FROM logs ORDER BY source_file, source_line";
     let names = |csv: String| csv.replace(&sample_logs().display().to_string(), "");
     let raw = names(query_csv(sql, &sample_logs(), &[]));

@@ -93,6 +93,9 @@ pub struct ScanTotals {
     pub lines: u64,
     pub rows: u64,
     pub rejected: u64,
+    /// Lines of a lake's sources that its ingest rejected (counted in
+    /// `lines`, not in `rejected`: no line of them is read again).
+    pub rejected_at_ingest: u64,
     pub lossy_lines: u64,
     pub outside_window: u64,
     /// The earliest and latest times of the records outside the window.
@@ -117,6 +120,8 @@ pub struct StoredRecords {
     pub stored: u64,
     /// Of them, those in the window.
     pub in_window: u64,
+    /// Lines of the sources they came from that ingest rejected.
+    pub rejected_at_ingest: u64,
     /// The earliest and latest times of the others.
     pub outside_span: Option<TimeSpan>,
 }
@@ -132,6 +137,7 @@ pub struct ScanReport {
     lines: AtomicU64,
     rows: AtomicU64,
     rejected: AtomicU64,
+    rejected_at_ingest: AtomicU64,
     lossy_lines: AtomicU64,
     outside_window: AtomicU64,
     outside_span: Mutex<Option<TimeSpan>>,
@@ -169,6 +175,7 @@ impl ScanReport {
             lines: get(&self.lines),
             rows: get(&self.rows),
             rejected: get(&self.rejected),
+            rejected_at_ingest: get(&self.rejected_at_ingest),
             lossy_lines: get(&self.lossy_lines),
             outside_window: get(&self.outside_window),
             outside_span: self.outside_span.lock().map_or(None, |span| *span),
@@ -289,7 +296,8 @@ impl ScanReport {
     /// Counts records read from storage (a lake) rather than parsed.
     pub fn record_stored(&self, inputs: u64, records: &StoredRecords) {
         self.inputs.fetch_add(inputs, Ordering::Relaxed);
-        self.lines.fetch_add(records.stored, Ordering::Relaxed);
+        self.lines.fetch_add(records.stored + records.rejected_at_ingest, Ordering::Relaxed);
+        self.rejected_at_ingest.fetch_add(records.rejected_at_ingest, Ordering::Relaxed);
         self.rows.fetch_add(records.in_window, Ordering::Relaxed);
         self.outside_window.fetch_add(records.stored.saturating_sub(records.in_window), Ordering::Relaxed);
         self.widen_outside_span(records.outside_span);

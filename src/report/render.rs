@@ -139,9 +139,9 @@ pub(crate) fn counted_rows(n: usize) -> String {
 }
 
 /// What was read and what became of it; every line is a record in the
-/// window, a record outside it, or a rejected line. Inputs given up on or
-/// read only in part (`--skip-failed-objects`) are named, so that a report
-/// says what it lacks.
+/// window, a record outside it, or a rejected line (rejected at ingest, for
+/// a lake). Inputs given up on or read only in part
+/// (`--skip-failed-objects`) are named, so that a report says what it lacks.
 pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     let t = &doc.totals;
     let outside = match t.outside_window {
@@ -158,13 +158,17 @@ pub(crate) fn summary_line(doc: &ReportDocument<'_>) -> String {
     if t.partly_read > 0 {
         gaps += &format!(", {} read only up to a break", counted(t.partly_read, "input"));
     }
+    let rejected = match t.rejected_at_ingest {
+        0 => format!("{} rejected", counted(t.rejected, "line")),
+        // A lake is read alone, and none of its lines is parsed again.
+        n => format!("{} rejected at ingest", counted(n, "line")),
+    };
     format!(
-        "{} read from {}{gaps}, {} in window ({}){outside}, {} rejected",
+        "{} read from {}{gaps}, {} in window ({}){outside}, {rejected}",
         counted(t.lines, "line"),
         counted(t.inputs, "input"),
         counted(t.rows, "record"),
         window_text(&doc.window),
-        counted(t.rejected, "line")
     )
 }
 
@@ -358,7 +362,7 @@ fn json_document(doc: &ReportDocument<'_>, out: &mut dyn Write) -> Result<(), Re
     let t = &doc.totals;
     let window = json!({"since": time_text(doc.window.since), "until": time_text(doc.window.until)});
     writeln!(out, "{}],", if doc.results.is_empty() { "" } else { "\n  " })?;
-    writeln!(out, "  \"rejected_lines\": {},", t.rejected)?;
+    writeln!(out, "  \"rejected_lines\": {},", t.rejected + t.rejected_at_ingest)?;
     writeln!(out, "  \"lines_read\": {},", t.lines)?;
     writeln!(out, "  \"records\": {},", t.rows)?;
     writeln!(out, "  \"records_outside_window\": {},", t.outside_window)?;

@@ -15,8 +15,8 @@
 //! short by a kill (never committed). Checkpoints of version 1, written
 //! before the log existed, still load; the next commit upgrades them.
 //! Readers load only the files ([`LakeFiles`]): the checkpoint and every
-//! commit say how many sources the lake holds, so the sources' entries are
-//! skipped, not built.
+//! commit say how many sources the lake holds and how many of their lines
+//! ingest rejected, so the sources' entries are skipped, not built.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -117,6 +117,9 @@ pub struct Manifest {
     /// the files no source names any more, and a writer whether a changed
     /// source shares a file with others, without a pass over every source.
     naming: HashMap<String, usize>,
+    /// How many of the sources' lines ingest rejected, kept in step as
+    /// `naming` is.
+    rejected_lines: u64,
     /// Commits made since the lake was created (0 for a version 1 one).
     commits: u64,
     /// The commit the checkpoint was written at, which names its log.
@@ -129,11 +132,13 @@ pub struct Manifest {
 }
 
 /// What readers of a lake need of its manifest: every committed data file,
-/// by path, and how many sources they hold.
+/// by path, how many sources they hold, and how many of those sources'
+/// lines ingest rejected.
 #[derive(Debug, Clone, Default)]
 pub struct LakeFiles {
     files: FileMap,
     sources: u64,
+    rejected_lines: u64,
 }
 
 /// Committed data files, by path.
@@ -334,6 +339,10 @@ struct Checkpoint<S> {
     /// How many sources there are (not written by version 1).
     #[serde(default)]
     source_count: u64,
+    /// How many of their lines ingest rejected (not written before
+    /// 2026-11-25; readers then count them from the sources' entries).
+    #[serde(default)]
+    rejected_lines: Option<u64>,
     #[serde(default)]
     files: BTreeMap<String, FileStats>,
     sources: S,
@@ -346,6 +355,9 @@ struct CommitRecord<S> {
     commit: u64,
     /// How many sources there are after it.
     source_count: u64,
+    /// How many of their lines ingest rejected, after it (as in [`Checkpoint`]).
+    #[serde(default)]
+    rejected_lines: Option<u64>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     added_files: BTreeMap<String, FileStats>,
     /// Entries of new and changed sources, which replace those they had.
@@ -527,6 +539,7 @@ impl Manifest {
         record.dropped_files = replaced.into_iter().filter(|f| self.sources_naming(f) == 0).collect();
         drop_files(&mut self.files, &record.dropped_files);
         record.source_count = self.sources.len() as u64;
+        record.rejected_lines = Some(self.rejected_lines);
         self.commits = record.commit;
         record
     }
@@ -537,6 +550,7 @@ impl Manifest {
         self.sources = sources.into_iter().collect();
         for entry in self.sources.values() {
             Self::count_naming(&mut self.naming, entry);
+            self.rejected_lines += entry.rejected;
         }
     }
 
@@ -558,7 +572,9 @@ impl Manifest {
     /// those of the entry it replaces, which it returns.
     fn put(&mut self, name: String, entry: SourceEntry) -> Option<SourceEntry> {
         Self::count_naming(&mut self.naming, &entry);
+        self.rejected_lines += entry.rejected;
         let old = self.sources.insert(name, entry)?;
+        self.rejected_lines -= old.rejected;
         for file in &old.files {
             if let Some(count) = self.naming.get_mut(&file.path) {
                 *count -= 1;
@@ -605,6 +621,7 @@ impl Manifest {
             version: VERSION,
             commits: self.commits,
             source_count: self.sources.len() as u64,
+            rejected_lines: Some(self.rejected_lines),
             files: self.files.iter().map(|(p, f)| (p.clone(), FileStats::of(f))).collect(),
             sources: SourcesOf(&self.sources),
         };
@@ -642,24 +659,42 @@ impl LakeFiles {
         newer_than_known(dir, checkpoint.version)?;
         if checkpoint.version < VERSION {
             // Files listed only inside the sources' entries.
-            let manifest = Manifest::load(dir)?;
-            return Ok(LakeFiles { sources: manifest.sources.len() as u64, files: manifest.files });
+            return Ok(LakeFiles::of(Manifest::load(dir)?));
         }
-        let mut lake = LakeFiles { files: FileMap::new(), sources: checkpoint.source_count };
+        let mut lake = LakeFiles { files: FileMap::new(), sources: checkpoint.source_count, rejected_lines: 0 };
+        let mut rejected_lines = checkpoint.rejected_lines;
         add_files(&mut lake.files, checkpoint.files);
         let mut commits = checkpoint.commits;
         replay(dir, &mut commits, |commit: CommitRecord<IgnoredAny>, _| {
             add_files(&mut lake.files, commit.added_files);
             drop_files(&mut lake.files, &commit.dropped_files);
             lake.sources = commit.source_count;
+            rejected_lines = commit.rejected_lines;
             Ok(())
         })?;
-        Ok(lake)
+        match rejected_lines {
+            Some(rejected_lines) => Ok(LakeFiles { rejected_lines, ..lake }),
+            // Written before commits counted them: from the sources' entries.
+            None => Ok(LakeFiles::of(Manifest::load(dir)?)),
+        }
+    }
+
+    fn of(manifest: Manifest) -> LakeFiles {
+        LakeFiles {
+            sources: manifest.sources.len() as u64,
+            files: manifest.files,
+            rejected_lines: manifest.rejected_lines,
+        }
     }
 
     /// How many sources the files hold records of.
     pub fn sources(&self) -> u64 {
         self.sources
+    }
+
+    /// How many lines of those sources ingest rejected.
+    pub fn rejected_lines(&self) -> u64 {
+        self.rejected_lines
     }
 
     pub fn files(&self) -> impl Iterator<Item = &LakeFile> {
@@ -737,6 +772,8 @@ mod tests {
         let files = LakeFiles::load(dir).unwrap();
         assert_eq!(files.files().collect::<Vec<_>>(), manifest.files().collect::<Vec<_>>());
         assert_eq!(files.sources(), manifest.sources.len() as u64);
+        let rejected_lines = manifest.sources.values().map(|s| s.rejected).sum::<u64>();
+        assert_eq!((files.rejected_lines(), manifest.rejected_lines), (rejected_lines, rejected_lines));
         manifest
     }
 
@@ -868,6 +905,31 @@ mod tests {
         m.commit(dir, vec![("one".into(), source(&[&files[0]]))]).unwrap();
         assert_eq!(log_lines(dir), 1);
         (m, files)
+    }
+
+    #[test]
+    fn readers_count_the_lines_ingest_rejected_without_the_sources_entries_or_from_them_in_older_lakes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut m, files) = checkpoint_and_a_line(dir.path());
+        let rejecting = |n, file: &LakeFile| SourceEntry { rejected: n, ..source(&[file]) };
+        m.commit(dir.path(), vec![("one".into(), rejecting(3, &files[0])), ("two".into(), rejecting(4, &files[1]))])
+            .unwrap();
+        m.commit(dir.path(), vec![("two".into(), rejecting(1, &files[1]))]).unwrap();
+        assert_eq!(LakeFiles::load(dir.path()).unwrap().rejected_lines(), 4, "a replaced entry's count goes with it");
+        // As written before commits counted them: the checkpoint and every
+        // logged commit without the count.
+        let uncounted = |path: PathBuf| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let counts = text.matches("\"rejected_lines\":").count();
+            let kept: Vec<&str> = text.split(",\"rejected_lines\":").collect();
+            let rest = kept[1..].iter().map(|k| &k[k.find([',', '}']).unwrap()..]);
+            std::fs::write(&path, kept[0].to_string() + &rest.collect::<String>()).unwrap();
+            counts
+        };
+        assert_eq!(uncounted(dir.path().join(MANIFEST_FILE)), 1);
+        assert_eq!(uncounted(log_path(dir.path(), 1)), 3);
+        assert_eq!(LakeFiles::load(dir.path()).unwrap().rejected_lines(), 4);
+        assert_eq!(load(dir.path()).rejected_lines, 4);
     }
 
     #[test]

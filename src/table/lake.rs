@@ -29,14 +29,16 @@ fn timestamp(micros: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
 }
 
-/// How many records the lake holds, how many of them lie in `window`, and
-/// when the others were, as the raw logs would say: the files' own counts
-/// and time ranges (the manifest's), and for a bounded window one pass over
-/// the times of the records in the files that meet it.
+/// How many records the lake holds, how many of them lie in `window`, when
+/// the others were, and how many lines ingest rejected, as the raw logs
+/// would say: the manifest's counts and the files' time ranges, and for a
+/// bounded window one pass over the times of the records in the files that
+/// meet it.
 pub async fn records_in(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Result<StoredRecords, LogsError> {
     let stored = lake.files().map(|f| f.rows).sum();
+    let rejected_at_ingest = lake.rejected_lines();
     if window.is_open() {
-        return Ok(StoredRecords { stored, in_window: stored, outside_span: None });
+        return Ok(StoredRecords { stored, in_window: stored, rejected_at_ingest, outside_span: None });
     }
     let files = lake.files_in(dir, window.since, window.until)?;
     let table = files_table(files, TimeWindow::default())
@@ -47,7 +49,8 @@ pub async fn records_in(dir: &Path, lake: &LakeFiles, window: TimeWindow) -> Res
     let missing = lake.files_missing(window.since, window.until).filter(|f| f.rows > 0);
     let missing_span =
         missing.fold(None, |span, f| TimeSpan::joined(span, Some(TimeSpan { first: f.min_time, last: f.max_time })));
-    Ok(StoredRecords { stored, in_window, outside_span: TimeSpan::joined(outside_span, missing_span) })
+    let outside_span = TimeSpan::joined(outside_span, missing_span);
+    Ok(StoredRecords { stored, in_window, rejected_at_ingest, outside_span })
 }
 
 /// How many records of `table` lie in `window`, and the earliest and latest
