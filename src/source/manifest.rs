@@ -545,7 +545,7 @@ impl Manifest {
     }
 
     /// Enters a checkpoint's `sources` (in name order, as written) in bulk,
-    /// and counts the files each names.
+    /// and counts the files each names and its rejected lines.
     fn enter_checkpoint(&mut self, sources: Vec<(String, SourceEntry)>) {
         self.sources = sources.into_iter().collect();
         for entry in self.sources.values() {
@@ -568,8 +568,9 @@ impl Manifest {
         }
     }
 
-    /// Enters `entry` as `name`'s, counting the files it names in place of
-    /// those of the entry it replaces, which it returns.
+    /// Enters `entry` as `name`'s, counting the files it names and its
+    /// rejected lines in place of those of the entry it replaces, which it
+    /// returns.
     fn put(&mut self, name: String, entry: SourceEntry) -> Option<SourceEntry> {
         Self::count_naming(&mut self.naming, &entry);
         self.rejected_lines += entry.rejected;
