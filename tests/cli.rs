@@ -354,7 +354,8 @@ fn a_bucket_that_cannot_be_set_up_says_where_its_settings_come_from() {
     assert!(stderr.contains("GOOGLE_SERVICE_ACCOUNT (a service account's key file)"), "{stderr}");
     // With no credentials set, object_store asks the instance metadata
     // service (here a closed port on 127.0.0.1): the error says what to set.
-    let closed = format!("127.0.0.1:{}", support::free_port());
+    let refusing = support::RefusingPort::new();
+    let closed = format!("127.0.0.1:{}", refusing.port());
     let stderr = run("s3://logs/a/", &[("AWS_METADATA_ENDPOINT", &format!("http://{closed}"))]);
     assert!(stderr.starts_with("s3logq: error: s3://logs/a/: ") && stderr.contains(&closed), "{stderr}");
     assert!(stderr.contains("no AWS credentials were set, and the instance metadata service gave none"), "{stderr}");

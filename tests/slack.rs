@@ -3,14 +3,15 @@
 //! Retry-After, 500 and 400 `invalid_payload`.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use socket2::{Domain, Protocol, Socket, Type};
+
+mod support;
 
 const SECRET: &str = "SECRETTOKEN123";
 
@@ -186,12 +187,9 @@ fn gives_up_after_the_allowed_attempts() {
 
 #[test]
 fn an_unreachable_webhook_is_masked_in_errors() {
-    // A socket bound but never listening: connections to its port are refused,
-    // and while it is held no other test's server can be given that port.
-    let closed = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
-    closed.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
-    let port = closed.local_addr().unwrap().as_socket().unwrap().port();
-    let url = format!("http://127.0.0.1:{port}/services/T000/B000/{SECRET}");
+    // Held while the test runs, so that no other test's server is given it.
+    let refusing = support::RefusingPort::new();
+    let url = format!("http://127.0.0.1:{}/services/T000/B000/{SECRET}", refusing.port());
     let out = report_to_slack(&url, &["--slack-attempts", "2"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("after 2 attempts"));

@@ -1,8 +1,9 @@
 //! Real local servers for the object-store tests, started on 127.0.0.1:
 //! S3-compatible servers (moto from PyPI, s3rver from npm), Azure's blob
 //! emulator (Azurite, from npm), and a small HTTP proxy in front of them
-//! that records every request and can fail chosen ones; and [`gzip`], for
-//! the tests that read compressed logs.
+//! that records every request and can fail chosen ones; [`RefusingPort`],
+//! a loopback port nothing answers on; and [`gzip`], for the tests that
+//! read compressed logs.
 
 #![allow(dead_code)]
 
@@ -34,6 +35,35 @@ pub fn free_port() -> u16 {
         }
     }
     panic!("no new free port in 100 tries");
+}
+
+/// A listener on a port of 127.0.0.1 that [`free_port`] has not handed
+/// out: a server may be about to take that one.
+fn unclaimed_listener() -> TcpListener {
+    let handed_out = HANDED_OUT.lock().unwrap_or_else(PoisonError::into_inner);
+    for _ in 0..100 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        if !handed_out.contains(&listener.local_addr().unwrap().port()) {
+            return listener;
+        }
+    }
+    panic!("no unclaimed port in 100 tries");
+}
+
+/// A port on 127.0.0.1 that refuses connections: bound, never listening,
+/// and held while this lives, so that no server is given it meanwhile.
+pub struct RefusingPort(socket2::Socket);
+
+impl RefusingPort {
+    pub fn new() -> RefusingPort {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.bind(&std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into()).unwrap();
+        RefusingPort(socket)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().as_socket().unwrap().port()
+    }
 }
 
 /// True once an HTTP server answers on `port`: an accepted connection is
@@ -246,7 +276,7 @@ impl Proxy {
 }
 
 pub fn proxy(upstream: u16, faults: Faults) -> Proxy {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = unclaimed_listener();
     let port = listener.local_addr().unwrap().port();
     let requests = Arc::new(Mutex::new(Vec::new()));
     let failed = Arc::new(AtomicUsize::new(0));
